@@ -1,0 +1,3 @@
+from rcmedia.cli import main
+
+main()

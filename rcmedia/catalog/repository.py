@@ -1,0 +1,372 @@
+"""The catalog repository: every read and write of assets, renditions and jobs goes through here.
+
+Methods are synchronous (SQLAlchemy sessions); the web layer calls them in a thread.
+Job claiming is a conditional UPDATE, so any number of workers can share one database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow, RightsRow
+from rcmedia.core.assets import Asset, Job, Rendition
+from rcmedia.core.models import AssetMetadata, AssetStatus, JobState, Output, Rights, Source
+from rcmedia.errors import CatalogError, JobError, NotFoundError
+
+T = TypeVar("T")
+RUNNING_STATES = tuple(s.value for s in JobState if s.running)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AssetQuery:
+    text: str | None = None  # substring of the title or the original file name
+    series: str | None = None
+    source: Source | None = None
+    status: AssetStatus | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def _asset(row: AssetRow) -> Asset:
+    metadata = AssetMetadata(
+        title=row.title,
+        series=row.series,
+        episode=row.episode,
+        source=Source(row.source),
+        language=row.language,
+        description=row.description,
+        categories=tuple(row.categories or ()),
+        rights=tuple(
+            Rights(output=Output(r.output), start=r.starts_at, end=r.ends_at) for r in row.rights
+        ),
+    )
+    return Asset(
+        id=row.id,
+        metadata=metadata,
+        original_filename=row.original_filename,
+        profile=row.profile,
+        status=AssetStatus(row.status),
+        duration=row.duration,
+        storage_prefix=row.storage_prefix,
+        segment_type=row.segment_type,
+        target_duration=row.target_duration,
+        renditions=tuple(
+            Rendition(
+                name=r.name,
+                width=r.width,
+                height=r.height,
+                bandwidth=r.bandwidth,
+                average_bandwidth=r.average_bandwidth,
+                codecs=r.codecs,
+                frame_rate=r.frame_rate,
+                segments=tuple(r.segments),
+                segment_durations=tuple(r.segment_durations),
+                init_segment=r.init_segment,
+            )
+            for r in row.renditions
+        ),
+        created_at=row.created_at,
+        published_at=row.published_at,
+    )
+
+
+def _job(row: JobRow) -> Job:
+    return Job(
+        id=row.id,
+        asset_id=row.asset_id,
+        source_path=row.source_path,
+        original_filename=row.original_filename,
+        profile=row.profile,
+        state=JobState(row.state),
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        progress=row.progress,
+        speed=row.speed,
+        failure_reason=row.failure_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
+class Catalog:
+    """Assets, renditions and ingest jobs in one SQL database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise CatalogError(f"catalog operation failed: {exc}") from exc
+
+    # --- ingest ----------------------------------------------------------------------------
+
+    def create_ingest(
+        self,
+        metadata: AssetMetadata,
+        *,
+        original_filename: str,
+        source_path: str,
+        profile: str,
+        max_attempts: int,
+        now: datetime,
+    ) -> tuple[int, int]:
+        """A pending asset and its queued job, in one transaction. Returns (asset id, job id)."""
+        with self._session() as session:
+            asset = AssetRow(
+                title=metadata.title,
+                series=metadata.series,
+                episode=metadata.episode,
+                source=metadata.source.value,
+                language=metadata.language,
+                description=metadata.description,
+                categories=list(metadata.categories),
+                original_filename=original_filename,
+                profile=profile,
+                status=AssetStatus.PENDING.value,
+                created_at=now,
+                updated_at=now,
+                rights=[
+                    RightsRow(output=r.output.value, starts_at=r.start, ends_at=r.end)
+                    for r in metadata.rights
+                ],
+            )
+            session.add(asset)
+            session.flush()
+            job = JobRow(
+                asset_id=asset.id,
+                source_path=source_path,
+                original_filename=original_filename,
+                profile=profile,
+                state=JobState.QUEUED.value,
+                attempts=0,
+                max_attempts=max_attempts,
+                progress=0.0,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(job)
+            session.flush()
+            return asset.id, job.id
+
+    def claim_job(
+        self, *, worker: str, lease_seconds: float, now: datetime, job_id: int | None = None
+    ) -> Job | None:
+        """Take the oldest queued job (or one whose worker's lease ran out), or None.
+
+        The UPDATE is conditional on the state and lease read, so two workers never take the same job.
+        """
+        lease_until = now + timedelta(seconds=lease_seconds)
+        claimable = or_(
+            JobRow.state == JobState.QUEUED.value,
+            (JobRow.state.in_(RUNNING_STATES)) & (JobRow.lease_until < now),
+        )
+        with self._session() as session:
+            query = select(JobRow.id, JobRow.state, JobRow.attempts).where(claimable)
+            if job_id is not None:
+                query = query.where(JobRow.id == job_id)
+            candidates = session.execute(query.order_by(JobRow.id).limit(5)).all()
+            for candidate_id, state, attempts in candidates:
+                result = session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == candidate_id, JobRow.state == state, JobRow.attempts == attempts)
+                    .values(
+                        state=JobState.PROBING.value,
+                        attempts=attempts + 1,
+                        worker=worker,
+                        lease_until=lease_until,
+                        progress=0.0,
+                        speed=None,
+                        started_at=now,
+                        updated_at=now,
+                    )
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    row = session.get(JobRow, candidate_id)
+                    assert row is not None
+                    session.refresh(row)
+                    return _job(row)
+        return None
+
+    def renew_lease(self, job_id: int, *, worker: str, lease_seconds: float, now: datetime) -> bool:
+        """Extend the lease; False when another worker has taken the job over."""
+        with self._session() as session:
+            result = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.worker == worker, JobRow.state.in_(RUNNING_STATES))
+                .values(lease_until=now + timedelta(seconds=lease_seconds))
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def set_job_progress(
+        self, job_id: int, *, state: JobState, now: datetime, progress: float | None = None,
+        speed: float | None = None,
+    ) -> None:
+        values: dict[str, object] = {"state": state.value, "updated_at": now}
+        if progress is not None:
+            values["progress"] = max(0.0, min(1.0, progress))
+        if speed is not None:
+            values["speed"] = speed
+        with self._session() as session:
+            session.execute(update(JobRow).where(JobRow.id == job_id).values(**values))
+
+    def fail_job(self, job_id: int, *, reason: str, retry: bool, now: datetime) -> JobState:
+        """Record a failure; requeue while attempts remain and ``retry`` is allowed."""
+        with self._session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise NotFoundError("job", job_id)
+            again = retry and row.attempts < row.max_attempts
+            row.state = (JobState.QUEUED if again else JobState.FAILED).value
+            row.failure_reason = reason
+            row.lease_until = None
+            row.worker = None
+            row.updated_at = now
+            if not again:
+                row.finished_at = now
+                asset = session.get(AssetRow, row.asset_id)
+                if asset is not None and asset.status == AssetStatus.PENDING.value:
+                    asset.status = AssetStatus.FAILED.value
+                    asset.updated_at = now
+            return JobState(row.state)
+
+    def publish(
+        self,
+        *,
+        job_id: int,
+        storage_prefix: str,
+        duration: float,
+        segment_type: str,
+        target_duration: int,
+        renditions: Sequence[Rendition],
+        now: datetime,
+    ) -> None:
+        """Make the asset visible with its renditions and finish the job: one transaction."""
+        with self._session() as session:
+            job = session.get(JobRow, job_id)
+            if job is None:
+                raise NotFoundError("job", job_id)
+            if not JobState(job.state).running:
+                raise JobError(f"job {job_id!r} is {job.state}, not running; refusing to publish")
+            asset = session.get(AssetRow, job.asset_id, options=[selectinload(AssetRow.renditions)])
+            assert asset is not None
+            asset.renditions.clear()
+            session.flush()
+            asset.renditions.extend(
+                RenditionRow(
+                    name=r.name,
+                    width=r.width,
+                    height=r.height,
+                    bandwidth=r.bandwidth,
+                    average_bandwidth=r.average_bandwidth,
+                    codecs=r.codecs,
+                    frame_rate=r.frame_rate,
+                    segment_count=r.segment_count,
+                    segments=list(r.segments),
+                    segment_durations=list(r.segment_durations),
+                    init_segment=r.init_segment,
+                )
+                for r in renditions
+            )
+            asset.status = AssetStatus.PUBLISHED.value
+            asset.storage_prefix = storage_prefix
+            asset.duration = duration
+            asset.segment_type = segment_type
+            asset.target_duration = target_duration
+            asset.published_at = now
+            asset.updated_at = now
+            job.state = JobState.PUBLISHED.value
+            job.progress = 1.0
+            job.failure_reason = None
+            job.lease_until = None
+            job.finished_at = now
+            job.updated_at = now
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get_asset(self, asset_id: int) -> Asset:
+        with self._session() as session:
+            row = session.get(
+                AssetRow,
+                asset_id,
+                options=[selectinload(AssetRow.rights), selectinload(AssetRow.renditions)],
+            )
+            if row is None:
+                raise NotFoundError("asset", asset_id)
+            return _asset(row)
+
+    def find_assets(self, query: AssetQuery) -> Page[Asset]:
+        conditions = []
+        if query.text:
+            pattern = f"%{query.text}%"
+            conditions.append(or_(AssetRow.title.ilike(pattern), AssetRow.original_filename.ilike(pattern)))
+        if query.series:
+            conditions.append(AssetRow.series == query.series)
+        if query.source:
+            conditions.append(AssetRow.source == query.source.value)
+        if query.status:
+            conditions.append(AssetRow.status == query.status.value)
+        with self._session() as session:
+            total = session.scalar(select(func.count(AssetRow.id)).where(*conditions)) or 0
+            rows = session.scalars(
+                select(AssetRow)
+                .where(*conditions)
+                .options(selectinload(AssetRow.rights), selectinload(AssetRow.renditions))
+                .order_by(AssetRow.id)
+                .limit(query.limit)
+                .offset(query.offset)
+            ).all()
+            return Page(items=tuple(_asset(r) for r in rows), total=total, limit=query.limit,
+                        offset=query.offset)
+
+    def storage_prefixes(self, asset_id: int) -> tuple[str, ...]:
+        with self._session() as session:
+            prefix = session.scalar(select(AssetRow.storage_prefix).where(AssetRow.id == asset_id))
+            return (prefix,) if prefix else ()
+
+    def get_job(self, job_id: int) -> Job:
+        with self._session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise NotFoundError("job", job_id)
+            return _job(row)
+
+    def find_jobs(self, *, state: JobState | None = None, limit: int = 50, offset: int = 0) -> Page[Job]:
+        conditions = [JobRow.state == state.value] if state else []
+        with self._session() as session:
+            total = session.scalar(select(func.count(JobRow.id)).where(*conditions)) or 0
+            rows = session.scalars(
+                select(JobRow).where(*conditions).order_by(JobRow.id.desc()).limit(limit).offset(offset)
+            ).all()
+            return Page(items=tuple(_job(r) for r in rows), total=total, limit=limit, offset=offset)
+
+    def pending_job_count(self) -> int:
+        with self._session() as session:
+            return session.scalar(
+                select(func.count(JobRow.id)).where(
+                    JobRow.state.in_((JobState.QUEUED.value, *RUNNING_STATES))
+                )
+            ) or 0

@@ -1,0 +1,120 @@
+"""SQLAlchemy 2 table definitions. Change them only together with a new Alembic revision."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always hands back aware datetimes, also on SQLite (which forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the catalog; pass UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AssetRow(Base):
+    __tablename__ = "assets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    series: Mapped[str | None] = mapped_column(String(300), index=True)
+    episode: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(20), index=True)
+    language: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    original_filename: Mapped[str] = mapped_column(String(1000))
+    profile: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    duration: Mapped[float | None] = mapped_column(Float)
+    storage_prefix: Mapped[str | None] = mapped_column(String(500))
+    segment_type: Mapped[str | None] = mapped_column(String(10))
+    target_duration: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    rights: Mapped[list[RightsRow]] = relationship(
+        back_populates="asset", cascade="all, delete-orphan", order_by="RightsRow.id"
+    )
+    renditions: Mapped[list[RenditionRow]] = relationship(
+        back_populates="asset", cascade="all, delete-orphan", order_by="RenditionRow.height.desc()"
+    )
+
+    __table_args__ = (Index("ix_assets_title", "title"),)
+
+
+class RightsRow(Base):
+    __tablename__ = "asset_rights"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    output: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    asset: Mapped[AssetRow] = relationship(back_populates="rights")
+
+
+class RenditionRow(Base):
+    __tablename__ = "renditions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    bandwidth: Mapped[int] = mapped_column(Integer)
+    average_bandwidth: Mapped[int] = mapped_column(Integer)
+    codecs: Mapped[str] = mapped_column(String(100))
+    frame_rate: Mapped[float] = mapped_column(Float)
+    segment_count: Mapped[int] = mapped_column(Integer)
+    segments: Mapped[list[str]] = mapped_column(JSON)
+    segment_durations: Mapped[list[float]] = mapped_column(JSON)
+    init_segment: Mapped[str | None] = mapped_column(String(200))
+
+    asset: Mapped[AssetRow] = relationship(back_populates="renditions")
+
+
+class JobRow(Base):
+    __tablename__ = "ingest_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    source_path: Mapped[str] = mapped_column(String(2000))
+    original_filename: Mapped[str] = mapped_column(String(1000))
+    profile: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    speed: Mapped[float | None] = mapped_column(Float)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

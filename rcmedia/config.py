@@ -1,0 +1,239 @@
+"""Settings: one frozen object, loaded once from ``rcmedia.toml`` and ``RCMEDIA_*`` variables.
+
+Precedence: built-in default < ``rcmedia.toml`` (in the working directory, or the file named by
+``RCMEDIA_CONFIG``) < environment. A bad key or value fails at start-up with the key, the expected
+type and the value given. Every setting is listed in :data:`SETTINGS`, which also renders the
+documentation (``rcmedia settings``), so a setting cannot exist undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from rcmedia.errors import ConfigError
+
+ENV_PREFIX = "RCMEDIA_"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Setting:
+    name: str
+    kind: str  # "str" | "int" | "float" | "bool" | "path"
+    default: Any
+    doc: str
+
+
+# Defaults of None are derived from `home` in `Settings.derive`.
+SETTINGS: tuple[Setting, ...] = (
+    Setting(name="home", kind="path", default="var",
+            doc="Folder for the embedded database, local storage and work files. Always wins over "
+                "the working directory, so several instances can run side by side."),
+    Setting(name="database_url", kind="str", default=None,
+            doc="SQLAlchemy URL of the catalog. Default: SQLite (WAL) at `HOME/rcmedia.db`. "
+                "PostgreSQL: `postgresql+psycopg://user@host/db`."),
+    Setting(name="storage", kind="str", default=None,
+            doc="Where packaged media lives: a folder (default `HOME/storage`) or `s3://bucket/prefix`."),
+    Setting(name="s3_endpoint", kind="str", default="",
+            doc="Endpoint URL of an S3-compatible store (empty: AWS)."),
+    Setting(name="ffmpeg", kind="str", default="",
+            doc="Path of the ffmpeg binary. Default: the one bundled in the imageio-ffmpeg wheel."),
+    Setting(name="profiles_dir", kind="path", default="transcode_profiles",
+            doc="Folder of transcode profiles (TOML, one file per profile)."),
+    Setting(name="profile", kind="str", default="default",
+            doc="Profile used when an ingest does not name one."),
+    Setting(name="hot_folder", kind="path", default="ingest",
+            doc="Hot folder root: files dropped in `inbox/` are ingested and moved to `done/` or `failed/`."),
+    Setting(name="hot_folder_poll_seconds", kind="float", default=5.0,
+            doc="How often `serve` looks into the hot folder."),
+    Setting(name="max_upload_bytes", kind="int", default=20 * 1024**3,
+            doc="Largest source file accepted, in bytes."),
+    Setting(name="max_duration_seconds", kind="float", default=6 * 3600.0,
+            doc="Longest source accepted, in seconds."),
+    Setting(name="loudness_target", kind="float", default=-24.0,
+            doc="Integrated loudness target in LUFS (EBU R128 / ATSC A/85 style)."),
+    Setting(name="true_peak_max", kind="float", default=-1.0,
+            doc="Highest true peak allowed after normalisation, in dBTP."),
+    Setting(name="ingest_concurrency", kind="int", default=0,
+            doc="Transcodes run at once. 0: one per two CPU cores (ffmpeg already uses every core)."),
+    Setting(name="job_attempts", kind="int", default=3,
+            doc="How often a job that failed for a transient reason (tool crash, restart) is tried."),
+    Setting(name="job_lease_seconds", kind="float", default=60.0,
+            doc="A running job whose worker has not renewed its lease for this long is taken over."),
+    Setting(name="host", kind="str", default="127.0.0.1", doc="Address `serve` listens on."),
+    Setting(name="port", kind="int", default=8080, doc="Port `serve` listens on."),
+    Setting(name="public_url", kind="str", default="",
+            doc="Absolute base URL viewers reach the origin at (for M3U and printed URLs). "
+                "Default: built from host and port."),
+    Setting(name="cors_origin", kind="str", default="*",
+            doc="Value of `Access-Control-Allow-Origin` on playlists and segments."),
+    Setting(name="log_level", kind="str", default="INFO", doc="DEBUG, INFO, WARNING or ERROR."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Settings:
+    home: Path
+    database_url: str = field(repr=False)
+    storage: str
+    s3_endpoint: str
+    ffmpeg: str
+    profiles_dir: Path
+    profile: str
+    hot_folder: Path
+    hot_folder_poll_seconds: float
+    max_upload_bytes: int
+    max_duration_seconds: float
+    loudness_target: float
+    true_peak_max: float
+    ingest_concurrency: int
+    job_attempts: int
+    job_lease_seconds: float
+    host: str
+    port: int
+    public_url: str
+    cors_origin: str
+    log_level: str
+
+    @property
+    def transcode_slots(self) -> int:
+        """Concurrent transcodes: the setting, or one per two cores."""
+        if self.ingest_concurrency > 0:
+            return self.ingest_concurrency
+        return max(1, (os.cpu_count() or 2) // 2)
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work"
+
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    def replace(self, **changes: Any) -> Settings:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)
+
+
+def _convert(setting: Setting, value: object, origin: str) -> Any:
+    expected = {
+        "str": "a string", "path": "a path", "bool": "a boolean (true/false)",
+        "int": "an integer", "float": "a number",
+    }[setting.kind]
+    error = ConfigError(f"setting {setting.name!r} from {origin}: expected {expected}, got {value!r}")
+    if setting.kind == "str" and isinstance(value, str):
+        return value
+    if setting.kind == "path" and isinstance(value, str) and value:
+        return Path(value)
+    if setting.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        words = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False,
+                 "no": False, "off": False}
+        if isinstance(value, str) and value.lower() in words:
+            return words[value.lower()]
+    if setting.kind in ("int", "float") and isinstance(value, (int, float, str)) and not isinstance(
+        value, bool
+    ):
+        try:
+            return int(value) if setting.kind == "int" else float(value)
+        except ValueError:
+            pass
+    raise error
+
+
+def _validate(values: dict[str, Any]) -> None:
+    checks: list[tuple[bool, str]] = [
+        (values["port"] in range(0, 65536), "port must be between 0 and 65535"),
+        (values["max_upload_bytes"] > 0, "max_upload_bytes must be positive"),
+        (values["max_duration_seconds"] > 0, "max_duration_seconds must be positive"),
+        (-70 <= values["loudness_target"] <= -5, "loudness_target must be between -70 and -5 LUFS"),
+        (-9 <= values["true_peak_max"] <= 0, "true_peak_max must be between -9 and 0 dBTP"),
+        (values["ingest_concurrency"] >= 0, "ingest_concurrency must be 0 (auto) or more"),
+        (values["job_attempts"] >= 1, "job_attempts must be at least 1"),
+        (values["job_lease_seconds"] > 0, "job_lease_seconds must be positive"),
+        (values["hot_folder_poll_seconds"] > 0, "hot_folder_poll_seconds must be positive"),
+        (values["log_level"].upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
+         "log_level must be DEBUG, INFO, WARNING or ERROR"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(f"invalid setting: {message}")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read defaults, then ``rcmedia.toml``, then ``RCMEDIA_*`` variables, then ``overrides``."""
+    env = os.environ if environ is None else environ
+    base = Path.cwd() if cwd is None else cwd
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+
+    config_file = Path(env.get(f"{ENV_PREFIX}CONFIG", "")) if env.get(f"{ENV_PREFIX}CONFIG") else None
+    candidate = config_file or base / "rcmedia.toml"
+    if candidate.exists():
+        try:
+            data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{candidate}: cannot read settings: {exc}") from exc
+        for key, value in data.items():
+            if key not in _BY_NAME:
+                known = ", ".join(sorted(_BY_NAME))
+                raise ConfigError(f"{candidate}: unknown setting {key!r} (known: {known})")
+            values[key] = _convert(_BY_NAME[key], value, str(candidate))
+    elif config_file is not None:
+        raise ConfigError(f"RCMEDIA_CONFIG names {str(config_file)!r}, which does not exist")
+
+    for key, raw in env.items():
+        if not key.startswith(ENV_PREFIX) or key == f"{ENV_PREFIX}CONFIG":
+            continue
+        name = key.removeprefix(ENV_PREFIX).lower()
+        if name in _BY_NAME:
+            values[name] = _convert(_BY_NAME[name], raw, f"environment variable {key}")
+    for name, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if name not in _BY_NAME:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = _convert(_BY_NAME[name], value, "the command line") if isinstance(
+            value, str
+        ) else value
+
+    for name in ("home", "profiles_dir", "hot_folder"):
+        path = Path(values[name]) if values[name] is not None else None
+        if path is not None and not path.is_absolute():
+            path = base / path
+        values[name] = path
+    home: Path = values["home"]
+    if not values["database_url"]:
+        values["database_url"] = f"sqlite:///{home / 'rcmedia.db'}"
+    if not values["storage"]:
+        values["storage"] = str(home / "storage")
+    values["log_level"] = values["log_level"].upper()
+    _validate(values)
+    return Settings(**values)
+
+
+def settings_markdown() -> str:
+    """The settings table as Markdown (what `rcmedia settings` prints and docs/settings.md holds)."""
+    lines = [
+        "| setting (`rcmedia.toml`) | environment | type | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        default = "derived" if s.default is None else f"`{s.default}`"
+        lines.append(
+            f"| `{s.name}` | `{ENV_PREFIX}{s.name.upper()}` | {s.kind} | {default} | {s.doc} |"
+        )
+    return "\n".join(lines) + "\n"

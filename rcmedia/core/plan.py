@@ -1,0 +1,92 @@
+"""The conditioning and transcode plan for one source: every decision, no I/O.
+
+The media adapter turns a plan into one ffmpeg invocation; tests check plans without ffmpeg.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rcmedia.core.ladder import RungGeometry, select_ladder
+from rcmedia.core.probe import SourceFacts
+from rcmedia.core.profile import Profile
+
+
+class VideoInput(StrEnum):
+    SOURCE = "source"
+    SLATE = "slate"  # audio-only source: a title card is made
+
+
+class AudioInput(StrEnum):
+    SOURCE = "source"
+    SILENCE = "silence"  # no audio track: a silent stereo track is added
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LoudnessMeasurement:
+    """First-pass EBU R128 figures (ffmpeg ``loudnorm`` print_format=json)."""
+
+    input_i: float
+    input_tp: float
+    input_lra: float
+    input_thresh: float
+    target_offset: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LoudnessTarget:
+    integrated: float = -24.0  # LUFS
+    true_peak: float = -1.0  # dBTP
+    lra: float = 11.0  # LU; wide enough that speech and music are not squashed
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TranscodePlan:
+    profile: Profile
+    frames: int  # output length in frames at the profile's frame rate
+    video: VideoInput
+    audio: AudioInput
+    deinterlace: bool
+    loudness: LoudnessMeasurement | None
+    target: LoudnessTarget
+    ladder: tuple[RungGeometry, ...]
+    title: str  # drawn on the slate
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.profile.frame_rate
+
+    @property
+    def audio_samples(self) -> int:
+        """Audio length in samples: exactly the video's length, so splices do not drift."""
+        return self.frames * self.profile.audio.sample_rate // self.profile.frame_rate
+
+
+def plan_transcode(
+    facts: SourceFacts,
+    profile: Profile,
+    *,
+    title: str,
+    loudness: LoudnessMeasurement | None,
+    target: LoudnessTarget,
+) -> TranscodePlan:
+    """Decide how ``facts`` becomes the house format under ``profile``."""
+    if facts.has_video:
+        height, aspect = facts.height, facts.display_aspect
+        video = VideoInput.SOURCE
+    else:
+        height, aspect = profile.slate.height, profile.slate.width / profile.slate.height
+        video = VideoInput.SLATE
+    frames = max(1, round(facts.duration * profile.frame_rate))
+    return TranscodePlan(
+        profile=profile,
+        frames=frames,
+        video=video,
+        audio=AudioInput.SOURCE if facts.has_audio else AudioInput.SILENCE,
+        deinterlace=facts.has_video and facts.interlaced,
+        loudness=loudness if facts.has_audio else None,
+        target=target,
+        ladder=select_ladder(profile, height=height, display_aspect=aspect),
+        title=title,
+    )

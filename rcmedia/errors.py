@@ -1,0 +1,91 @@
+"""The one error tree. Every error a user can see derives from :class:`RcmediaError`.
+
+Each class also inherits the builtin it resembles, so callers that only know Python's tree
+(``except ValueError``) still work. Messages name the item involved with ``!r`` and, where
+there is one, say what to do.
+"""
+
+from __future__ import annotations
+
+
+class RcmediaError(Exception):
+    """Root of every error rcmedia raises on purpose."""
+
+
+class ConfigError(RcmediaError, ValueError):
+    """A setting, profile or other configuration file is invalid."""
+
+
+class ProfileError(ConfigError):
+    """A transcode profile is invalid."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        self.source = source
+        self.key = key
+        self.problem = problem
+        super().__init__(f"transcode profile {source!r}: {key}: {problem}")
+
+
+class NotFoundError(RcmediaError, LookupError):
+    """A named thing (asset, job, profile, rendition) does not exist."""
+
+    def __init__(self, kind: str, ident: object) -> None:
+        self.kind = kind
+        self.ident = ident
+        super().__init__(f"{kind} {ident!r} not found")
+
+
+class UnsafePathError(RcmediaError, PermissionError):
+    """A path from outside would leave the folder it must stay in."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"path {path!r} is outside the allowed folder")
+
+
+class MediaError(RcmediaError):
+    """Something went wrong with a media file or the tools that handle it."""
+
+
+class RejectedInputError(MediaError, ValueError):
+    """The input file can never be ingested as it is (empty, not media, undecodable, over limits).
+
+    Retrying will not help, so jobs failing with this error are not retried.
+    """
+
+    def __init__(self, filename: str, reason: str) -> None:
+        self.filename = filename
+        self.reason = reason
+        super().__init__(f"{filename!r}: {reason}")
+
+
+class ToolError(MediaError, RuntimeError):
+    """An external tool (ffmpeg, MediaInfo) failed or could not be started."""
+
+    def __init__(self, tool: str, problem: str, *, stderr_tail: str = "") -> None:
+        self.tool = tool
+        self.problem = problem
+        self.stderr_tail = stderr_tail
+        detail = f"; last output: {stderr_tail.strip()[-600:]}" if stderr_tail.strip() else ""
+        super().__init__(f"{tool} {problem}{detail}")
+
+
+class VerificationError(MediaError):
+    """The transcoded ladder does not meet the house contract; nothing is published."""
+
+    def __init__(self, what: str, problem: str) -> None:
+        self.what = what
+        self.problem = problem
+        super().__init__(f"verification failed for {what}: {problem}")
+
+
+class StorageError(RcmediaError, OSError):
+    """The storage backend could not read, write or publish."""
+
+
+class CatalogError(RcmediaError):
+    """The catalog database refused an operation."""
+
+
+class JobError(RcmediaError):
+    """An ingest job is in a state that does not allow the requested operation."""
