@@ -1,0 +1,109 @@
+"""Fixtures shared by every test layer: settings in a temporary home, a real catalog, real storage."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rcmedia.catalog.db import make_engine, upgrade
+from rcmedia.catalog.repository import Catalog
+from rcmedia.config import Settings, load_settings
+from rcmedia.storage.local import LocalStorage
+
+PROJECT = Path(__file__).resolve().parent.parent
+RESOURCES = Path(__file__).resolve().parent / "resources"
+REQUIRE_SYSTEM_TOOLS = os.environ.get("RCMEDIA_REQUIRE_SYSTEM_TOOLS") == "1"
+POSTGRES_URL = os.environ.get("RCMEDIA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def require_system(what: str, available: bool, how: str) -> None:
+    """Skip with a visible reason when a system tool is absent; under CI's flag, fail instead."""
+    if available:
+        return
+    message = f"{what} is not available ({how})"
+    if REQUIRE_SYSTEM_TOOLS:
+        pytest.fail(f"{message}; RCMEDIA_REQUIRE_SYSTEM_TOOLS=1 requires it")
+    pytest.skip(message)
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings on embedded defaults inside ``tmp_path``, with the shipped and test profiles."""
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    for source in [*(PROJECT / "transcode_profiles").glob("*.toml"), *(RESOURCES / "profiles").glob("*.toml")]:
+        (profiles / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return load_settings(
+        environ={},
+        cwd=tmp_path,
+        overrides={
+            "home": str(tmp_path / "var"),
+            "profiles_dir": str(profiles),
+            "hot_folder": str(tmp_path / "ingest"),
+            "job_lease_seconds": 5.0,
+        },
+    )
+
+
+@pytest.fixture
+def catalog(settings: Settings) -> Iterator[Catalog]:
+    """A migrated SQLite catalog file in the test's home."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    yield Catalog(engine)
+    engine.dispose()
+
+
+@pytest.fixture(params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql")])
+def any_catalog(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Catalog]:
+    """The same catalog contract on SQLite and on the real PostgreSQL (a fresh schema per test)."""
+    if request.param == "sqlite":
+        url = settings.database_url
+        engine = make_engine(url)
+        upgrade(engine)
+        yield Catalog(engine)
+        engine.dispose()
+        return
+    require_system("PostgreSQL at 127.0.0.1:5432", port_open("127.0.0.1", 5432), "start it or set RCMEDIA_TEST_POSTGRES_URL")
+    import uuid
+
+    from sqlalchemy import text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(POSTGRES_URL).execution_options(schema_translate_map=None)
+    engine.dispose()
+    from sqlalchemy import event
+
+    scoped = make_engine(POSTGRES_URL)
+
+    @event.listens_for(scoped, "connect")
+    def _search_path(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f'SET search_path TO "{schema}"')
+        cursor.close()
+        dbapi_connection.commit()
+
+    upgrade(scoped)
+    yield Catalog(scoped)
+    scoped.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def storage(settings: Settings) -> LocalStorage:
+    return LocalStorage(Path(settings.storage))
