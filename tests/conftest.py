@@ -83,8 +83,6 @@ def any_catalog(request: pytest.FixtureRequest, settings: Settings) -> Iterator[
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(POSTGRES_URL).execution_options(schema_translate_map=None)
-    engine.dispose()
     from sqlalchemy import event
 
     scoped = make_engine(POSTGRES_URL)
