@@ -30,47 +30,113 @@ class Setting:
 
 # Defaults of None are derived from `home` in `Settings.derive`.
 SETTINGS: tuple[Setting, ...] = (
-    Setting(name="home", kind="path", default="var",
-            doc="Folder for the embedded database, local storage and work files. Always wins over "
-                "the working directory, so several instances can run side by side."),
-    Setting(name="database_url", kind="str", default=None,
-            doc="SQLAlchemy URL of the catalog. Default: SQLite (WAL) at `HOME/rcmedia.db`. "
-                "PostgreSQL: `postgresql+psycopg://user@host/db`."),
-    Setting(name="storage", kind="str", default=None,
-            doc="Where packaged media lives: a folder (default `HOME/storage`) or `s3://bucket/prefix`."),
-    Setting(name="s3_endpoint", kind="str", default="",
-            doc="Endpoint URL of an S3-compatible store (empty: AWS)."),
-    Setting(name="ffmpeg", kind="str", default="",
-            doc="Path of the ffmpeg binary. Default: the one bundled in the imageio-ffmpeg wheel."),
-    Setting(name="profiles_dir", kind="path", default="transcode_profiles",
-            doc="Folder of transcode profiles (TOML, one file per profile)."),
-    Setting(name="profile", kind="str", default="default",
-            doc="Profile used when an ingest does not name one."),
-    Setting(name="hot_folder", kind="path", default="ingest",
-            doc="Hot folder root: files dropped in `inbox/` are ingested and moved to `done/` or `failed/`."),
-    Setting(name="hot_folder_poll_seconds", kind="float", default=5.0,
-            doc="How often `serve` looks into the hot folder."),
-    Setting(name="max_upload_bytes", kind="int", default=20 * 1024**3,
-            doc="Largest source file accepted, in bytes."),
-    Setting(name="max_duration_seconds", kind="float", default=6 * 3600.0,
-            doc="Longest source accepted, in seconds."),
-    Setting(name="loudness_target", kind="float", default=-24.0,
-            doc="Integrated loudness target in LUFS (EBU R128 / ATSC A/85 style)."),
-    Setting(name="true_peak_max", kind="float", default=-1.0,
-            doc="Highest true peak allowed after normalisation, in dBTP."),
-    Setting(name="ingest_concurrency", kind="int", default=0,
-            doc="Transcodes run at once. 0: one per two CPU cores (ffmpeg already uses every core)."),
-    Setting(name="job_attempts", kind="int", default=3,
-            doc="How often a job that failed for a transient reason (tool crash, restart) is tried."),
-    Setting(name="job_lease_seconds", kind="float", default=60.0,
-            doc="A running job whose worker has not renewed its lease for this long is taken over."),
+    Setting(
+        name="home",
+        kind="path",
+        default="var",
+        doc="Folder for the embedded database, local storage and work files. Always wins over "
+        "the working directory, so several instances can run side by side.",
+    ),
+    Setting(
+        name="database_url",
+        kind="str",
+        default=None,
+        doc="SQLAlchemy URL of the catalog. Default: SQLite (WAL) at `HOME/rcmedia.db`. "
+        "PostgreSQL: `postgresql+psycopg://user@host/db`.",
+    ),
+    Setting(
+        name="storage",
+        kind="str",
+        default=None,
+        doc="Where packaged media lives: a folder (default `HOME/storage`) or `s3://bucket/prefix`.",
+    ),
+    Setting(
+        name="s3_endpoint", kind="str", default="", doc="Endpoint URL of an S3-compatible store (empty: AWS)."
+    ),
+    Setting(
+        name="ffmpeg",
+        kind="str",
+        default="",
+        doc="Path of the ffmpeg binary. Default: the one bundled in the imageio-ffmpeg wheel.",
+    ),
+    Setting(
+        name="profiles_dir",
+        kind="path",
+        default="transcode_profiles",
+        doc="Folder of transcode profiles (TOML, one file per profile).",
+    ),
+    Setting(
+        name="profile", kind="str", default="default", doc="Profile used when an ingest does not name one."
+    ),
+    Setting(
+        name="hot_folder",
+        kind="path",
+        default="ingest",
+        doc="Hot folder root: files dropped in `inbox/` are ingested and moved to `done/` or `failed/`.",
+    ),
+    Setting(
+        name="hot_folder_poll_seconds",
+        kind="float",
+        default=5.0,
+        doc="How often `serve` looks into the hot folder.",
+    ),
+    Setting(
+        name="max_upload_bytes",
+        kind="int",
+        default=20 * 1024**3,
+        doc="Largest source file accepted, in bytes.",
+    ),
+    Setting(
+        name="max_duration_seconds",
+        kind="float",
+        default=6 * 3600.0,
+        doc="Longest source accepted, in seconds.",
+    ),
+    Setting(
+        name="loudness_target",
+        kind="float",
+        default=-24.0,
+        doc="Integrated loudness target in LUFS (EBU R128 / ATSC A/85 style).",
+    ),
+    Setting(
+        name="true_peak_max",
+        kind="float",
+        default=-1.0,
+        doc="Highest true peak allowed after normalisation, in dBTP.",
+    ),
+    Setting(
+        name="ingest_concurrency",
+        kind="int",
+        default=0,
+        doc="Transcodes run at once. 0: one per two CPU cores (ffmpeg already uses every core).",
+    ),
+    Setting(
+        name="job_attempts",
+        kind="int",
+        default=3,
+        doc="How often a job that failed for a transient reason (tool crash, restart) is tried.",
+    ),
+    Setting(
+        name="job_lease_seconds",
+        kind="float",
+        default=60.0,
+        doc="A running job whose worker has not renewed its lease for this long is taken over.",
+    ),
     Setting(name="host", kind="str", default="127.0.0.1", doc="Address `serve` listens on."),
     Setting(name="port", kind="int", default=8080, doc="Port `serve` listens on."),
-    Setting(name="public_url", kind="str", default="",
-            doc="Absolute base URL viewers reach the origin at (for M3U and printed URLs). "
-                "Default: built from host and port."),
-    Setting(name="cors_origin", kind="str", default="*",
-            doc="Value of `Access-Control-Allow-Origin` on playlists and segments."),
+    Setting(
+        name="public_url",
+        kind="str",
+        default="",
+        doc="Absolute base URL viewers reach the origin at (for M3U and printed URLs). "
+        "Default: built from host and port.",
+    ),
+    Setting(
+        name="cors_origin",
+        kind="str",
+        default="*",
+        doc="Value of `Access-Control-Allow-Origin` on playlists and segments.",
+    ),
     Setting(name="log_level", kind="str", default="INFO", doc="DEBUG, INFO, WARNING or ERROR."),
 )
 
@@ -126,8 +192,11 @@ class Settings:
 
 def _convert(setting: Setting, value: object, origin: str) -> Any:
     expected = {
-        "str": "a string", "path": "a path", "bool": "a boolean (true/false)",
-        "int": "an integer", "float": "a number",
+        "str": "a string",
+        "path": "a path",
+        "bool": "a boolean (true/false)",
+        "int": "an integer",
+        "float": "a number",
     }[setting.kind]
     error = ConfigError(f"setting {setting.name!r} from {origin}: expected {expected}, got {value!r}")
     if setting.kind == "str" and isinstance(value, str):
@@ -137,12 +206,22 @@ def _convert(setting: Setting, value: object, origin: str) -> Any:
     if setting.kind == "bool":
         if isinstance(value, bool):
             return value
-        words = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False,
-                 "no": False, "off": False}
+        words = {
+            "1": True,
+            "true": True,
+            "yes": True,
+            "on": True,
+            "0": False,
+            "false": False,
+            "no": False,
+            "off": False,
+        }
         if isinstance(value, str) and value.lower() in words:
             return words[value.lower()]
-    if setting.kind in ("int", "float") and isinstance(value, (int, float, str)) and not isinstance(
-        value, bool
+    if (
+        setting.kind in ("int", "float")
+        and isinstance(value, (int, float, str))
+        and not isinstance(value, bool)
     ):
         try:
             return int(value) if setting.kind == "int" else float(value)
@@ -162,8 +241,10 @@ def _validate(values: dict[str, Any]) -> None:
         (values["job_attempts"] >= 1, "job_attempts must be at least 1"),
         (values["job_lease_seconds"] > 0, "job_lease_seconds must be positive"),
         (values["hot_folder_poll_seconds"] > 0, "hot_folder_poll_seconds must be positive"),
-        (values["log_level"].upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
-         "log_level must be DEBUG, INFO, WARNING or ERROR"),
+        (
+            values["log_level"].upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
+            "log_level must be DEBUG, INFO, WARNING or ERROR",
+        ),
     ]
     for ok, message in checks:
         if not ok:
@@ -206,9 +287,9 @@ def load_settings(
             continue
         if name not in _BY_NAME:
             raise ConfigError(f"unknown setting {name!r}")
-        values[name] = _convert(_BY_NAME[name], value, "the command line") if isinstance(
-            value, str
-        ) else value
+        values[name] = (
+            _convert(_BY_NAME[name], value, "the command line") if isinstance(value, str) else value
+        )
 
     for name in ("home", "profiles_dir", "hot_folder"):
         path = Path(values[name]) if values[name] is not None else None
@@ -233,7 +314,5 @@ def settings_markdown() -> str:
     ]
     for s in SETTINGS:
         default = "derived" if s.default is None else f"`{s.default}`"
-        lines.append(
-            f"| `{s.name}` | `{ENV_PREFIX}{s.name.upper()}` | {s.kind} | {default} | {s.doc} |"
-        )
+        lines.append(f"| `{s.name}` | `{ENV_PREFIX}{s.name.upper()}` | {s.kind} | {default} | {s.doc} |")
     return "\n".join(lines) + "\n"

@@ -53,9 +53,7 @@ def _asset(row: AssetRow) -> Asset:
         language=row.language,
         description=row.description,
         categories=tuple(row.categories or ()),
-        rights=tuple(
-            Rights(output=Output(r.output), start=r.starts_at, end=r.ends_at) for r in row.rights
-        ),
+        rights=tuple(Rights(output=Output(r.output), start=r.starts_at, end=r.ends_at) for r in row.rights),
     )
     return Asset(
         id=row.id,
@@ -222,7 +220,12 @@ class Catalog:
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def set_job_progress(
-        self, job_id: int, *, state: JobState, now: datetime, progress: float | None = None,
+        self,
+        job_id: int,
+        *,
+        state: JobState,
+        now: datetime,
+        progress: float | None = None,
         speed: float | None = None,
     ) -> None:
         values: dict[str, object] = {"state": state.value, "updated_at": now}
@@ -339,8 +342,9 @@ class Catalog:
                 .limit(query.limit)
                 .offset(query.offset)
             ).all()
-            return Page(items=tuple(_asset(r) for r in rows), total=total, limit=query.limit,
-                        offset=query.offset)
+            return Page(
+                items=tuple(_asset(r) for r in rows), total=total, limit=query.limit, offset=query.offset
+            )
 
     def storage_prefixes(self, asset_id: int) -> tuple[str, ...]:
         with self._session() as session:
@@ -363,10 +367,23 @@ class Catalog:
             ).all()
             return Page(items=tuple(_job(r) for r in rows), total=total, limit=limit, offset=offset)
 
+    def jobs_by_source_path(self, paths: Sequence[str]) -> dict[str, Job]:
+        """The newest job for each of ``paths`` (the hot folder settles its files by this)."""
+        if not paths:
+            return {}
+        with self._session() as session:
+            rows = session.scalars(
+                select(JobRow).where(JobRow.source_path.in_(list(paths))).order_by(JobRow.id)
+            ).all()
+            return {row.source_path: _job(row) for row in rows}
+
     def pending_job_count(self) -> int:
         with self._session() as session:
-            return session.scalar(
-                select(func.count(JobRow.id)).where(
-                    JobRow.state.in_((JobState.QUEUED.value, *RUNNING_STATES))
+            return (
+                session.scalar(
+                    select(func.count(JobRow.id)).where(
+                        JobRow.state.in_((JobState.QUEUED.value, *RUNNING_STATES))
+                    )
                 )
-            ) or 0
+                or 0
+            )

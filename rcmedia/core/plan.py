@@ -13,6 +13,10 @@ from rcmedia.core.probe import SourceFacts
 from rcmedia.core.profile import Profile
 
 
+# Video streams often end a frame or two before their audio; hold the last picture that long.
+PAD_SLACK = 0.5
+
+
 class VideoInput(StrEnum):
     SOURCE = "source"
     SLATE = "slate"  # audio-only source: a title card is made
@@ -52,6 +56,7 @@ class TranscodePlan:
     target: LoudnessTarget
     ladder: tuple[RungGeometry, ...]
     title: str  # drawn on the slate
+    pad_seconds: float  # the most the last picture may be held to reach the audio's length
 
     @property
     def duration(self) -> float:
@@ -89,4 +94,5 @@ def plan_transcode(
         target=target,
         ladder=select_ladder(profile, height=height, display_aspect=aspect),
         title=title,
+        pad_seconds=round(max(0.0, facts.duration - facts.video_duration) + PAD_SLACK, 3),
     )

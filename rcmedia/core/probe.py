@@ -14,6 +14,8 @@ class SourceFacts:
     filename: str
     size_bytes: int
     duration: float  # seconds; the longer of the video and audio tracks
+    video_duration: float = 0.0
+    audio_duration: float = 0.0
     container: str = ""
     has_video: bool = False
     width: int = 0

@@ -80,8 +80,14 @@ class Profile:
         raise ProfileError(self.name, "rungs", f"no rung named {name!r}")
 
 
-def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], source: str,
-         default: Any = ..., where: str = "") -> Any:
+def _get(
+    data: Mapping[str, Any],
+    key: str,
+    kind: type | tuple[type, ...],
+    source: str,
+    default: Any = ...,
+    where: str = "",
+) -> Any:
     path = f"{where}{key}"
     if key not in data:
         if default is ...:
@@ -99,7 +105,9 @@ def _get(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], sourc
 def _check_keys(data: Mapping[str, Any], allowed: set[str], source: str, where: str) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ProfileError(source, f"{where}{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        raise ProfileError(
+            source, f"{where}{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})"
+        )
 
 
 def _rung(data: Any, index: int, source: str) -> Rung:
@@ -130,9 +138,21 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     """Validate a profile read from TOML; every error names the file and the key."""
     _check_keys(
         data,
-        {"name", "description", "frame_rate", "gop_seconds", "segment_seconds", "segment_type",
-         "video", "audio", "slate", "rungs", "outputs"},
-        source, "",
+        {
+            "name",
+            "description",
+            "frame_rate",
+            "gop_seconds",
+            "segment_seconds",
+            "segment_type",
+            "video",
+            "audio",
+            "slate",
+            "rungs",
+            "outputs",
+        },
+        source,
+        "",
     )
     name = _get(data, "name", str, source)
     frame_rate = _get(data, "frame_rate", int, source, default=25)
@@ -171,8 +191,9 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     raw_rungs = _get(data, "rungs", list, source)
     if not raw_rungs:
         raise ProfileError(source, "rungs", "at least one rung is needed")
-    rungs = tuple(sorted((_rung(r, i, source) for i, r in enumerate(raw_rungs)),
-                         key=lambda r: r.height, reverse=True))
+    rungs = tuple(
+        sorted((_rung(r, i, source) for i, r in enumerate(raw_rungs)), key=lambda r: r.height, reverse=True)
+    )
     names = [r.name for r in rungs]
     if len(set(names)) != len(names):
         raise ProfileError(source, "rungs", "rung names must be unique")

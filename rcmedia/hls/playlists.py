@@ -69,9 +69,7 @@ def render_master(renditions: Sequence[Rendition], uri_of: dict[str, str], segme
     return text
 
 
-def render_vod(
-    rendition: Rendition, *, base_uri: str, target_duration: int, segment_type: str | None
-) -> str:
+def render_vod(rendition: Rendition, *, base_uri: str, target_duration: int, segment_type: str | None) -> str:
     """A VOD media playlist for one rendition; segment URIs are ``base_uri`` + the file name."""
     playlist = m3u8.M3U8()
     playlist.version = _version(segment_type)

@@ -54,8 +54,9 @@ class LocalStorage:
         folder = self._path(parent)
         if not folder.is_dir():
             return []
-        return sorted(f"{safe_key(parent)}/{child.name}" for child in folder.iterdir()
-                      if not child.name.startswith("."))
+        return sorted(
+            f"{safe_key(parent)}/{child.name}" for child in folder.iterdir() if not child.name.startswith(".")
+        )
 
     def exists(self, key: str) -> bool:
         try:

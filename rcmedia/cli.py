@@ -1,0 +1,372 @@
+"""The ``rcmedia`` command: the entry point that wires settings to adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from rcmedia import __version__
+from rcmedia.catalog.db import make_engine, upgrade
+from rcmedia.catalog.repository import AssetQuery, Catalog
+from rcmedia.clock import SystemClock
+from rcmedia.config import Settings, load_settings, settings_markdown
+from rcmedia.core.assets import Job
+from rcmedia.core.models import JobState, Source
+from rcmedia.errors import RcmediaError
+from rcmedia.ingest.context import IngestContext
+from rcmedia.ingest.hotfolder import HotFolder
+from rcmedia.ingest.intake import submit
+from rcmedia.ingest.runner import JobRunner
+from rcmedia.ingest.sidecar import read_sidecar
+from rcmedia.logs import configure_logging
+from rcmedia.media.ffmpeg import ffmpeg_binary
+from rcmedia.profiles import load_profiles
+from rcmedia.storage.factory import open_storage
+
+log = logging.getLogger("rcmedia")
+console = Console(stderr=True)
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    settings: Settings = ctx.obj["settings"]
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    return settings.replace(**changes) if changes else settings
+
+
+@contextmanager
+def open_context(settings: Settings) -> Iterator[IngestContext]:
+    """Wire the catalog (migrated), storage, profiles and ffmpeg from ``settings``."""
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        yield IngestContext(
+            settings=settings,
+            catalog=Catalog(engine),
+            storage=open_storage(settings),
+            profiles=load_profiles(settings.profiles_dir),
+            ffmpeg=ffmpeg_binary(settings.ffmpeg),
+            clock=SystemClock(),
+        )
+    finally:
+        engine.dispose()
+
+
+class IngestProgress:
+    """One rich progress bar per job: state, percentage, speed and ETA."""
+
+    def __init__(self) -> None:
+        self.bars = Progress(
+            TextColumn("[bold]{task.fields[name]}", justify="left"),
+            TextColumn("{task.fields[state]:<11}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("{task.fields[speed]}"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[int, TaskID] = {}
+        self._lock = threading.Lock()
+
+    def add(self, job_id: int, name: str) -> None:
+        self.tasks[job_id] = self.bars.add_task("", total=100, name=name[:40], state="queued", speed="")
+
+    def update(self, job: Job, state: JobState, fraction: float, speed: float | None) -> None:
+        with self._lock:
+            task = self.tasks.get(job.id)
+            if task is None:
+                return
+            self.bars.update(
+                task,
+                completed=100 * fraction
+                if state is JobState.TRANSCODING
+                else (100 if state is JobState.VERIFYING else 0),
+                state=state.value,
+                speed=f"{speed:.1f}x" if speed else "",
+            )
+
+    def finish(self, job: Job) -> None:
+        with self._lock:
+            task = self.tasks.get(job.id)
+            if task is not None:
+                self.bars.update(
+                    task,
+                    completed=100 if job.state is JobState.PUBLISHED else self.bars.tasks[task].completed,
+                    state=job.state.value,
+                    speed="",
+                )
+
+
+def ingest_files(
+    ictx: IngestContext, submissions: list[tuple[Path, dict[str, Any]]], *, profile: str | None = None
+) -> list[Job]:
+    """Queue ``submissions`` and run them here with progress bars; returns the finished jobs."""
+    progress = IngestProgress()
+    job_ids = []
+    for path, overrides in submissions:
+        try:
+            metadata = read_sidecar(path, overrides=overrides)
+            job_id = submit(ictx, path, metadata=metadata, original_filename=path.name, profile=profile)
+        except RcmediaError as exc:
+            console.print(f"[red]✗ {path.name}: {exc}")
+            continue
+        progress.add(job_id, path.name)
+        job_ids.append(job_id)
+    runner = JobRunner(ictx, on_progress=progress.update, on_finished=progress.finish)
+    with progress.bars:
+        jobs = runner.run_jobs(job_ids)
+    return jobs
+
+
+def report(jobs: list[Job], expected: int) -> bool:
+    ok = True
+    for job in jobs:
+        if job.state is JobState.PUBLISHED:
+            console.print(f"[green]✓[/] {job.original_filename}: published as asset {job.asset_id}")
+        else:
+            ok = False
+            console.print(f"[red]✗[/] {job.original_filename}: {job.failure_reason}")
+    return ok and len(jobs) == expected
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rcmedia")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """rcmedia: ingest, schedule and play out education channels."""
+    try:
+        settings = load_settings()
+    except RcmediaError as exc:
+        raise click.ClickException(str(exc)) from exc
+    configure_logging(settings.log_level, console)
+    ctx.obj = {"settings": settings}
+
+
+def _guard(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn rcmedia errors into a one-line message and exit status 1."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RcmediaError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+@main.command()
+def settings() -> None:
+    """Print every setting, its environment variable, default and meaning."""
+    click.echo(settings_markdown(), nl=False)
+
+
+@main.group()
+def db() -> None:
+    """Catalog database."""
+
+
+@db.command("upgrade")
+@click.pass_context
+@_guard
+def db_upgrade(ctx: click.Context) -> None:
+    """Create or migrate the catalog schema to the latest revision."""
+    settings = _settings(ctx)
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    console.print("catalog schema is up to date")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--title", help="Title (default: the sidecar's, else the file name).")
+@click.option("--series", help="Series (programme) the asset belongs to.")
+@click.option("--episode", type=click.IntRange(min=0), help="Episode number in the series.")
+@click.option("--source", type=click.Choice([s.value for s in Source]), help="Who supplied it.")
+@click.option("--language", help="Language code (default zh).")
+@click.option("--profile", help="Transcode profile (default: the `profile` setting).")
+@click.pass_context
+@_guard
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    title: str | None,
+    series: str | None,
+    episode: int | None,
+    source: str | None,
+    language: str | None,
+    profile: str | None,
+) -> None:
+    """Ingest files: probe, condition, transcode once into the ladder, verify, publish.
+
+    A NAME.toml next to a file gives its metadata (see ingest/README.md); flags override it.
+    Exits non-zero if any file failed, with each reason.
+    """
+    if len(paths) > 1 and (title or episode is not None):
+        raise click.UsageError("--title and --episode name one file; give one path, or use sidecar files")
+    overrides = {"title": title, "series": series, "episode": episode, "source": source, "language": language}
+    with open_context(_settings(ctx)) as ictx:
+        jobs = ingest_files(ictx, [(p, overrides) for p in paths], profile=profile)
+    if not report(jobs, len(paths)):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--state", type=click.Choice([s.value for s in JobState]))
+@click.option("--limit", default=50, show_default=True)
+@click.pass_context
+@_guard
+def jobs(ctx: click.Context, state: str | None, limit: int) -> None:
+    """List ingest jobs, newest first."""
+    with open_context(_settings(ctx)) as ictx:
+        page = ictx.catalog.find_jobs(state=JobState(state) if state else None, limit=limit)
+    table = Table("job", "asset", "file", "state", "attempts", "progress", "reason")
+    for job in page.items:
+        table.add_row(
+            str(job.id),
+            str(job.asset_id),
+            job.original_filename,
+            job.state.value,
+            f"{job.attempts}/{job.max_attempts}",
+            f"{job.progress:.0%}",
+            job.failure_reason or "",
+        )
+    Console().print(table)
+
+
+@main.command()
+@click.option("--search", "text", help="Part of the title or file name.")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_context
+@_guard
+def assets(ctx: click.Context, text: str | None, limit: int) -> None:
+    """List assets in the catalog."""
+    with open_context(_settings(ctx)) as ictx:
+        page = ictx.catalog.find_assets(AssetQuery(text=text, limit=limit))
+    table = Table("asset", "title", "series", "file", "status", "duration", "renditions")
+    for asset in page.items:
+        table.add_row(
+            str(asset.id),
+            asset.metadata.title,
+            asset.metadata.series or "",
+            asset.original_filename,
+            asset.status.value,
+            f"{asset.duration:.1f} s" if asset.duration else "",
+            " ".join(r.name for r in asset.renditions),
+        )
+    Console().print(table)
+
+
+@main.command()
+@click.pass_context
+@_guard
+def worker(ctx: click.Context) -> None:
+    """Run queued ingest jobs until stopped (Ctrl-C or SIGTERM)."""
+    settings = _settings(ctx)
+    with open_context(settings) as ictx:
+        runner = JobRunner(ictx)
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        runner.start()
+        console.print(f"ingest worker running {runner.slots} transcode(s) at a time; Ctrl-C stops it")
+        stop.wait()
+        runner.stop()
+
+
+def _serve(ictx: IngestContext, host: str, port: int, on_ready: Callable[[Any], None] | None = None) -> None:
+    from rcmedia.scheduling.ingest_jobs import start_ingest_scheduler
+    from rcmedia.web.app import create_app, serve
+
+    settings = ictx.settings
+    runner = JobRunner(ictx)
+    runner.start()
+    scheduler = start_ingest_scheduler(
+        HotFolder(ictx, settings.hot_folder), runner, poll_seconds=settings.hot_folder_poll_seconds
+    )
+    app = create_app(settings=settings, catalog=ictx.catalog, storage=ictx.storage, profiles=ictx.profiles)
+    try:
+        asyncio.run(serve(app, host=host, port=port, on_ready=on_ready))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=False)
+        runner.stop()
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default: the host setting).")
+@click.option("--port", type=int, help="Port to listen on (default: the port setting).")
+@click.pass_context
+@_guard
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the origin (VOD, media, API), run ingest jobs and watch the hot folder."""
+    settings = _settings(ctx, host=host, port=port)
+    with open_context(settings) as ictx:
+        _serve(
+            ictx,
+            settings.host,
+            settings.port,
+            on_ready=lambda server: console.print(f"serving on {server.url}"),
+        )
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default 8080).")
+@click.option("--seconds", type=float, default=20.0, show_default=True, help="Length of each sample clip.")
+@click.option("--no-serve", is_flag=True, help="Ingest the samples, print the URLs, and exit.")
+@click.pass_context
+@_guard
+def demo(ctx: click.Context, host: str | None, port: int | None, seconds: float, no_serve: bool) -> None:
+    """Make sample courseware (if the library is empty), ingest it with progress, and serve it."""
+    from rcmedia.media.samples import sample_courseware
+
+    settings = _settings(ctx, host=host, port=port)
+    with open_context(settings) as ictx:
+        if ictx.catalog.find_assets(AssetQuery(limit=1)).total == 0:
+            folder = settings.home / "samples"
+            console.print(f"making sample courseware in {folder} …")
+            samples = sample_courseware(folder, ffmpeg=ictx.ffmpeg, seconds=seconds)
+            jobs = ingest_files(ictx, [(path, dict(meta)) for path, meta in samples])
+            report(jobs, len(samples))
+        else:
+            console.print("the catalog already has assets; not making samples (delete var/ to start over)")
+
+        def ready(server: Any) -> None:
+            print_urls(ictx, server.url)
+
+        if no_serve:
+            print_urls(ictx, settings.base_url())
+            return
+        _serve(ictx, settings.host, settings.port, on_ready=ready)
+
+
+def print_urls(ictx: IngestContext, base: str) -> None:
+    page = ictx.catalog.find_assets(AssetQuery(limit=200))
+    console.print(f"\n[bold]rcmedia is serving on {base}[/]")
+    console.print(f"  catalog API : {base}/api/v1/assets")
+    console.print(f"  ingest jobs : {base}/api/v1/jobs")
+    console.print(f"  health      : {base}/healthz")
+    for asset in page.items:
+        if asset.status.value == "published":
+            console.print(
+                f"  asset {asset.id:>3}  : {base}/vod/{asset.id}/master.m3u8  ({asset.metadata.title})"
+            )
+    console.print("Open a master playlist in VLC, ffplay or Safari. Ctrl-C stops the server.\n")

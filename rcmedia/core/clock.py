@@ -1,0 +1,12 @@
+"""Time is injected: the core takes a Clock (or a datetime), never reads the system time itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...

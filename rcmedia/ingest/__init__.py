@@ -1,0 +1,1 @@
+"""Ingest: intake (CLI, hot folder, API) → probe → condition + transcode once → verify → publish."""

@@ -1,0 +1,43 @@
+"""Intake: the one way a file becomes a queued job (CLI, hot folder and web upload call this)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rcmedia.core.models import AssetMetadata
+from rcmedia.errors import RejectedInputError
+from rcmedia.ingest.context import IngestContext
+from rcmedia.profiles import pick_profile
+
+
+def submit(
+    ctx: IngestContext,
+    source: Path,
+    *,
+    metadata: AssetMetadata,
+    original_filename: str | None = None,
+    profile: str | None = None,
+) -> int:
+    """Queue ``source`` for ingest with ``metadata``; returns the job id.
+
+    The file is referenced in place (the hot folder and uploads move theirs into a spool first).
+    Only cheap checks happen here; the probe runs in the job so that a bad file fails its own job.
+    """
+    name = original_filename or source.name
+    chosen = pick_profile(ctx.profiles, profile or ctx.settings.profile)
+    if not source.is_file():
+        raise RejectedInputError(name, f"no such file: {str(source)!r}")
+    size = source.stat().st_size
+    if size > ctx.settings.max_upload_bytes:
+        raise RejectedInputError(
+            name, f"the file is {size} bytes, over the limit of {ctx.settings.max_upload_bytes}"
+        )
+    _asset_id, job_id = ctx.catalog.create_ingest(
+        metadata,
+        original_filename=name,
+        source_path=str(source.resolve()),
+        profile=chosen.name,
+        max_attempts=ctx.settings.job_attempts,
+        now=ctx.clock.now(),
+    )
+    return job_id

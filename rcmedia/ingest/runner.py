@@ -1,0 +1,173 @@
+"""Run ingest jobs in-process: a bounded number at a time, leased, retried, isolated.
+
+Jobs are catalog rows, so they survive a restart: a job whose worker died keeps its lease until
+it runs out, then any runner takes it over (another attempt). A failure of one job is recorded
+on that job only. Input faults (empty, not media, truncated) are not retried; tool crashes,
+verification and storage failures are, up to the job's attempt limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from rcmedia.core.assets import Job
+from rcmedia.core.models import JobState
+from rcmedia.errors import CatalogError, NotFoundError, RcmediaError, RejectedInputError
+from rcmedia.ingest.context import IngestContext
+from rcmedia.ingest.pipeline import ProgressCallback, run_attempt
+
+log = logging.getLogger(__name__)
+
+FinishedCallback = Callable[[Job], None]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """Failures that another attempt cannot fix."""
+    return isinstance(exc, (RejectedInputError, NotFoundError))
+
+
+class JobRunner:
+    """Claims queued jobs and runs them on ``slots`` threads."""
+
+    def __init__(
+        self,
+        ctx: IngestContext,
+        *,
+        slots: int | None = None,
+        on_progress: ProgressCallback | None = None,
+        on_finished: FinishedCallback | None = None,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.ctx = ctx
+        self.slots = slots or ctx.settings.transcode_slots
+        self.on_progress = on_progress
+        self.on_finished = on_finished
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._active: set[threading.Event] = set()
+        self._lock = threading.Lock()
+
+    # --- one job ---------------------------------------------------------------------------
+
+    def run_one(self, job_id: int | None = None) -> Job | None:
+        """Claim a job (the given one, or the oldest claimable) and run it to the end of this attempt."""
+        ctx = self.ctx
+        name = worker_name()
+        job = ctx.catalog.claim_job(
+            worker=name, lease_seconds=ctx.settings.job_lease_seconds, now=ctx.clock.now(), job_id=job_id
+        )
+        if job is None:
+            return None
+        log.info(
+            "job %s: attempt %d of %d (%r)", job.id, job.attempts, job.max_attempts, job.original_filename
+        )
+        cancel = threading.Event()
+        with self._lock:
+            self._active.add(cancel)
+        lease = threading.Thread(target=self._keep_lease, args=(job, name, cancel), daemon=True)
+        lease.start()
+        try:
+            run_attempt(ctx, job, on_progress=self.on_progress, cancel=cancel)
+        except Exception as exc:
+            permanent = is_permanent(exc)
+            reason = str(exc) if isinstance(exc, RcmediaError) else f"internal error: {exc!r}"
+            if not isinstance(exc, RcmediaError):
+                log.exception("job %s: unexpected failure", job.id)
+            if cancel.is_set():
+                reason = f"lease lost, another worker took the job over ({reason})"
+            try:
+                state = ctx.catalog.fail_job(job.id, reason=reason, retry=not permanent, now=ctx.clock.now())
+            except CatalogError:
+                log.exception(
+                    "job %s: cannot record failure; the lease will expire and it will be retried", job.id
+                )
+                state = JobState.QUEUED
+            log.warning("job %s: %s%s", job.id, reason, " (will retry)" if state is JobState.QUEUED else "")
+        finally:
+            cancel.set()
+            lease.join()
+            with self._lock:
+                self._active.discard(cancel)
+        finished = ctx.catalog.get_job(job.id)
+        if finished.state.finished and self.on_finished is not None:
+            self.on_finished(finished)
+        return finished
+
+    def _keep_lease(self, job: Job, name: str, cancel: threading.Event) -> None:
+        settings = self.ctx.settings
+        interval = settings.job_lease_seconds / 3
+        while not cancel.wait(interval):
+            try:
+                kept = self.ctx.catalog.renew_lease(
+                    job.id, worker=name, lease_seconds=settings.job_lease_seconds, now=self.ctx.clock.now()
+                )
+            except CatalogError:
+                log.warning("job %s: could not renew the lease; trying again", job.id, exc_info=True)
+                continue
+            if not kept:
+                log.warning("job %s: lease lost; stopping this attempt", job.id)
+                cancel.set()
+
+    # --- batches (CLI) ---------------------------------------------------------------------
+
+    def run_jobs(self, job_ids: Iterable[int]) -> list[Job]:
+        """Run the given jobs (with retries) until each is published or failed; returns them."""
+        pending = list(job_ids)
+
+        def drive(job_id: int) -> Job:
+            while True:
+                job = self.ctx.catalog.get_job(job_id)
+                if job.state.finished:
+                    return job
+                if self.run_one(job_id) is None:
+                    # running elsewhere, or a dead worker's lease has not run out yet
+                    self._stop.wait(min(self.poll_seconds, self.ctx.settings.job_lease_seconds))
+
+        with ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="ingest") as pool:
+            return list(pool.map(drive, pending))
+
+    # --- background service (serve, worker) ------------------------------------------------
+
+    def start(self) -> None:
+        """Start ``slots`` threads that claim and run jobs until :meth:`stop`."""
+        for index in range(self.slots):
+            thread = threading.Thread(target=self._loop, name=f"ingest-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        """New work was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; running transcodes are cancelled and their jobs go back to the queue."""
+        self._stop.set()
+        self._wake.set()
+        with self._lock:
+            for cancel in self._active:
+                cancel.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ran = self.run_one()
+            except CatalogError:
+                log.exception("ingest runner: catalog unavailable")
+                ran = None
+            if ran is None:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()

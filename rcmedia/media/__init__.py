@@ -1,0 +1,1 @@
+"""The media adapter: the only owner of ffmpeg(-python) and pymediainfo."""

@@ -1,0 +1,185 @@
+"""ffmpeg argument lists, built purely from a plan (no process is run here).
+
+The transcode is one ffmpeg process: decode once, condition once (deinterlace, 25 fps, exact
+length), then ``split`` into every rung (scale + pad to 16:9) and ``asplit`` the conditioned audio
+(48 kHz stereo, loudness-normalised) into each rung's muxer. Every rung gets the same fixed GOP with
+scene-cut off and the same segment target, so segment boundaries are identical across rungs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+
+from rcmedia.core.plan import AudioInput, TranscodePlan, VideoInput
+
+SLATE_FONT = "Noto Sans CJK SC"  # fontconfig falls back to its default face when absent
+
+
+def segment_extension(segment_type: str) -> str:
+    return "m4s" if segment_type == "fmp4" else "ts"
+
+
+def _loudnorm_args(plan: TranscodePlan) -> dict[str, Any]:
+    target = plan.target
+    args: dict[str, Any] = {"I": target.integrated, "TP": target.true_peak, "LRA": target.lra}
+    if plan.loudness is not None:
+        m = plan.loudness
+        args.update(
+            measured_I=m.input_i,
+            measured_TP=m.input_tp,
+            measured_LRA=m.input_lra,
+            measured_thresh=m.input_thresh,
+            offset=m.target_offset,
+            linear="true",
+        )
+    return args
+
+
+def _audio_chain(stream: Any, plan: TranscodePlan) -> Any:
+    rate = plan.profile.audio.sample_rate
+    stream = stream.filter("asetpts", "PTS-STARTPTS")
+    stream = stream.filter("aresample", rate).filter(
+        "aformat", sample_fmts="fltp", sample_rates=rate, channel_layouts="stereo"
+    )
+    if plan.audio is AudioInput.SOURCE and plan.loudness is not None:
+        # loudnorm works at 192 kHz internally; resample back to the house rate after it.
+        stream = stream.filter("loudnorm", **_loudnorm_args(plan)).filter("aresample", rate)
+    # Exactly as long as the video, in samples: a splice must not drift (DESIGN "live timeline").
+    return stream.filter("apad", whole_len=plan.audio_samples).filter("atrim", end_sample=plan.audio_samples)
+
+
+def _video_chain(stream: Any, plan: TranscodePlan) -> Any:
+    fps = plan.profile.frame_rate
+    stream = stream.filter("setpts", "PTS-STARTPTS")
+    if plan.deinterlace:
+        stream = stream.filter("bwdif", mode="send_frame", parity="auto", deint="all")
+    stream = stream.filter("fps", fps=fps)
+    # A source whose video ends a little before its audio holds its last picture; a truncated
+    # file is not padded out by more than this, so verification sees that it came up short.
+    stream = stream.filter("tpad", stop_mode="clone", stop_duration=plan.pad_seconds)
+    return stream.filter("trim", end_frame=plan.frames).filter("setpts", "PTS-STARTPTS")
+
+
+def transcode_args(
+    plan: TranscodePlan,
+    *,
+    source: Path,
+    out_dir: Path,
+    ffmpeg_bin: str,
+    title_file: Path | None = None,
+) -> list[str]:
+    """The one ffmpeg command that makes every rung of ``plan`` under ``out_dir/<rung>/``."""
+    profile = plan.profile
+    main = ffmpeg.input(str(source))
+    if plan.video is VideoInput.SOURCE:
+        video = main["v:0"]
+    else:
+        slate = profile.slate
+        video = ffmpeg.input(
+            f"color=c={slate.color}:s={slate.width}x{slate.height}:r={profile.frame_rate}", f="lavfi"
+        ).video
+        if title_file is not None:
+            video = video.filter(
+                "drawtext",
+                textfile=str(title_file),
+                expansion="none",
+                font=SLATE_FONT,
+                fontcolor="white",
+                fontsize=max(16, slate.height // 15),
+                x="(w-text_w)/2",
+                y="(h-text_h)/2",
+            )
+    if plan.audio is AudioInput.SOURCE:
+        audio = main["a:0"]
+    else:
+        audio = ffmpeg.input(f"anullsrc=r={profile.audio.sample_rate}:cl=stereo", f="lavfi").audio
+
+    video = _video_chain(video, plan)
+    audio = _audio_chain(audio, plan)
+    count = len(plan.ladder)
+    videos = video.filter_multi_output("split", count) if count > 1 else None
+    audios = audio.filter_multi_output("asplit", count) if count > 1 else None
+
+    extension = segment_extension(profile.segment_type)
+    gop = profile.gop_frames
+    outputs = []
+    for index, geometry in enumerate(plan.ladder):
+        rung = geometry.rung
+        branch = videos[index] if videos is not None else video
+        branch = (
+            branch.filter("scale", geometry.content_width, geometry.content_height, flags="bicubic")
+            .filter("setsar", "1")
+            .filter("pad", rung.width, rung.height, geometry.pad_x, geometry.pad_y, color="black")
+            .filter("format", profile.video.pix_fmt)
+        )
+        sound = audios[index] if audios is not None else audio
+        folder = out_dir / rung.name
+        options: dict[str, Any] = {
+            "c:v": profile.video.codec,
+            "preset": profile.video.preset,
+            "profile:v": profile.video.profile,
+            "b:v": rung.bitrate,
+            "maxrate": rung.maxrate,
+            "bufsize": rung.bufsize,
+            "g": gop,
+            "keyint_min": gop,
+            "sc_threshold": 0,
+            # closed GOPs starting with an IDR every gop frames: every segment is independent
+            "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0",
+            "force_key_frames": f"expr:gte(t,n_forced*{profile.gop_seconds:g})",
+            "c:a": profile.audio.codec,
+            "b:a": profile.audio.bitrate,
+            "ar": profile.audio.sample_rate,
+            "ac": profile.audio.channels,
+            "map_metadata": -1,
+            "map_chapters": -1,
+            "max_muxing_queue_size": 4096,
+            "f": "hls",
+            "hls_time": f"{profile.segment_seconds:g}",
+            "hls_list_size": 0,
+            "hls_playlist_type": "vod",
+            "hls_flags": "independent_segments",
+            "hls_segment_type": profile.segment_type,
+            "hls_segment_filename": str(folder / f"seg_%05d.{extension}"),
+        }
+        if profile.segment_type == "fmp4":
+            options["hls_fmp4_init_filename"] = "init.mp4"
+        outputs.append(ffmpeg.output(branch, sound, str(folder / "index.m3u8"), **options))
+    return _with_globals(
+        ffmpeg.merge_outputs(*outputs).compile(cmd=ffmpeg_bin, overwrite_output=True),
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "error",
+        "-progress",
+        "pipe:1",
+    )
+
+
+def _with_globals(compiled: list[str], *options: str) -> list[str]:
+    """Put global options right after the binary (ffmpeg warns about trailing options)."""
+    return [compiled[0], *options, *compiled[1:]]
+
+
+def rung_folders(plan: TranscodePlan, out_dir: Path) -> dict[str, Path]:
+    return {g.name: out_dir / g.name for g in plan.ladder}
+
+
+def loudness_measure_args(
+    source: Path, *, ffmpeg_bin: str, plan_target: Sequence[float], sample_rate: int = 48_000
+) -> list[str]:
+    """First loudnorm pass over the audio only, on the same 48 kHz stereo chain as the transcode."""
+    integrated, true_peak, lra = plan_target
+    chain = (
+        ffmpeg.input(str(source))["a:0"]
+        .filter("aresample", sample_rate)
+        .filter("aformat", sample_fmts="fltp", sample_rates=sample_rate, channel_layouts="stereo")
+        .filter("loudnorm", I=integrated, TP=true_peak, LRA=lra, print_format="json")
+    )
+    return _with_globals(
+        ffmpeg.output(chain, "-", f="null").compile(cmd=ffmpeg_bin), "-hide_banner", "-nostats"
+    )

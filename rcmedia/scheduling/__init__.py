@@ -1,0 +1,1 @@
+"""Recurring jobs (APScheduler): the only owner of APScheduler."""

@@ -1,0 +1,60 @@
+"""The read-only JSON API: assets (search, filter, paginate) and ingest jobs."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from rcmedia.catalog.repository import AssetQuery
+from rcmedia.core.models import AssetStatus, JobState, Source
+from rcmedia.web.documents import asset_document, job_document, page_document
+from rcmedia.web.json_response import json_response
+from rcmedia.web.keys import CATALOG_KEY
+from rcmedia.web.params import enum_param, int_param, text_param
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+def _limit(request: web.Request) -> int:
+    return int_param(request.query, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
+
+
+def _offset(request: web.Request) -> int:
+    return int_param(request.query, "offset", default=0, minimum=0)
+
+
+async def list_assets(request: web.Request) -> web.Response:
+    """``?q=`` matches a substring of the title or the original file name."""
+    query = AssetQuery(
+        text=text_param(request.query, "q"),
+        series=text_param(request.query, "series"),
+        source=enum_param(request.query, "source", Source),
+        status=enum_param(request.query, "status", AssetStatus),
+        limit=_limit(request),
+        offset=_offset(request),
+    )
+    page = await asyncio.to_thread(request.app[CATALOG_KEY].find_assets, query)
+    return json_response(page_document(page, asset_document))
+
+
+async def get_asset(request: web.Request) -> web.Response:
+    asset = await asyncio.to_thread(request.app[CATALOG_KEY].get_asset, int(request.match_info["id"]))
+    return json_response(asset_document(asset))
+
+
+async def list_jobs(request: web.Request) -> web.Response:
+    """Newest first."""
+    page = await asyncio.to_thread(
+        request.app[CATALOG_KEY].find_jobs,
+        state=enum_param(request.query, "state", JobState),
+        limit=_limit(request),
+        offset=_offset(request),
+    )
+    return json_response(page_document(page, job_document))
+
+
+async def get_job(request: web.Request) -> web.Response:
+    job = await asyncio.to_thread(request.app[CATALOG_KEY].get_job, int(request.match_info["id"]))
+    return json_response(job_document(job))

@@ -1,0 +1,50 @@
+"""Query parameters: parsed strictly, refused with a 400 that names the parameter and what it accepts.
+
+An empty value (``?q=``) counts as absent, so forms and scripts can always send every field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import TypeVar
+
+from aiohttp import web
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _bad(name: str, problem: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=f"query parameter {name!r}: {problem}")
+
+
+def text_param(query: Mapping[str, str], name: str) -> str | None:
+    value = query.get(name, "").strip()
+    return value or None
+
+
+def int_param(
+    query: Mapping[str, str], name: str, *, default: int, minimum: int, maximum: int | None = None
+) -> int:
+    raw = query.get(name, "").strip()
+    if not raw:
+        return default
+    wanted = f"an integer from {minimum} to {maximum}" if maximum is not None else f"an integer >= {minimum}"
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _bad(name, f"expected {wanted}, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        raise _bad(name, f"expected {wanted}, got {raw!r}")
+    return value
+
+
+def enum_param(query: Mapping[str, str], name: str, kind: type[E]) -> E | None:
+    raw = query.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise _bad(name, f"{raw!r} is not one of {allowed}") from None
