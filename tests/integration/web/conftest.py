@@ -1,145 +1,35 @@
-"""An origin over the real SQLite catalog and local storage, with assets published without ffmpeg.
-
-``publish_asset`` goes through the same steps as an ingest job (create, claim, stage, publish the
-package, flip the catalog row) but writes random bytes as segments, and returns every file it wrote
-so that tests compare what the origin serves against what was stored.
-"""
+"""An origin over the real SQLite catalog and local storage, with assets published without ffmpeg."""
 
 from __future__ import annotations
 
 import itertools
-import random
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
-from rcmedia.core.assets import Rendition
-from rcmedia.core.models import AssetMetadata, Source
 from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.app import create_app
-
-NOW = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
-CORS_ORIGIN = "https://watch.example.edu"
-CODECS = "avc1.64001e,mp4a.40.2"
-DURATIONS = (2.0, 2.0, 1.52)
-# Measured facts a real ingest would have found, per rung of the "tiny" test profile.
-RUNG_FACTS: dict[str, dict[str, int]] = {
-    "360p": {"width": 640, "height": 360, "bandwidth": 520_000, "average_bandwidth": 431_000},
-    "180p": {"width": 320, "height": 180, "bandwidth": 263_000, "average_bandwidth": 214_000},
-    "144p": {"width": 256, "height": 144, "bandwidth": 161_000, "average_bandwidth": 128_000},
-}
-
-AiohttpClient = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Published:
-    asset_id: int
-    job_id: int
-    prefix: str
-    files: dict[str, bytes]  # storage key -> the bytes written there
-
-
-class PublishAsset(Protocol):
-    def __call__(
-        self,
-        *,
-        title: str = ...,
-        original_filename: str = ...,
-        series: str | None = ...,
-        episode: int | None = ...,
-        source: Source = ...,
-        rungs: tuple[str, ...] = ...,
-        profile: str = ...,
-    ) -> Published: ...
-
-
-def source_path_of(original_filename: str) -> str:
-    return f"/srv/private-inbox/{original_filename}"
-
-
-def create_pending(catalog: Catalog, *, title: str, original_filename: str, **metadata: Any) -> tuple[int, int]:
-    return catalog.create_ingest(
-        AssetMetadata(title=title, **metadata),
-        original_filename=original_filename,
-        source_path=source_path_of(original_filename),
-        profile="tiny",
-        max_attempts=3,
-        now=NOW,
-    )
+from tests.integration.web.published import (
+    CORS_ORIGIN,
+    AiohttpClient,
+    Client,
+    PublishAsset,
+    Published,
+    publish_fake_asset,
+)
 
 
 @pytest.fixture
 def publish_asset(catalog: Catalog, storage: LocalStorage) -> PublishAsset:
+    """Publish an asset of the "tiny" profile (or "tiny_fmp4"); each call gets its own random bytes."""
     seeds = itertools.count(1)
 
-    def publish(
-        *,
-        title: str = "Lecture",
-        original_filename: str = "lecture.mp4",
-        series: str | None = None,
-        episode: int | None = None,
-        source: Source = Source.OWN,
-        rungs: tuple[str, ...] = ("360p", "180p", "144p"),
-        profile: str = "tiny",
-    ) -> Published:
-        fmp4 = profile == "tiny_fmp4"
-        asset_id, job_id = catalog.create_ingest(
-            AssetMetadata(title=title, series=series, episode=episode, source=source),
-            original_filename=original_filename,
-            source_path=source_path_of(original_filename),
-            profile=profile,
-            max_attempts=3,
-            now=NOW,
-        )
-        job = catalog.claim_job(worker="test-worker", lease_seconds=60, now=NOW, job_id=job_id)
-        assert job is not None
-        rng = random.Random(next(seeds))
-        prefix = f"assets/{asset_id}/{uuid.uuid4().hex}"
-        staging = storage.staging_dir(f"job-{job_id}")
-        files: dict[str, bytes] = {}
-        renditions = []
-        for name in rungs:
-            folder = staging / name
-            folder.mkdir()
-            names = tuple(f"seg_{i:05d}.{'m4s' if fmp4 else 'ts'}" for i in range(len(DURATIONS)))
-            contents = {segment: rng.randbytes(2000 + 700 * i) for i, segment in enumerate(names)}
-            if fmp4:
-                contents["init.mp4"] = rng.randbytes(600)
-            for file, data in contents.items():
-                (folder / file).write_bytes(data)
-                files[f"{prefix}/{name}/{file}"] = data
-            renditions.append(
-                Rendition(
-                    name=name,
-                    codecs=CODECS,
-                    frame_rate=25.0,
-                    segments=names,
-                    segment_durations=DURATIONS,
-                    init_segment="init.mp4" if fmp4 else None,
-                    **RUNG_FACTS[name],
-                )
-            )
-        storage.publish(staging, prefix)
-        catalog.publish(
-            job_id=job_id,
-            storage_prefix=prefix,
-            duration=sum(DURATIONS),
-            segment_type="fmp4" if fmp4 else "mpegts",
-            target_duration=2,
-            renditions=renditions,
-            now=NOW,
-        )
-        return Published(asset_id=asset_id, job_id=job_id, prefix=prefix, files=files)
+    def publish(**options: Any) -> Published:
+        return publish_fake_asset(catalog, storage, seed=next(seeds), **options)
 
     return publish
 
@@ -160,7 +50,5 @@ def app(app_settings: Settings, catalog: Catalog, storage: LocalStorage) -> web.
 
 
 @pytest.fixture
-async def client(
-    aiohttp_client: AiohttpClient, app: web.Application
-) -> TestClient[web.Request, web.Application]:
+async def client(aiohttp_client: AiohttpClient, app: web.Application) -> Client:
     return await aiohttp_client(app)

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
 from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.app import create_app
-from tests.integration.web.conftest import CORS_ORIGIN, AiohttpClient, PublishAsset, Published
-
-Client = TestClient[web.Request, web.Application]
+from tests.integration.web.published import CORS_ORIGIN, AiohttpClient, Client, PublishAsset, Published
 
 PATHS = [
     pytest.param("/vod/{id}/master.m3u8?output=tv", 200, id="master"),

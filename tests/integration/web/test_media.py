@@ -7,13 +7,10 @@ import random
 
 import pytest
 import yarl
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from rcmedia.storage.local import LocalStorage
-from tests.integration.web.conftest import PublishAsset
+from tests.integration.web.published import Client, PublishAsset
 
-Client = TestClient[web.Request, web.Application]
 IMMUTABLE = "public, max-age=31536000, immutable"
 SECRET = b"root:x:0:0:secret\n"
 
@@ -23,7 +20,9 @@ def first_segment(files: dict[str, bytes]) -> tuple[str, bytes]:
     return key, files[key]
 
 
-async def test_segment_is_served_whole_with_immutable_caching(client: Client, publish_asset: PublishAsset) -> None:
+async def test_segment_is_served_whole_with_immutable_caching(
+    client: Client, publish_asset: PublishAsset
+) -> None:
     key, data = first_segment(publish_asset().files)
 
     response = await client.get(f"/media/{key}")
@@ -96,8 +95,17 @@ async def test_conditional_get_with_etag_is_304(client: Client, publish_asset: P
 def typed_files(storage: LocalStorage) -> dict[str, bytes]:
     """One published file per extension the store may hold, plus one it must never serve."""
     rng = random.Random(7)
-    names = ["a.ts", "a.m4s", "init.mp4", "index.m3u8", "audio.aac", "thumb.jpg", "thumb.jpeg", "poster.png",
-             "sidecar.toml"]
+    names = [
+        "a.ts",
+        "a.m4s",
+        "init.mp4",
+        "index.m3u8",
+        "audio.aac",
+        "thumb.jpg",
+        "thumb.jpeg",
+        "poster.png",
+        "sidecar.toml",
+    ]
     staging = storage.staging_dir("typed")
     files = {}
     for name in names:
@@ -121,7 +129,9 @@ def typed_files(storage: LocalStorage) -> dict[str, bytes]:
         pytest.param("poster.png", "image/png", id="png"),
     ],
 )
-async def test_content_types(client: Client, typed_files: dict[str, bytes], name: str, content_type: str) -> None:
+async def test_content_types(
+    client: Client, typed_files: dict[str, bytes], name: str, content_type: str
+) -> None:
     response = await client.get(f"/media/misc/p1/{name}")
 
     assert response.status == 200
@@ -212,4 +222,3 @@ async def test_media_is_read_only(client: Client, publish_asset: PublishAsset, m
     response = await client.request(method, f"/media/{key}")
 
     assert response.status == 405
-

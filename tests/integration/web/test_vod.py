@@ -8,20 +8,19 @@ from urllib.parse import urljoin
 import m3u8
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from rcmedia.catalog.repository import Catalog
-from tests.integration.web.conftest import (
+from tests.integration.web.published import (
     CODECS,
     DURATIONS,
     NOW,
     RUNG_FACTS,
     AiohttpClient,
+    Client,
     PublishAsset,
     create_pending,
 )
 
-Client = TestClient[web.Request, web.Application]
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 
 
@@ -104,7 +103,9 @@ async def test_every_uri_from_the_master_down_resolves_to_the_stored_segments(
     assert fetched == asset.files  # every stored segment, byte for byte, and nothing else
 
 
-async def test_rendition_playlist_is_a_complete_vod_playlist(client: Client, publish_asset: PublishAsset) -> None:
+async def test_rendition_playlist_is_a_complete_vod_playlist(
+    client: Client, publish_asset: PublishAsset
+) -> None:
     asset = publish_asset()
 
     response = await client.get(f"/vod/{asset.asset_id}/180p.m3u8")
@@ -142,7 +143,9 @@ async def test_fmp4_asset_playlist_maps_its_init_segment(client: Client, publish
     assert await first.read() == asset.files[f"{asset.prefix}/144p/seg_00000.m4s"]
 
 
-@pytest.mark.parametrize("path", [pytest.param("master.m3u8", id="master"), pytest.param("360p.m3u8", id="rendition")])
+@pytest.mark.parametrize(
+    "path", [pytest.param("master.m3u8", id="master"), pytest.param("360p.m3u8", id="rendition")]
+)
 async def test_playlist_headers(client: Client, publish_asset: PublishAsset, path: str) -> None:
     asset = publish_asset()
 
@@ -154,7 +157,15 @@ async def test_playlist_headers(client: Client, publish_asset: PublishAsset, pat
     assert "Accept-Encoding" in response.headers["Vary"]
 
 
-@pytest.mark.parametrize("path", [pytest.param("master.m3u8", id="master"), pytest.param("360p.m3u8", id="rendition")])
+@pytest.fixture
+async def raw_client(aiohttp_client: AiohttpClient, app: web.Application) -> Client:
+    """A client that shows the body as sent, compressed or not."""
+    return await aiohttp_client(app, auto_decompress=False)
+
+
+@pytest.mark.parametrize(
+    "path", [pytest.param("master.m3u8", id="master"), pytest.param("360p.m3u8", id="rendition")]
+)
 @pytest.mark.parametrize(
     ("accept", "gzipped"),
     [
@@ -166,15 +177,9 @@ async def test_playlist_headers(client: Client, publish_asset: PublishAsset, pat
     ],
 )
 async def test_playlists_are_gzipped_when_the_client_accepts_gzip(
-    aiohttp_client: AiohttpClient,
-    app: web.Application,
-    publish_asset: PublishAsset,
-    path: str,
-    accept: str,
-    gzipped: bool,
+    raw_client: Client, publish_asset: PublishAsset, path: str, accept: str, gzipped: bool
 ) -> None:
     asset = publish_asset()
-    raw_client = await aiohttp_client(app, auto_decompress=False)
 
     response = await raw_client.get(f"/vod/{asset.asset_id}/{path}", headers={"Accept-Encoding": accept})
     body = await response.read()
@@ -263,7 +268,9 @@ async def test_vod_is_read_only(client: Client, publish_asset: PublishAsset, met
 async def test_head_on_a_playlist_has_no_body(client: Client, publish_asset: PublishAsset) -> None:
     asset = publish_asset()
 
-    response = await client.head(f"/vod/{asset.asset_id}/master.m3u8", headers={"Accept-Encoding": "identity"})
+    response = await client.head(
+        f"/vod/{asset.asset_id}/master.m3u8", headers={"Accept-Encoding": "identity"}
+    )
 
     assert response.status == 200
     assert response.headers["Content-Type"] == PLAYLIST_TYPE
