@@ -64,6 +64,8 @@ def run_attempt(
             on_progress(job, state, fraction, speed)
 
     try:
+        for earlier in range(1, job.attempts):  # a killed attempt leaves its staging folder behind
+            ctx.storage.discard_staging(f"job-{job.id}-{earlier}")
         remove_unreferenced(ctx, job.asset_id)
         report(JobState.PROBING, 0.0)
         asset = catalog.get_asset(job.asset_id)

@@ -9,7 +9,7 @@ profile edit, so the bytes are checked rather than trusted.
 The CODECS attribute of the master playlist must name the real profile and level of each
 rendition (RFC 8216bis §4.4.6.2): players refuse or mis-select variants whose CODECS lie, so the
 codec strings are read from the segments (the SPS, avcC, ADTS header or esds) instead of being
-derived from what was asked of the encoder.
+derived from what was asked of the encoder. The frame rate is read from the SPS for the same reason.
 
 Only what these checks need is parsed: MPEG-TS (ISO/IEC 13818-1) PAT, PMT and PES; ISO BMFF
 (ISO/IEC 14496-12) boxes; H.264 Annex B and length-prefixed NAL units (ITU-T H.264 §7.3.1,
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 
 from rcmedia.errors import VerificationError
 
@@ -47,8 +48,8 @@ def _parsing(what: str) -> Iterator[None]:
 def _annexb_nal_units(stream: bytes) -> Iterator[bytes]:
     """The NAL units of an Annex B byte stream; the 00 00 01 start codes split them.
 
-    Emulation prevention (H.264 §7.4.1) guarantees 00 00 01 never occurs inside a NAL unit. A
-    trailing zero belongs to the next four-byte start code, so it is stripped.
+    Emulation prevention (H.264 §7.4.1) guarantees 00 00 01 never occurs inside a NAL unit.
+    Trailing zeros (the next four-byte start code's first byte, trailing_zero_8bits) are stripped.
     """
     start = stream.find(b"\x00\x00\x01")
     while start >= 0:
@@ -79,19 +80,94 @@ def _first_vcl_is_idr(units: Iterator[bytes], what: str) -> bool:
     raise VerificationError(what, "no coded picture (H.264 slice NAL unit) in the first access unit")
 
 
-def _avc_codec(profile: int, constraints: int, level: int) -> str:
-    # RFC 6381 §3.3: avc1.PPCCLL, the three bytes after the SPS NAL header (or in avcC) in hex.
-    return f"avc1.{profile:02x}{constraints:02x}{level:02x}"
-
-
-def _sps_codec_string(units: Iterator[bytes], what: str) -> str:
+def _first_sps(units: Iterator[bytes], what: str) -> bytes:
     for unit in units:
-        if unit and unit[0] & 0x1F == _NAL_SPS:
-            # profile_idc is never zero, so no emulation prevention byte can hide in these three.
-            if len(unit) < 4:
-                break
-            return _avc_codec(unit[1], unit[2], unit[3])
+        if len(unit) >= 4 and unit[0] & 0x1F == _NAL_SPS:
+            return unit
     raise VerificationError(what, "no H.264 sequence parameter set (SPS) in the first access unit")
+
+
+class _Bits:
+    """Reads an RBSP MSB first, with the Exp-Golomb codes of H.264 §9.1."""
+
+    def __init__(self, rbsp: bytes) -> None:
+        self._value = int.from_bytes(rbsp, "big")
+        self._left = len(rbsp) * 8
+
+    def u(self, n: int) -> int:
+        if n > self._left:
+            raise IndexError("read past the end of the RBSP")
+        self._left -= n
+        return self._value >> self._left & ((1 << n) - 1)
+
+    def ue(self) -> int:
+        zeros = 0
+        while not self.u(1):
+            zeros += 1
+        return (1 << zeros) - 1 + self.u(zeros)
+
+    def se(self) -> int:
+        code = self.ue()
+        return (code + 1) // 2 if code % 2 else -(code // 2)
+
+
+# profile_idc values whose SPS carries chroma format, bit depths and scaling lists (§7.3.2.1.1).
+_HIGH_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
+
+
+def _skip_scaling_list(bits: _Bits, size: int) -> None:
+    last = next_scale = 8
+    for _ in range(size):
+        if next_scale:
+            next_scale = (last + bits.se()) % 256
+        last = next_scale or last
+
+
+def _sps_frame_rate(sps: bytes) -> Fraction | None:
+    """time_scale / (2 * num_units_in_tick) from the SPS's VUI (§E.2.1), or None if it has none."""
+    bits = _Bits(sps[1:].replace(b"\x00\x00\x03", b"\x00\x00"))  # drop emulation prevention
+    _skip_to_vui(bits)
+    if not bits.u(1):  # vui_parameters_present_flag
+        return None
+    if bits.u(1) and bits.u(8) == 255:  # aspect_ratio_idc Extended_SAR
+        bits.u(32)
+    bits.u(bits.u(1))  # overscan_appropriate_flag
+    if bits.u(1):  # video_signal_type_present_flag
+        bits.u(4)
+        bits.u(24 if bits.u(1) else 0)  # colour description
+    if bits.u(1):  # chroma_loc_info_present_flag
+        bits.ue(), bits.ue()
+    if not bits.u(1):  # timing_info_present_flag
+        return None
+    units, scale = bits.u(32), bits.u(32)
+    return Fraction(scale, 2 * units) if units and scale else None
+
+
+def _skip_to_vui(bits: _Bits) -> None:
+    """Read the SPS fields before vui_parameters_present_flag (H.264 §7.3.2.1.1)."""
+    profile = bits.u(8)
+    bits.u(16), bits.ue()  # constraint flags and level_idc, seq_parameter_set_id
+    if profile in _HIGH_PROFILES:
+        chroma_format = bits.ue()
+        bits.u(1 if chroma_format == 3 else 0)  # separate_colour_plane_flag
+        bits.ue(), bits.ue(), bits.u(1)  # bit depths, qpprime_y_zero_transform_bypass_flag
+        if bits.u(1):  # seq_scaling_matrix_present_flag
+            for i in range(12 if chroma_format == 3 else 8):
+                if bits.u(1):
+                    _skip_scaling_list(bits, 16 if i < 6 else 64)
+    bits.ue()  # log2_max_frame_num_minus4
+    poc_type = bits.ue()
+    if poc_type == 0:
+        bits.ue()
+    elif poc_type == 1:
+        bits.u(1), bits.se(), bits.se()
+        for _ in range(bits.ue()):
+            bits.se()
+    bits.ue(), bits.u(1), bits.ue(), bits.ue()  # ref frames, gaps, width and height in macroblocks
+    bits.u(1 - bits.u(1))  # frame_mbs_only_flag, then mb_adaptive_frame_field_flag if it is 0
+    bits.u(1)  # direct_8x8_inference_flag
+    if bits.u(1):  # frame_cropping_flag
+        bits.ue(), bits.ue(), bits.ue(), bits.ue()
 
 
 # --- MPEG-TS ----------------------------------------------------------------------------------
@@ -246,6 +322,18 @@ def _avcc(init: bytes) -> tuple[int, int]:
     return _sample_entry_child(init, b"vide", _VISUAL_ENTRY_FIELDS, b"avcC")
 
 
+def _avcc_sps(init: bytes) -> bytes:
+    """The first SPS in the avcC (ISO/IEC 14496-15 §5.3.3.1)."""
+    _, avcc = _avcc(init)
+    if not init[avcc + 5] & 0x1F:
+        raise VerificationError("fMP4 init segment", "the avcC holds no SPS")
+    size = int.from_bytes(init[avcc + 6 : avcc + 8], "big")
+    sps = init[avcc + 8 : avcc + 8 + size]
+    if len(sps) < max(size, 4):
+        raise IndexError("SPS cut short")
+    return sps
+
+
 def _trex_default_size(init: bytes, track_id: int) -> int:
     mvex = _child(init, 0, len(init), (b"moov", b"mvex"))
     for kind, _, payload, _ in _boxes(init, *mvex) if mvex else ():
@@ -320,18 +408,35 @@ def fmp4_first_sample_is_idr(init: bytes, segment: bytes) -> bool:
 # --- Codec strings (RFC 6381) -----------------------------------------------------------------
 
 
+def _sps(data: bytes, init: bytes | None) -> bytes:
+    source = data if init is None else init
+    if _is_ts(source):
+        return _first_sps(_ts_first_video_units(source), "MPEG-TS segment")
+    return _avcc_sps(source)
+
+
 def h264_codec_string(data: bytes, *, init: bytes | None = None) -> str:
     """The RFC 6381 codec string of the H.264 video, e.g. ``avc1.64001f``.
 
     Read from the SPS of a TS segment, or from the avcC of an fMP4 init segment: pass the init
     segment as ``init`` (``data``, the media segment, is then not needed) or as ``data``.
     """
-    source = data if init is None else init
     with _parsing("H.264 codec string"):
-        if _is_ts(source):
-            return _sps_codec_string(_ts_first_video_units(source), "MPEG-TS segment")
-        _, avcc = _avcc(source)
-        return _avc_codec(source[avcc + 1], source[avcc + 2], source[avcc + 3])
+        sps = _sps(data, init)
+        # RFC 6381 §3.3: avc1.PPCCLL, the three bytes after the SPS NAL header in hex.
+        return f"avc1.{sps[1]:02x}{sps[2]:02x}{sps[3]:02x}"
+
+
+def h264_frame_rate(data: bytes, *, init: bytes | None = None) -> Fraction | None:
+    """The frame rate the SPS declares in its VUI timing info, or None when it declares none.
+
+    MediaInfo states no frame rate for H.264 in a short TS segment at its default parse speed,
+    and at full speed only an estimate from timestamps (25 fps in one-second segments reads as
+    25.510), so verification reads the declared rate instead.
+    Arguments as for :func:`h264_codec_string`.
+    """
+    with _parsing("H.264 frame rate"):
+        return _sps_frame_rate(_sps(data, init))
 
 
 def _aac_codec(object_type: int) -> str:
@@ -378,7 +483,8 @@ def aac_codec_string(data: bytes, *, init: bytes | None = None) -> str:
 
     Read from the first ADTS header of a TS segment, or from the esds AudioSpecificConfig of an
     fMP4 init segment (given as ``init`` or as ``data``). ADTS can only say the core profile
-    (Main, LC, SSR, LTP); HE-AAC in ADTS signals SBR implicitly and reads as LC.
+    (Main, LC, SSR, LTP), so HE-AAC in TS reads as LC; so does HE-AAC signalled implicitly
+    (backward-compatibly) in an esds. Explicit signalling gives 5 or 29.
     """
     source = data if init is None else init
     with _parsing("AAC codec string"):

@@ -104,35 +104,38 @@ def run_ffmpeg(
         )
     except OSError as exc:
         raise ToolError("ffmpeg", f"could not be started: {exc}") from exc
-    stderr_lines: deque[str] = deque(maxlen=200)
-    reader = threading.Thread(
-        target=lambda: stderr_lines.extend(process.stderr or ()), name="ffmpeg-stderr", daemon=True
-    )
-    reader.start()
-    watcher: threading.Thread | None = None
-    if cancel is not None:
+    with process:
+        stderr_lines: deque[str] = deque(maxlen=200)
+        reader = threading.Thread(
+            target=lambda: stderr_lines.extend(process.stderr or ()), name="ffmpeg-stderr", daemon=True
+        )
+        reader.start()
+        if cancel is not None:
 
-        def watch() -> None:
-            while process.poll() is None:
-                if cancel.wait(0.2):
-                    process.terminate()
-                    return
+            def watch() -> None:
+                while process.poll() is None:
+                    if cancel.wait(0.2):
+                        process.terminate()
+                        return
 
-        watcher = threading.Thread(target=watch, name="ffmpeg-cancel", daemon=True)
-        watcher.start()
-    fields: dict[str, str] = {}
-    assert process.stdout is not None
-    for line in process.stdout:
-        key, _, value = line.strip().partition("=")
-        if not key:
-            continue
-        fields[key] = value
-        if key == "progress":
-            if on_progress is not None:
-                on_progress(parse_progress_block(fields))
-            fields = {}
-    returncode = process.wait()
-    reader.join()
+            threading.Thread(target=watch, name="ffmpeg-cancel", daemon=True).start()
+        fields: dict[str, str] = {}
+        assert process.stdout is not None
+        try:
+            for line in process.stdout:
+                key, _, value = line.strip().partition("=")
+                if not key:
+                    continue
+                fields[key] = value
+                if key == "progress":
+                    if on_progress is not None:
+                        on_progress(parse_progress_block(fields))
+                    fields = {}
+        except BaseException:
+            process.kill()  # never leave an orphan ffmpeg behind a failed progress callback
+            raise
+        returncode = process.wait()
+        reader.join()
     stderr = "".join(stderr_lines)
     if returncode != 0:
         raise FfmpegFailed(returncode, stderr)

@@ -47,11 +47,13 @@ def inspect_rung(folder: Path, *, segment_type: str) -> RungOutput:
         assert init_bytes is not None
         video_codec = bitstream.h264_codec_string(b"", init=init_bytes)
         audio_codec = bitstream.aac_codec_string(b"", init=init_bytes)
+        frame_rate = bitstream.h264_frame_rate(b"", init=init_bytes)
         info = MediaInfo.parse(io.BytesIO(init_bytes + first.read_bytes()))
     else:
         head = _head(first)
         video_codec = bitstream.h264_codec_string(head)
         audio_codec = bitstream.aac_codec_string(head)
+        frame_rate = bitstream.h264_frame_rate(head)
         info = MediaInfo.parse(first)
     video = info.video_tracks[0] if info.video_tracks else None
     audio = info.audio_tracks[0] if info.audio_tracks else None
@@ -61,7 +63,8 @@ def inspect_rung(folder: Path, *, segment_type: str) -> RungOutput:
         name=folder.name,
         width=int(as_number(video.width)),
         height=int(as_number(video.height)),
-        frame_rate=as_number(video.frame_rate),
+        # from the SPS timing info: MediaInfo only estimates a TS segment's rate from timestamps
+        frame_rate=float(frame_rate) if frame_rate is not None else 0.0,
         audio_rate=int(as_number(audio.sampling_rate)),
         audio_channels=int(as_number(audio.channel_s)),
         codecs=f"{video_codec},{audio_codec}",

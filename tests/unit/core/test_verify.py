@@ -1,0 +1,216 @@
+"""Ladder verification on hand-built measurements: aligned ladders pass, anything else is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from rcmedia.core.plan import TranscodePlan
+from rcmedia.core.verify import RungOutput, SegmentFacts, average_bandwidth, peak_bandwidth, verify_ladder
+from rcmedia.errors import RejectedInputError, VerificationError
+from tests.unit.factories import make_plan, small_profile, source_facts
+
+SOURCE = "lecture.mxf"
+SIZES = {"720p": 1280, "360p": 640}
+
+
+@pytest.fixture
+def plan() -> TranscodePlan:
+    """15 s of 720p25 under a 720p/360p profile: segments of 6, 6 and 3 s."""
+    facts = source_facts(width=1280, height=720, duration=15.0, video_duration=15.0, audio_duration=15.0)
+    plan = make_plan(facts, small_profile())
+    assert [g.name for g in plan.ladder] == ["720p", "360p"]
+    assert plan.duration == 15.0
+    return plan
+
+
+def segments(
+    durations: Sequence[float], sizes: Sequence[int] | None = None, *, idr: Sequence[bool] | None = None
+) -> tuple[SegmentFacts, ...]:
+    sizes = sizes or [100_000] * len(durations)
+    idr = idr or [True] * len(durations)
+    return tuple(
+        SegmentFacts(name=f"seg_{i:05d}.ts", duration=d, size=s, starts_with_idr=k)
+        for i, (d, s, k) in enumerate(zip(durations, sizes, idr, strict=True))
+    )
+
+
+def output(name: str, durations: Sequence[float] = (6.0, 6.0, 3.0), **changes: Any) -> RungOutput:
+    values: dict[str, Any] = {
+        "name": name,
+        "width": SIZES[name],
+        "height": SIZES[name] * 9 // 16,
+        "frame_rate": 25.0,
+        "audio_rate": 48_000,
+        "audio_channels": 2,
+        "codecs": "avc1.64001f,mp4a.40.2" if name == "720p" else "avc1.64001e,mp4a.40.2",
+        "segments": segments(durations),
+    }
+    values.update(changes)
+    return RungOutput(**values)
+
+
+def test_aligned_ladder_is_accepted_with_true_bandwidths(plan: TranscodePlan) -> None:
+    top = output("720p", segments=segments([6.0, 6.0, 3.0], [3_000_001, 2_400_000, 600_000]))
+    low = output("360p", segments=segments([6.0, 6.0, 3.0], [600_000, 600_000, 600_000]))
+
+    renditions = verify_ladder([low, top], plan=plan, source_name=SOURCE)
+
+    assert [r.name for r in renditions] == ["720p", "360p"]  # highest first, whatever the input order
+    first, second = renditions
+    # 3_000_001 bytes in 6 s = 4_000_001.33 bit/s, rounded up
+    assert first.bandwidth == 4_000_002
+    # 6_000_001 bytes in 15 s = 3_200_000.53 bit/s, rounded up
+    assert first.average_bandwidth == 3_200_001
+    # the short last segment is the densest: 600_000 bytes in 3 s
+    assert second.bandwidth == 1_600_000
+    assert second.average_bandwidth == 960_000
+    assert (first.width, first.height, first.frame_rate) == (1280, 720, 25.0)
+    assert first.codecs == "avc1.64001f,mp4a.40.2"
+    assert first.segments == ("seg_00000.ts", "seg_00001.ts", "seg_00002.ts")
+    assert first.segment_durations == second.segment_durations == (6.0, 6.0, 3.0)
+    assert first.init_segment is None
+
+
+def test_segment_durations_come_from_the_reference_rung(plan: TranscodePlan) -> None:
+    top = output("720p", durations=(6.0, 6.0, 3.0))
+    low = output("360p", durations=(6.02, 5.98, 3.01), init_segment="init.mp4")
+    renditions = verify_ladder([top, low], plan=plan, source_name=SOURCE)
+    assert renditions[1].segment_durations == (6.0, 6.0, 3.0)
+    assert renditions[1].init_segment == "init.mp4"
+
+
+def test_bandwidth_helpers() -> None:
+    segs = segments([2.0, 4.0], [250_000, 250_000])
+    assert peak_bandwidth(segs) == 1_000_000
+    assert average_bandwidth(segs) == 666_667
+
+
+def test_durations_within_one_frame_are_accepted(plan: TranscodePlan) -> None:
+    top = output("720p", durations=(6.0, 6.0, 3.0))
+    low = output("360p", durations=(6.0, 6.0, 3.04))  # one frame at 25 fps
+    assert len(verify_ladder([top, low], plan=plan, source_name=SOURCE)) == 2
+
+
+def test_total_short_by_at_most_one_frame_is_accepted(plan: TranscodePlan) -> None:
+    durations = (6.0, 6.0, 2.96)
+    renditions = verify_ladder(
+        [output("720p", durations), output("360p", durations)], plan=plan, source_name=SOURCE
+    )
+    assert renditions[0].segment_durations == durations
+
+
+def refused(plan: TranscodePlan, outputs: Sequence[RungOutput]) -> VerificationError:
+    with pytest.raises(VerificationError) as info:
+        verify_ladder(outputs, plan=plan, source_name=SOURCE)
+    assert SOURCE in info.value.what
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("top", "low", "what", "fragment"),
+    [
+        pytest.param(
+            output("720p"),
+            output("360p", durations=(6.0, 6.0, 2.0, 1.0)),
+            "360p",
+            "4 segments",
+            id="more-segments-than-reference",
+        ),
+        pytest.param(
+            output("720p"),
+            output("360p", durations=(6.0, 6.0, 3.1)),
+            "360p",
+            "segment 2 lasts",
+            id="differs-by-more-than-a-frame",
+        ),
+        pytest.param(
+            output("720p", durations=(6.0, 4.0, 5.0)),
+            output("360p", durations=(6.0, 4.0, 5.0)),
+            "720p",
+            "not the target",
+            id="non-final-segment-off-target",
+        ),
+        pytest.param(
+            output("720p", durations=(6.0, 9.0)),
+            output("360p", durations=(6.0, 9.0)),
+            "720p",
+            "exceeds the target duration",
+            id="final-segment-too-long",
+        ),
+        pytest.param(
+            output("720p"),
+            output("360p", segments=segments([6.0, 6.0, 3.0], idr=[True, False, True])),
+            "360p",
+            "seg_00001.ts",
+            id="segment-without-idr",
+        ),
+        pytest.param(
+            output("720p", segments=segments([6.0, 6.0, 3.0], [1, 0, 1])),
+            output("360p"),
+            "720p",
+            "is empty",
+            id="empty-segment",
+        ),
+        pytest.param(output("720p", height=718), output("360p"), "720p", "1280x718", id="picture-size"),
+        pytest.param(
+            output("720p"), output("360p", width=480, height=360), "360p", "480x360", id="4-3-frame"
+        ),
+        pytest.param(output("720p", frame_rate=29.97), output("360p"), "720p", "frame rate", id="ntsc-rate"),
+        pytest.param(output("720p"), output("360p", frame_rate=50.0), "360p", "frame rate", id="double-rate"),
+        pytest.param(output("720p", audio_rate=44_100), output("360p"), "720p", "44100 Hz", id="audio-44k1"),
+        pytest.param(output("720p"), output("360p", audio_channels=1), "360p", "x1", id="audio-mono"),
+    ],
+)
+def test_misaligned_or_wrong_ladder_is_refused(
+    plan: TranscodePlan, top: RungOutput, low: RungOutput, what: str, fragment: str
+) -> None:
+    error = refused(plan, [top, low])
+    assert error.what.endswith(what)
+    assert fragment in error.problem
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        pytest.param(("720p",), id="missing-rung"),
+        pytest.param(("720p", "360p", "360p"), id="duplicate-rung"),
+        pytest.param(("720p", "540p"), id="other-rung"),
+    ],
+)
+def test_rungs_different_from_the_plan_are_refused(plan: TranscodePlan, names: tuple[str, ...]) -> None:
+    outputs = [output(name) if name in SIZES else replace(output("360p"), name=name) for name in names]
+    error = refused(plan, outputs)
+    assert "differ from the plan" in error.problem
+
+
+def test_no_segments_is_refused(plan: TranscodePlan) -> None:
+    error = refused(plan, [output("720p", durations=()), output("360p")])
+    assert "no segments" in error.problem
+
+
+@pytest.mark.parametrize(
+    "durations",
+    [
+        pytest.param((6.0, 6.0), id="a-segment-missing"),
+        pytest.param((6.0, 6.0, 2.9), id="short-by-more-than-a-frame"),
+    ],
+)
+def test_short_total_means_a_truncated_input(plan: TranscodePlan, durations: tuple[float, ...]) -> None:
+    with pytest.raises(RejectedInputError) as info:
+        verify_ladder([output("720p", durations), output("360p", durations)], plan=plan, source_name=SOURCE)
+    assert info.value.filename == SOURCE
+    assert "truncated" in info.value.reason
+
+
+def test_rungs_disagreeing_is_a_verification_failure_not_a_truncated_input(plan: TranscodePlan) -> None:
+    # The 360p rung has the whole 15 s, so the source decoded fully; only the first (reference)
+    # rung came out short. That is a transcode fault (retryable VerificationError), not a bad input
+    # (RejectedInputError is never retried and tells the editor the file is damaged).
+    top = output("720p", durations=(6.0, 6.0))
+    low = output("360p", durations=(6.0, 6.0, 3.0))
+    error = refused(plan, [top, low])
+    assert "segments" in error.problem
