@@ -126,8 +126,7 @@ def ingest_files(
         job_ids.append(job_id)
     runner = JobRunner(ictx, on_progress=progress.update, on_finished=progress.finish)
     with progress.bars:
-        jobs = runner.run_jobs(job_ids)
-    return jobs
+        return runner.run_jobs(job_ids)
 
 
 def report(jobs: list[Job], expected: int) -> bool:

@@ -232,7 +232,7 @@ def _convert(setting: Setting, value: object, origin: str) -> Any:
 
 def _validate(values: dict[str, Any]) -> None:
     checks: list[tuple[bool, str]] = [
-        (values["port"] in range(0, 65536), "port must be between 0 and 65535"),
+        (values["port"] in range(65536), "port must be between 0 and 65535"),
         (values["max_upload_bytes"] > 0, "max_upload_bytes must be positive"),
         (values["max_duration_seconds"] > 0, "max_duration_seconds must be positive"),
         (-70 <= values["loudness_target"] <= -5, "loudness_target must be between -70 and -5 LUFS"),

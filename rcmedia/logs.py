@@ -10,6 +10,8 @@ from rich.logging import RichHandler
 
 def configure_logging(level: str, console: Console | None = None) -> None:
     handler = RichHandler(console=console or Console(stderr=True), show_path=False, rich_tracebacks=False)
-    logging.basicConfig(level=level, format="%(name)s: %(message)s", datefmt="[%X]", handlers=[handler], force=True)
+    logging.basicConfig(
+        level=level, format="%(name)s: %(message)s", datefmt="[%X]", handlers=[handler], force=True
+    )
     for noisy in ("apscheduler", "aiohttp.access", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -17,7 +17,9 @@ from rcmedia.storage.local import LocalStorage
 PROJECT = Path(__file__).resolve().parent.parent
 RESOURCES = Path(__file__).resolve().parent / "resources"
 REQUIRE_SYSTEM_TOOLS = os.environ.get("RCMEDIA_REQUIRE_SYSTEM_TOOLS") == "1"
-POSTGRES_URL = os.environ.get("RCMEDIA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "RCMEDIA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def require_system(what: str, available: bool, how: str) -> None:
@@ -41,7 +43,10 @@ def settings(tmp_path: Path) -> Settings:
     """Settings on embedded defaults inside ``tmp_path``, with the shipped and test profiles."""
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    for source in [*(PROJECT / "transcode_profiles").glob("*.toml"), *(RESOURCES / "profiles").glob("*.toml")]:
+    for source in [
+        *(PROJECT / "transcode_profiles").glob("*.toml"),
+        *(RESOURCES / "profiles").glob("*.toml"),
+    ]:
         (profiles / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     return load_settings(
         environ={},
@@ -74,7 +79,11 @@ def any_catalog(request: pytest.FixtureRequest, settings: Settings) -> Iterator[
         yield Catalog(engine)
         engine.dispose()
         return
-    require_system("PostgreSQL at 127.0.0.1:5432", port_open("127.0.0.1", 5432), "start it or set RCMEDIA_TEST_POSTGRES_URL")
+    require_system(
+        "PostgreSQL at 127.0.0.1:5432",
+        port_open("127.0.0.1", 5432),
+        "start it or set RCMEDIA_TEST_POSTGRES_URL",
+    )
     import uuid
 
     from sqlalchemy import text

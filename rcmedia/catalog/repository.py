@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Engine

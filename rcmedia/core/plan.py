@@ -12,7 +12,6 @@ from rcmedia.core.ladder import RungGeometry, select_ladder
 from rcmedia.core.probe import SourceFacts
 from rcmedia.core.profile import Profile
 
-
 # Video streams often end a frame or two before their audio; hold the last picture that long.
 PAD_SLACK = 0.5
 

@@ -9,7 +9,6 @@ segment must start with an IDR picture, and the master playlist must advertise t
 from __future__ import annotations
 
 import math
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -60,7 +59,8 @@ def verify_ladder(
     if total < plan.duration - tolerance:
         raise RejectedInputError(
             source_name,
-            f"only {total:.2f} s of its {plan.duration:.2f} s could be decoded: the file is truncated or damaged",
+            f"only {total:.2f} s of its {plan.duration:.2f} s could be decoded: "
+            "the file is truncated or damaged",
         )
     renditions = []
     for output in outputs:
@@ -86,13 +86,15 @@ def verify_ladder(
             if abs(segment.duration - ref.duration) > tolerance:
                 raise VerificationError(
                     what,
-                    f"segment {index} lasts {segment.duration:.3f} s, {reference.name}'s {ref.duration:.3f} s",
+                    f"segment {index} lasts {segment.duration:.3f} s, "
+                    f"{reference.name}'s {ref.duration:.3f} s",
                 )
             last = index == len(output.segments) - 1
             if not last and abs(segment.duration - profile.segment_seconds) > tolerance:
                 raise VerificationError(
                     what,
-                    f"segment {index} lasts {segment.duration:.3f} s, not the target {profile.segment_seconds:g} s",
+                    f"segment {index} lasts {segment.duration:.3f} s, "
+                    f"not the target {profile.segment_seconds:g} s",
                 )
             if segment.duration > profile.target_duration + tolerance:
                 raise VerificationError(what, f"segment {index} exceeds the target duration")

@@ -29,7 +29,7 @@ INPUT_FAULTS = (
 
 @cache
 def _bundled_ffmpeg() -> str:
-    import imageio_ffmpeg
+    import imageio_ffmpeg  # noqa: PLC0415 - only when no ffmpeg is configured
 
     path: str = imageio_ffmpeg.get_ffmpeg_exe()
     return path

@@ -12,7 +12,9 @@ from rcmedia.ingest.runner import JobRunner
 log = logging.getLogger(__name__)
 
 
-def start_ingest_scheduler(hot_folder: HotFolder, runner: JobRunner, *, poll_seconds: float) -> BackgroundScheduler:
+def start_ingest_scheduler(
+    hot_folder: HotFolder, runner: JobRunner, *, poll_seconds: float
+) -> BackgroundScheduler:
     """Poll the hot folder every ``poll_seconds``; wake the runner when files were queued."""
 
     def poll() -> None:
@@ -21,7 +23,12 @@ def start_ingest_scheduler(hot_folder: HotFolder, runner: JobRunner, *, poll_sec
 
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
-        poll, "interval", seconds=poll_seconds, id="hot-folder", max_instances=1, coalesce=True,
+        poll,
+        "interval",
+        seconds=poll_seconds,
+        id="hot-folder",
+        max_instances=1,
+        coalesce=True,
         misfire_grace_time=None,
     )
     scheduler.start()

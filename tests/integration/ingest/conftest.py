@@ -45,7 +45,8 @@ def ingest_many(ingest_ctx: IngestContext) -> IngestMany:
 
     def run(paths: list[Path], *, profile: str | None = None, **metadata: Any) -> list[Job]:
         ids = [
-            submit(ingest_ctx, p, metadata=read_sidecar(p, overrides=metadata), profile=profile) for p in paths
+            submit(ingest_ctx, p, metadata=read_sidecar(p, overrides=metadata), profile=profile)
+            for p in paths
         ]
         return JobRunner(ingest_ctx).run_jobs(ids)
 

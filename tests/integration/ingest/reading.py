@@ -17,7 +17,12 @@ from pymediainfo import MediaInfo
 def _ffmpeg(ffmpeg: str, *args: str) -> str:
     done = subprocess.run(
         [ffmpeg, "-hide_banner", "-nostats", *args],
-        capture_output=True, text=True, encoding="utf-8", errors="replace", check=False, timeout=300,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        check=False,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stderr
@@ -41,7 +46,9 @@ def video_frames(ffmpeg: str, media: Path) -> list[Frame]:
 
 
 def first_frame_is_key(ffmpeg: str, segment: Path) -> bool:
-    text = _ffmpeg(ffmpeg, "-i", str(segment), "-map", "0:v:0", "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-")
+    text = _ffmpeg(
+        ffmpeg, "-i", str(segment), "-map", "0:v:0", "-frames:v", "1", "-vf", "showinfo", "-f", "null", "-"
+    )
     match = re.search(r"iskey:(\d)\s+type:(\w)", text)
     assert match, text[-1000:]
     return match[1] == "1" and match[2] == "I"
@@ -55,7 +62,7 @@ class Loudness:
 
 def loudness(ffmpeg: str, media: Path) -> Loudness:
     text = _ffmpeg(ffmpeg, "-i", str(media), "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-")
-    summary = text[text.rindex("Summary:"):]
+    summary = text[text.rindex("Summary:") :]
     integrated = float(re.search(r"I:\s+([-\d.]+) LUFS", summary)[1])  # type: ignore[index]
     peak_match = re.search(r"Peak:\s+([-\d.]+|-inf) dBFS", summary)
     assert peak_match, summary
@@ -65,8 +72,18 @@ def loudness(ffmpeg: str, media: Path) -> Loudness:
 
 def picture_box(ffmpeg: str, media: Path) -> tuple[int, int]:
     """Width and height of the non-black area (cropdetect), i.e. the picture inside its padding."""
-    text = _ffmpeg(ffmpeg, "-i", str(media), "-map", "0:v:0", "-vf", "cropdetect=limit=24:round=2:reset=0",
-                   "-f", "null", "-")
+    text = _ffmpeg(
+        ffmpeg,
+        "-i",
+        str(media),
+        "-map",
+        "0:v:0",
+        "-vf",
+        "cropdetect=limit=24:round=2:reset=0",
+        "-f",
+        "null",
+        "-",
+    )
     crops = re.findall(r"crop=(\d+):(\d+):(\d+):(\d+)", text)
     assert crops, text[-1000:]
     width, height, _x, _y = map(int, crops[-1])
@@ -87,8 +104,12 @@ def stream_format(segment: Path) -> StreamFormat:
     info = MediaInfo.parse(segment)
     video, audio = info.video_tracks[0], info.audio_tracks[0]
     return StreamFormat(
-        width=int(video.width), height=int(video.height), scan_type=str(video.scan_type or "Progressive"),
-        audio_rate=int(audio.sampling_rate), audio_channels=int(audio.channel_s), audio_format=str(audio.format),
+        width=int(video.width),
+        height=int(video.height),
+        scan_type=str(video.scan_type or "Progressive"),
+        audio_rate=int(audio.sampling_rate),
+        audio_channels=int(audio.channel_s),
+        audio_format=str(audio.format),
     )
 
 

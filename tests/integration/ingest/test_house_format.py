@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,18 +37,30 @@ class Shape:
 
 
 SHAPES = [
-    pytest.param(Shape("wide.mp4", {"width": 640, "height": 360}, ("360p", "180p", "144p")), id="progressive-16x9"),
     pytest.param(
-        Shape("sd.mpg", {"width": 720, "height": 576, "interlaced": True, "sar": "64:45"}, ("360p", "180p", "144p")),
+        Shape("wide.mp4", {"width": 640, "height": 360}, ("360p", "180p", "144p")), id="progressive-16x9"
+    ),
+    pytest.param(
+        Shape(
+            "sd.mpg",
+            {"width": 720, "height": 576, "interlaced": True, "sar": "64:45"},
+            ("360p", "180p", "144p"),
+        ),
         id="interlaced-anamorphic-sd",
     ),
     pytest.param(Shape("old.mov", {"width": 640, "height": 480}, ("360p", "180p", "144p"), 4 / 3), id="4x3"),
-    pytest.param(Shape("phone.mp4", {"width": 360, "height": 640}, ("360p", "180p", "144p"), 9 / 16), id="portrait"),
+    pytest.param(
+        Shape("phone.mp4", {"width": 360, "height": 640}, ("360p", "180p", "144p"), 9 / 16), id="portrait"
+    ),
     pytest.param(Shape("ntsc.ts", {"rate": "30000/1001"}, ("180p", "144p")), id="29.97fps"),
-    pytest.param(Shape("mono.mkv", {"audio": "mono", "audio_rate": 44100}, ("180p", "144p")), id="mono-44.1kHz"),
+    pytest.param(
+        Shape("mono.mkv", {"audio": "mono", "audio_rate": 44100}, ("180p", "144p")), id="mono-44.1kHz"
+    ),
     pytest.param(Shape("mute.mp4", {"audio": None}, ("180p", "144p"), silent=True), id="no-audio"),
     pytest.param(Shape("lecture.m4a", {"video": False}, ("180p", "144p"), None), id="audio-only"),
-    pytest.param(Shape("small.mp4", {"width": 160, "height": 90}, ("144p",)), id="tiny-source-keeps-lowest-rung"),
+    pytest.param(
+        Shape("small.mp4", {"width": 160, "height": 90}, ("144p",)), id="tiny-source-keeps-lowest-rung"
+    ),
 ]
 
 
@@ -82,7 +95,7 @@ def test_source_publishes_in_house_format(
             assert first_frame_is_key(ffmpeg, folder / segment.uri), f"{rendition.name}/{segment.uri}"
         frames = video_frames(ffmpeg, folder / "index.m3u8")
         assert len(frames) == round(asset.duration * 25)  # exactly 25 fps, whatever the source rate
-        steps = {round(b.pts_time - a.pts_time, 3) for a, b in zip(frames, frames[1:], strict=False)}
+        steps = {round(b.pts_time - a.pts_time, 3) for a, b in itertools.pairwise(frames)}
         assert steps == {FRAME}
         assert {(f.width, f.height) for f in frames} == {(rendition.width, rendition.height)}
         fmt = stream_format(folder / playlist.segments[0].uri)
@@ -115,7 +128,8 @@ def test_fmp4_profile_publishes_aligned_fragments(
         folder = root / rendition.name
         assert rendition.init_segment == "init.mp4"
         playlist = media_playlist(folder / "index.m3u8")
-        assert playlist.segment_map and playlist.segment_map[0].uri == "init.mp4"
+        assert playlist.segment_map
+        assert playlist.segment_map[0].uri == "init.mp4"
         init = (folder / "init.mp4").read_bytes()
         for index, segment in enumerate(playlist.segments):
             assert segment.uri.endswith(".m4s")
@@ -125,8 +139,9 @@ def test_fmp4_profile_publishes_aligned_fragments(
         assert len(video_frames(ffmpeg, folder / "index.m3u8")) == 100
 
 
-def test_master_playlist_attributes_are_true(tmp_path: Path, ingest_ctx: IngestContext, ingest_many: IngestMany,
-                                             ffmpeg: str) -> None:
+def test_master_playlist_attributes_are_true(
+    tmp_path: Path, ingest_ctx: IngestContext, ingest_many: IngestMany, ffmpeg: str
+) -> None:
     from tests.integration.ingest.reading import m3u8
 
     source = make_clip(tmp_path / "wide.mp4", ffmpeg=ffmpeg, duration=4.0, width=640, height=360)
@@ -144,7 +159,9 @@ def test_master_playlist_attributes_are_true(tmp_path: Path, ingest_ctx: IngestC
         rates = [(folder / s.uri).stat().st_size * 8 / s.duration for s in playlist.segments]
         total_bits = sum((folder / s.uri).stat().st_size * 8 for s in playlist.segments)
         assert info.bandwidth == pytest.approx(max(rates), abs=1)
-        assert info.average_bandwidth == pytest.approx(total_bits / sum(s.duration for s in playlist.segments), abs=1)
+        assert info.average_bandwidth == pytest.approx(
+            total_bits / sum(s.duration for s in playlist.segments), abs=1
+        )
         width, height = info.resolution
         first = video_frames(ffmpeg, folder / playlist.segments[0].uri)[0]
         assert (width, height) == (first.width, first.height)
