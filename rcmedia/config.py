@@ -223,6 +223,8 @@ def _convert(setting: Setting, value: object, origin: str) -> Any:
         and isinstance(value, (int, float, str))
         and not isinstance(value, bool)
     ):
+        if setting.kind == "int" and isinstance(value, float) and not value.is_integer():
+            raise error
         try:
             return int(value) if setting.kind == "int" else float(value)
         except ValueError:

@@ -83,7 +83,10 @@ def _rights(data: Any, where: str, zone: ZoneInfo) -> tuple[Rights, ...]:
         extra = sorted(set(window) - RIGHTS_KEYS)
         if extra:
             raise ConfigError(f"{where}: rights.{key}.{extra[0]}: unknown key (allowed: start, end, enabled)")
-        if window.get("enabled", True) is False:
+        enabled = window.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"{where}: rights.{key}.enabled must be true or false, got {enabled!r}")
+        if not enabled:
             continue
         start = _instant(window["start"], f"{where}: rights.{key}.start", zone) if "start" in window else None
         end = _instant(window["end"], f"{where}: rights.{key}.end", zone) if "end" in window else None

@@ -49,6 +49,9 @@ class Slate:
     color: str = "0x1d3557"
 
 
+DEFAULT_SLATE = Slate()
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Profile:
     name: str
@@ -134,6 +137,46 @@ def _rung(data: Any, index: int, source: str) -> Rung:
     return Rung(name=name, width=width, height=height, bitrate=bitrate, maxrate=maxrate, bufsize=bufsize)
 
 
+def _video(data: Mapping[str, Any], source: str) -> VideoCodec:
+    video_data = _get(data, "video", dict, source, default={})
+    _check_keys(video_data, {"codec", "preset", "profile", "pix_fmt"}, source, "video.")
+    video = VideoCodec(**{k: _get(video_data, k, str, source, where="video.") for k in video_data})
+    if video.codec != "libx264":
+        raise ProfileError(source, "video.codec", f"{video.codec!r}: only libx264 is supported")
+    return video
+
+
+def _audio(data: Mapping[str, Any], source: str) -> AudioCodec:
+    audio_data = _get(data, "audio", dict, source, default={})
+    _check_keys(audio_data, {"codec", "bitrate", "sample_rate", "channels"}, source, "audio.")
+    audio = AudioCodec(
+        codec=_get(audio_data, "codec", str, source, default="aac", where="audio."),
+        bitrate=_get(audio_data, "bitrate", int, source, default=128_000, where="audio."),
+        sample_rate=_get(audio_data, "sample_rate", int, source, default=48_000, where="audio."),
+        channels=_get(audio_data, "channels", int, source, default=2, where="audio."),
+    )
+    if audio.bitrate < 16_000:
+        raise ProfileError(source, "audio.bitrate", f"{audio.bitrate} bit/s is too low (bit/s, not kbit/s)")
+    if audio.codec != "aac" or audio.channels != 2 or audio.sample_rate != 48_000:
+        raise ProfileError(source, "audio", "the house format is AAC, 48 kHz, stereo")
+    return audio
+
+
+def _slate(data: Mapping[str, Any], source: str) -> Slate:
+    slate_data = _get(data, "slate", dict, source, default={})
+    _check_keys(slate_data, {"width", "height", "color"}, source, "slate.")
+    slate = Slate(
+        width=_get(slate_data, "width", int, source, default=DEFAULT_SLATE.width, where="slate."),
+        height=_get(slate_data, "height", int, source, default=DEFAULT_SLATE.height, where="slate."),
+        color=_get(slate_data, "color", str, source, default=DEFAULT_SLATE.color, where="slate."),
+    )
+    if slate.width <= 0 or slate.height <= 0 or slate.width % 2 or slate.height % 2:
+        raise ProfileError(
+            source, "slate.width", f"{slate.width}x{slate.height}: sizes must be positive and even"
+        )
+    return slate
+
+
 def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     """Validate a profile read from TOML; every error names the file and the key."""
     _check_keys(
@@ -169,25 +212,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     if segment_type not in SEGMENT_TYPES:
         raise ProfileError(source, "segment_type", f"{segment_type!r} is not one of {SEGMENT_TYPES}")
 
-    video_data = _get(data, "video", dict, source, default={})
-    _check_keys(video_data, {"codec", "preset", "profile", "pix_fmt"}, source, "video.")
-    video = VideoCodec(**{k: _get(video_data, k, str, source, where="video.") for k in video_data})
-    if video.codec != "libx264":
-        raise ProfileError(source, "video.codec", f"{video.codec!r}: only libx264 is supported")
-    audio_data = _get(data, "audio", dict, source, default={})
-    _check_keys(audio_data, {"codec", "bitrate", "sample_rate", "channels"}, source, "audio.")
-    audio = AudioCodec(
-        codec=_get(audio_data, "codec", str, source, default="aac", where="audio."),
-        bitrate=_get(audio_data, "bitrate", int, source, default=128_000, where="audio."),
-        sample_rate=_get(audio_data, "sample_rate", int, source, default=48_000, where="audio."),
-        channels=_get(audio_data, "channels", int, source, default=2, where="audio."),
-    )
-    if audio.codec != "aac" or audio.channels != 2 or audio.sample_rate != 48_000:
-        raise ProfileError(source, "audio", "the house format is AAC, 48 kHz, stereo")
-    slate_data = _get(data, "slate", dict, source, default={})
-    _check_keys(slate_data, {"width", "height", "color"}, source, "slate.")
-    slate = Slate(**slate_data)
-
+    video, audio, slate = _video(data, source), _audio(data, source), _slate(data, source)
     raw_rungs = _get(data, "rungs", list, source)
     if not raw_rungs:
         raise ProfileError(source, "rungs", "at least one rung is needed")

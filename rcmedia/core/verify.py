@@ -55,13 +55,6 @@ def verify_ladder(
     reference = outputs[0]
     if not reference.segments:
         raise VerificationError(f"{source_name} {reference.name}", "no segments were written")
-    total = sum(s.duration for s in reference.segments)
-    if total < plan.duration - tolerance:
-        raise RejectedInputError(
-            source_name,
-            f"only {total:.2f} s of its {plan.duration:.2f} s could be decoded: "
-            "the file is truncated or damaged",
-        )
     renditions = []
     for output in outputs:
         what = f"{source_name} rendition {output.name}"
@@ -118,6 +111,14 @@ def verify_ladder(
                 segment_durations=tuple(round(s.duration, 6) for s in reference.segments),
                 init_segment=output.init_segment,
             )
+        )
+    # every rung agrees (checked above), so a short total means the source itself came up short
+    total = sum(s.duration for s in reference.segments)
+    if total < plan.duration - tolerance:
+        raise RejectedInputError(
+            source_name,
+            f"only {total:.2f} s of its {plan.duration:.2f} s could be decoded: "
+            "the file is truncated or damaged",
         )
     return tuple(sorted(renditions, key=lambda r: r.height, reverse=True))
 

@@ -11,13 +11,13 @@ from rcmedia.errors import UnsafePathError
 def safe_key(key: str) -> str:
     """Normalise a storage key from outside; refuse anything that could leave the store.
 
-    Refused: absolute paths, ``..`` parts, empty parts, hidden parts (``.staging`` holds unfinished
-    work), backslashes and NUL.
+    Refused: the store root itself, absolute paths, ``..`` parts, hidden parts (``.staging`` holds
+    unfinished work), backslashes and NUL. Doubled and trailing slashes and ``.`` parts are folded.
     """
     if not key or "\\" in key or "\x00" in key or key.startswith("/"):
         raise UnsafePathError(key)
     parts = PurePosixPath(key).parts
-    if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
+    if not parts or any(part in ("", ".", "..") or part.startswith(".") for part in parts):
         raise UnsafePathError(key)
     return "/".join(parts)
 
