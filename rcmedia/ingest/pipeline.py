@@ -75,11 +75,7 @@ def run_attempt(
             raise RejectedInputError(job.original_filename, f"the source file {job.source_path!r} is gone")
         facts = probe(source, display_name=job.original_filename)
         check_acceptable(facts, ctx.limits)
-        loudness = (
-            measure_loudness(source, ffmpeg_bin=ctx.ffmpeg, target=ctx.loudness_target)
-            if facts.has_audio
-            else None
-        )
+        loudness = measure_loudness(source, ffmpeg_bin=ctx.ffmpeg) if facts.has_audio else None
         plan = plan_transcode(
             facts, profile, title=asset.metadata.title, loudness=loudness, target=ctx.loudness_target
         )

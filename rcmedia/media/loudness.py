@@ -1,39 +1,39 @@
-"""The first loudness pass: measure integrated loudness, true peak and range of a source's audio."""
+"""The first loudness pass: integrated loudness, range, gate threshold and true peak of the audio."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
 
-from rcmedia.core.plan import LoudnessMeasurement, LoudnessTarget
+from rcmedia.core.plan import LoudnessMeasurement
 from rcmedia.errors import ToolError
 from rcmedia.media.command import loudness_measure_args
 from rcmedia.media.ffmpeg import run_ffmpeg_simple
 
-_JSON_BLOCK = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.DOTALL)
 SILENCE_LUFS = -70.0  # the EBU R128 absolute gate: below it there is nothing to normalise
+_NUMBER = r"(-?(?:\d+(?:\.\d+)?|inf|nan))"
+_SUMMARY = re.compile(
+    r"Integrated loudness:\s*I:\s*" + _NUMBER + r" LUFS\s*Threshold:\s*" + _NUMBER + r" LUFS"
+    r".*?LRA:\s*" + _NUMBER + r" LU"
+    r".*?True peak:\s*Peak:\s*" + _NUMBER + r" dBFS",
+    re.DOTALL,
+)
 
 
-def parse_loudnorm_json(stderr: str) -> LoudnessMeasurement | None:
-    """The measurement printed by ``loudnorm=print_format=json``; None for silence."""
-    match = _JSON_BLOCK.search(stderr)
+def parse_ebur128_summary(stderr: str) -> LoudnessMeasurement | None:
+    """The measurement in the summary ``ebur128=peak=true`` prints at the end; None for silence."""
+    start = stderr.rfind("Summary:")
+    match = _SUMMARY.search(stderr, start if start >= 0 else 0)
     if match is None:
-        raise ToolError("ffmpeg", "loudness measurement printed no result", stderr_tail=stderr[-1500:])
-    data = json.loads(match.group(0))
-    values = {
-        k: float(data[k]) for k in ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")
-    }
-    if not all(math.isfinite(v) for v in values.values()) or values["input_i"] < SILENCE_LUFS:
+        raise ToolError("ffmpeg", "loudness measurement printed no summary", stderr_tail=stderr[-1500:])
+    integrated, threshold, lra, peak = (float(v) for v in match.groups())
+    if not all(math.isfinite(v) for v in (integrated, threshold, lra, peak)) or integrated <= SILENCE_LUFS:
         return None
-    return LoudnessMeasurement(**values)
-
-
-def measure_loudness(source: Path, *, ffmpeg_bin: str, target: LoudnessTarget) -> LoudnessMeasurement | None:
-    stderr = run_ffmpeg_simple(
-        loudness_measure_args(
-            source, ffmpeg_bin=ffmpeg_bin, plan_target=(target.integrated, target.true_peak, target.lra)
-        )
+    return LoudnessMeasurement(
+        input_i=integrated, input_tp=peak, input_lra=lra, input_thresh=threshold, target_offset=0.0
     )
-    return parse_loudnorm_json(stderr)
+
+
+def measure_loudness(source: Path, *, ffmpeg_bin: str) -> LoudnessMeasurement | None:
+    return parse_ebur128_summary(run_ffmpeg_simple(loudness_measure_args(source, ffmpeg_bin=ffmpeg_bin)))
