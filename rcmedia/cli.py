@@ -84,29 +84,20 @@ class IngestProgress:
         self.tasks[job_id] = self.bars.add_task("", total=100, name=name[:40], state="queued", speed="")
 
     def update(self, job: Job, state: JobState, fraction: float, speed: float | None) -> None:
-        with self._lock:
-            task = self.tasks.get(job.id)
-            if task is None:
-                return
-            self.bars.update(
-                task,
-                completed=100 * fraction
-                if state is JobState.TRANSCODING
-                else (100 if state is JobState.VERIFYING else 0),
-                state=state.value,
-                speed=f"{speed:.1f}x" if speed else "",
-            )
+        done = {JobState.TRANSCODING: 100 * fraction, JobState.VERIFYING: 100.0}.get(state, 0.0)
+        self._set(job.id, completed=done, state=state.value, speed=f"{speed:.1f}x" if speed else "")
 
     def finish(self, job: Job) -> None:
+        if job.state is JobState.PUBLISHED:
+            self._set(job.id, completed=100.0, state=job.state.value, speed="")
+        else:
+            self._set(job.id, state=job.state.value, speed="")
+
+    def _set(self, job_id: int, **fields: Any) -> None:
         with self._lock:
-            task = self.tasks.get(job.id)
+            task = self.tasks.get(job_id)
             if task is not None:
-                self.bars.update(
-                    task,
-                    completed=100 if job.state is JobState.PUBLISHED else self.bars.tasks[task].completed,
-                    state=job.state.value,
-                    speed="",
-                )
+                self.bars.update(task, **fields)
 
 
 def ingest_files(
@@ -352,14 +343,17 @@ def demo(ctx: click.Context, host: str | None, port: int | None, seconds: float,
             print_urls(ictx, server.url)
 
         if no_serve:
-            print_urls(ictx, settings.base_url())
+            print_urls(ictx, settings.base_url(), serving=False)
             return
         _serve(ictx, settings.host, settings.port, on_ready=ready)
 
 
-def print_urls(ictx: IngestContext, base: str) -> None:
+def print_urls(ictx: IngestContext, base: str, *, serving: bool = True) -> None:
     page = ictx.catalog.find_assets(AssetQuery(limit=200))
-    console.print(f"\n[bold]rcmedia is serving on {base}[/]")
+    if serving:
+        console.print(f"\n[bold]rcmedia is serving on {base}[/]")
+    else:
+        console.print(f"\n[bold]`rcmedia serve` will serve these on {base}[/]")
     console.print(f"  catalog API : {base}/api/v1/assets")
     console.print(f"  ingest jobs : {base}/api/v1/jobs")
     console.print(f"  health      : {base}/healthz")
@@ -368,4 +362,6 @@ def print_urls(ictx: IngestContext, base: str) -> None:
             console.print(
                 f"  asset {asset.id:>3}  : {base}/vod/{asset.id}/master.m3u8  ({asset.metadata.title})"
             )
-    console.print("Open a master playlist in VLC, ffplay or Safari. Ctrl-C stops the server.\n")
+    console.print("Open a master playlist in VLC, ffplay or Safari.")
+    if serving:
+        console.print("Ctrl-C stops the server.\n")

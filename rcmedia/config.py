@@ -60,6 +60,14 @@ SETTINGS: tuple[Setting, ...] = (
         doc="Path of the ffmpeg binary. Default: the one bundled in the imageio-ffmpeg wheel.",
     ),
     Setting(
+        name="slate_font",
+        kind="str",
+        default="",
+        doc="Font file for the title slate of audio-only sources. Default: fontconfig's "
+        "'Noto Sans CJK SC' or its fallback; Chinese titles need a CJK font installed "
+        "(e.g. Debian's fonts-noto-cjk or fonts-wqy-microhei).",
+    ),
+    Setting(
         name="profiles_dir",
         kind="path",
         default="transcode_profiles",
@@ -150,6 +158,7 @@ class Settings:
     storage: str
     s3_endpoint: str
     ffmpeg: str
+    slate_font: str
     profiles_dir: Path
     profile: str
     hot_folder: Path

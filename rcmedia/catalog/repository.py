@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Engine
@@ -98,11 +98,21 @@ def _job(row: JobRow) -> Job:
         progress=row.progress,
         speed=row.speed,
         failure_reason=row.failure_reason,
+        worker=row.worker,
         created_at=row.created_at,
         updated_at=row.updated_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
     )
+
+
+def _fail_pending_assets(session: Session, asset_ids: Sequence[int], now: datetime) -> None:
+    if asset_ids:
+        session.execute(
+            update(AssetRow)
+            .where(AssetRow.id.in_(list(asset_ids)), AssetRow.status == AssetStatus.PENDING.value)
+            .values(status=AssetStatus.FAILED.value, updated_at=now)
+        )
 
 
 class Catalog:
@@ -178,11 +188,12 @@ class Catalog:
         The UPDATE is conditional on the state and lease read, so two workers never take the same job.
         """
         lease_until = now + timedelta(seconds=lease_seconds)
+        expired = JobRow.state.in_(RUNNING_STATES) & (JobRow.lease_until < now)
         claimable = or_(
-            JobRow.state == JobState.QUEUED.value,
-            (JobRow.state.in_(RUNNING_STATES)) & (JobRow.lease_until < now),
+            JobRow.state == JobState.QUEUED.value, expired & (JobRow.attempts < JobRow.max_attempts)
         )
         with self._session() as session:
+            self._give_up_on_dead_workers(session, expired, now)
             query = select(JobRow.id, JobRow.state, JobRow.attempts).where(claimable)
             if job_id is not None:
                 query = query.where(JobRow.id == job_id)
@@ -209,6 +220,44 @@ class Catalog:
                     return _job(row)
         return None
 
+    @staticmethod
+    def _give_up_on_dead_workers(session: Session, expired: Any, now: datetime) -> None:
+        """Fail jobs whose worker died on their last allowed attempt (a file that kills workers)."""
+        rows = session.scalars(
+            select(JobRow).where(expired, JobRow.attempts >= JobRow.max_attempts).with_for_update()
+        ).all()
+        for row in rows:
+            row.state = JobState.FAILED.value
+            row.failure_reason = (
+                f"gave up after {row.attempts} attempts: the worker stopped (killed or crashed) while "
+                f"running it; last error: {row.failure_reason or 'none recorded'}"
+            )
+            row.worker = None
+            row.lease_until = None
+            row.finished_at = now
+            row.updated_at = now
+        _fail_pending_assets(session, [row.asset_id for row in rows], now)
+
+    def running_workers(self) -> dict[int, str]:
+        """Job id → worker name for every running job (for finding ones whose worker died)."""
+        with self._session() as session:
+            rows = session.execute(
+                select(JobRow.id, JobRow.worker).where(
+                    JobRow.state.in_(RUNNING_STATES), JobRow.worker.is_not(None)
+                )
+            ).all()
+            return {int(job_id): str(worker) for job_id, worker in rows}
+
+    def expire_lease(self, job_id: int, *, worker: str, now: datetime) -> bool:
+        """End ``worker``'s lease on a job at once (its process is known to be gone)."""
+        with self._session() as session:
+            result = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.worker == worker, JobRow.state.in_(RUNNING_STATES))
+                .values(lease_until=now - timedelta(seconds=1))
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
     def renew_lease(self, job_id: int, *, worker: str, lease_seconds: float, now: datetime) -> bool:
         """Extend the lease; False when another worker has taken the job over."""
         with self._session() as session:
@@ -223,25 +272,38 @@ class Catalog:
         self,
         job_id: int,
         *,
+        worker: str,
         state: JobState,
         now: datetime,
         progress: float | None = None,
         speed: float | None = None,
-    ) -> None:
+    ) -> bool:
+        """Record progress of a running job held by ``worker``; False (nothing written) otherwise."""
         values: dict[str, object] = {"state": state.value, "updated_at": now}
         if progress is not None:
             values["progress"] = max(0.0, min(1.0, progress))
         if speed is not None:
             values["speed"] = speed
         with self._session() as session:
-            session.execute(update(JobRow).where(JobRow.id == job_id).values(**values))
+            result = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.worker == worker, JobRow.state.in_(RUNNING_STATES))
+                .values(**values)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    def fail_job(self, job_id: int, *, reason: str, retry: bool, now: datetime) -> JobState:
-        """Record a failure; requeue while attempts remain and ``retry`` is allowed."""
+    def fail_job(self, job_id: int, *, worker: str, reason: str, retry: bool, now: datetime) -> JobState:
+        """Record ``worker``'s failure; requeue while attempts remain and ``retry`` is allowed.
+
+        A worker that no longer holds the job (its lease ran out and another took over, or the
+        job finished) changes nothing: the job's current state is returned.
+        """
         with self._session() as session:
-            row = session.get(JobRow, job_id)
+            row = session.get(JobRow, job_id, with_for_update=True)
             if row is None:
                 raise NotFoundError("job", job_id)
+            if row.worker != worker or not JobState(row.state).running:
+                return JobState(row.state)
             again = retry and row.attempts < row.max_attempts
             row.state = (JobState.QUEUED if again else JobState.FAILED).value
             row.failure_reason = reason
@@ -250,16 +312,14 @@ class Catalog:
             row.updated_at = now
             if not again:
                 row.finished_at = now
-                asset = session.get(AssetRow, row.asset_id)
-                if asset is not None and asset.status == AssetStatus.PENDING.value:
-                    asset.status = AssetStatus.FAILED.value
-                    asset.updated_at = now
+                _fail_pending_assets(session, [row.asset_id], now)
             return JobState(row.state)
 
     def publish(
         self,
         *,
         job_id: int,
+        worker: str,
         storage_prefix: str,
         duration: float,
         segment_type: str,
@@ -269,11 +329,13 @@ class Catalog:
     ) -> None:
         """Make the asset visible with its renditions and finish the job: one transaction."""
         with self._session() as session:
-            job = session.get(JobRow, job_id)
+            job = session.get(JobRow, job_id, with_for_update=True)
             if job is None:
                 raise NotFoundError("job", job_id)
             if not JobState(job.state).running:
                 raise JobError(f"job {job_id!r} is {job.state}, not running; refusing to publish")
+            if job.worker != worker:
+                raise JobError(f"job {job_id!r} is held by another worker; refusing to publish")
             asset = session.get(AssetRow, job.asset_id, options=[selectinload(AssetRow.renditions)])
             assert asset is not None
             asset.renditions.clear()
@@ -324,8 +386,12 @@ class Catalog:
     def find_assets(self, query: AssetQuery) -> Page[Asset]:
         conditions = []
         if query.text:
-            pattern = f"%{query.text}%"
-            conditions.append(or_(AssetRow.title.ilike(pattern), AssetRow.original_filename.ilike(pattern)))
+            conditions.append(
+                or_(
+                    AssetRow.title.icontains(query.text, autoescape=True),
+                    AssetRow.original_filename.icontains(query.text, autoescape=True),
+                )
+            )
         if query.series:
             conditions.append(AssetRow.series == query.series)
         if query.source:

@@ -60,6 +60,7 @@ class Job:
     progress: float  # 0..1 of the transcode
     speed: float | None  # × real time, from ffmpeg's progress
     failure_reason: str | None
+    worker: str | None  # who holds the job while it runs
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None

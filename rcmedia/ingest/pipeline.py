@@ -18,7 +18,7 @@ from rcmedia.core.models import JobState
 from rcmedia.core.plan import TranscodePlan, plan_transcode
 from rcmedia.core.probe import check_acceptable
 from rcmedia.core.verify import verify_ladder
-from rcmedia.errors import RejectedInputError
+from rcmedia.errors import JobError, RejectedInputError
 from rcmedia.hls.playlists import render_master
 from rcmedia.ingest.context import IngestContext
 from rcmedia.media.command import transcode_args
@@ -56,10 +56,14 @@ def run_attempt(
 ) -> None:
     """Run one attempt of ``job``; raises on failure (the runner decides about retries)."""
     catalog, clock = ctx.catalog, ctx.clock
+    worker = job.worker or ""
     stage = f"job-{job.id}-{job.attempts}"
 
     def report(state: JobState, fraction: float, speed: float | None = None) -> None:
-        catalog.set_job_progress(job.id, state=state, progress=fraction, speed=speed, now=clock.now())
+        if not catalog.set_job_progress(
+            job.id, worker=worker, state=state, progress=fraction, speed=speed, now=clock.now()
+        ):
+            raise JobError(f"job {job.id!r} was taken over by another worker; stopping this attempt")
         if on_progress is not None:
             on_progress(job, state, fraction, speed)
 
@@ -106,6 +110,7 @@ def run_attempt(
         try:
             catalog.publish(
                 job_id=job.id,
+                worker=worker,
                 storage_prefix=prefix,
                 duration=plan.duration,
                 segment_type=profile.segment_type,
@@ -137,7 +142,14 @@ def _transcode(
     ctx.settings.work_dir.mkdir(parents=True, exist_ok=True)
     title_file = ctx.settings.work_dir / f"{stage}.title.txt"
     title_file.write_text(plan.title, encoding="utf-8")
-    argv = transcode_args(plan, source=source, out_dir=out, ffmpeg_bin=ctx.ffmpeg, title_file=title_file)
+    argv = transcode_args(
+        plan,
+        source=source,
+        out_dir=out,
+        ffmpeg_bin=ctx.ffmpeg,
+        title_file=title_file,
+        font_file=ctx.settings.slate_font,
+    )
     report(JobState.TRANSCODING, 0.0, None)
     last = [0.0]
 

@@ -30,6 +30,35 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
+def _died_here(worker: str) -> bool:
+    """True when ``worker`` names a process on this machine that no longer exists."""
+    host, _, rest = worker.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def release_dead_workers(ctx: IngestContext) -> list[int]:
+    """Free jobs held by processes on this machine that are gone (a restart after a crash or kill).
+
+    Their leases would run out anyway; this lets a restarted ``serve`` or ``worker`` resume them
+    at once instead of after ``job_lease_seconds``. Jobs of other machines wait for their lease.
+    """
+    released = []
+    for job_id, worker in ctx.catalog.running_workers().items():
+        if _died_here(worker) and ctx.catalog.expire_lease(job_id, worker=worker, now=ctx.clock.now()):
+            log.info("job %s: its worker %s is gone; resuming it", job_id, worker)
+            released.append(job_id)
+    return released
+
+
 def is_permanent(exc: BaseException) -> bool:
     """Failures that another attempt cannot fix."""
     return isinstance(exc, (RejectedInputError, NotFoundError))
@@ -87,7 +116,9 @@ class JobRunner:
             if cancel.is_set():
                 reason = f"lease lost, another worker took the job over ({reason})"
             try:
-                state = ctx.catalog.fail_job(job.id, reason=reason, retry=not permanent, now=ctx.clock.now())
+                state = ctx.catalog.fail_job(
+                    job.id, worker=name, reason=reason, retry=not permanent, now=ctx.clock.now()
+                )
             except CatalogError:
                 log.exception(
                     "job %s: cannot record failure; the lease will expire and it will be retried", job.id
@@ -141,6 +172,7 @@ class JobRunner:
 
     def start(self) -> None:
         """Start ``slots`` threads that claim and run jobs until :meth:`stop`."""
+        release_dead_workers(self.ctx)
         for index in range(self.slots):
             thread = threading.Thread(target=self._loop, name=f"ingest-{index}", daemon=True)
             thread.start()

@@ -68,6 +68,7 @@ def transcode_args(
     out_dir: Path,
     ffmpeg_bin: str,
     title_file: Path | None = None,
+    font_file: str = "",
 ) -> list[str]:
     """The one ffmpeg command that makes every rung of ``plan`` under ``out_dir/<rung>/``."""
     profile = plan.profile
@@ -80,11 +81,12 @@ def transcode_args(
             f"color=c={slate.color}:s={slate.width}x{slate.height}:r={profile.frame_rate}", f="lavfi"
         ).video
         if title_file is not None:
+            face = {"fontfile": font_file} if font_file else {"font": SLATE_FONT}
             video = video.filter(
                 "drawtext",
                 textfile=str(title_file),
                 expansion="none",
-                font=SLATE_FONT,
+                **face,
                 fontcolor="white",
                 fontsize=max(16, slate.height // 15),
                 x="(w-text_w)/2",

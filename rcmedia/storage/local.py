@@ -65,8 +65,9 @@ class LocalStorage:
             return False
 
     def read_bytes(self, key: str) -> bytes:
+        path = self._path(key)  # UnsafePathError is an OSError too: resolve outside the try
         try:
-            return self._path(key).read_bytes()
+            return path.read_bytes()
         except OSError as exc:
             raise StorageError(f"cannot read {key!r}: {exc}") from exc
 
