@@ -65,23 +65,38 @@ def _asset(row: AssetRow) -> Asset:
         storage_prefix=row.storage_prefix,
         segment_type=row.segment_type,
         target_duration=row.target_duration,
-        renditions=tuple(
-            Rendition(
-                name=r.name,
-                width=r.width,
-                height=r.height,
-                bandwidth=r.bandwidth,
-                average_bandwidth=r.average_bandwidth,
-                codecs=r.codecs,
-                frame_rate=r.frame_rate,
-                segments=tuple(r.segments),
-                segment_durations=tuple(r.segment_durations),
-                init_segment=r.init_segment,
-            )
-            for r in row.renditions
-        ),
+        renditions=tuple(_rendition(r) for r in row.renditions),
         created_at=row.created_at,
         published_at=row.published_at,
+    )
+
+
+_RENDITION_SCALARS = (
+    "name",
+    "width",
+    "height",
+    "bandwidth",
+    "average_bandwidth",
+    "codecs",
+    "frame_rate",
+    "init_segment",
+)
+
+
+def _rendition(row: RenditionRow) -> Rendition:
+    return Rendition(
+        **{f: getattr(row, f) for f in _RENDITION_SCALARS},
+        segments=tuple(row.segments),
+        segment_durations=tuple(row.segment_durations),
+    )
+
+
+def _rendition_row(rendition: Rendition) -> RenditionRow:
+    return RenditionRow(
+        **{f: getattr(rendition, f) for f in _RENDITION_SCALARS},
+        segment_count=rendition.segment_count,
+        segments=list(rendition.segments),
+        segment_durations=list(rendition.segment_durations),
     )
 
 
@@ -340,22 +355,7 @@ class Catalog:
             assert asset is not None
             asset.renditions.clear()
             session.flush()
-            asset.renditions.extend(
-                RenditionRow(
-                    name=r.name,
-                    width=r.width,
-                    height=r.height,
-                    bandwidth=r.bandwidth,
-                    average_bandwidth=r.average_bandwidth,
-                    codecs=r.codecs,
-                    frame_rate=r.frame_rate,
-                    segment_count=r.segment_count,
-                    segments=list(r.segments),
-                    segment_durations=list(r.segment_durations),
-                    init_segment=r.init_segment,
-                )
-                for r in renditions
-            )
+            asset.renditions.extend(_rendition_row(r) for r in renditions)
             asset.status = AssetStatus.PUBLISHED.value
             asset.storage_prefix = storage_prefix
             asset.duration = duration

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import logging
 import random
-import shlex
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Literal, TypedDict
 
 from rcmedia.errors import ToolError
+from rcmedia.media.ffmpeg import run_ffmpeg_simple
 
 log = logging.getLogger(__name__)
 
@@ -144,28 +143,12 @@ def make_clip(
 
 
 def _run(argv: list[str], path: Path) -> None:
-    log.debug("running %s", shlex.join(argv))
     try:
-        done = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ToolError("ffmpeg", f"did not make {path.name!r} within {_TIMEOUT_SECONDS:.0f} s") from exc
-    except OSError as exc:
-        raise ToolError("ffmpeg", f"could not be started: {exc}") from exc
-    if done.returncode != 0:
+        run_ffmpeg_simple(argv, timeout=_TIMEOUT_SECONDS)
+    except ToolError as exc:
         raise ToolError(
-            "ffmpeg",
-            f"could not make {path.name!r} (exit status {done.returncode})",
-            stderr_tail=done.stderr[-1500:],
-        )
+            "ffmpeg", f"could not make {path.name!r}: {exc.problem}", stderr_tail=exc.stderr_tail
+        ) from exc
 
 
 def make_broken(
