@@ -366,6 +366,7 @@ class Catalog:
             job.state = JobState.PUBLISHED.value
             job.progress = 1.0
             job.failure_reason = None
+            job.worker = None
             job.lease_until = None
             job.finished_at = now
             job.updated_at = now

@@ -127,8 +127,10 @@ def publish_fake_asset(
             )
         )
     storage.publish(staging, prefix)
+    assert job.worker == "test-worker"
     catalog.publish(
         job_id=job_id,
+        worker=job.worker,
         storage_prefix=prefix,
         duration=sum(DURATIONS),
         segment_type="fmp4" if fmp4 else "mpegts",

@@ -47,7 +47,7 @@ def library(catalog: Catalog, publish_asset: PublishAsset) -> dict[str, int]:
     ids["chemistry"], _ = create_pending(catalog, title="Chemistry intro", original_filename="chem.mp4")
     ids["broken"], job = create_pending(catalog, title="Broken upload", original_filename="broken.avi")
     assert catalog.claim_job(worker="w", lease_seconds=60, now=NOW, job_id=job) is not None
-    catalog.fail_job(job, reason="no video and no audio", retry=False, now=NOW)
+    catalog.fail_job(job, worker="w", reason="no video and no audio", retry=False, now=NOW)
     return ids
 
 

@@ -16,7 +16,7 @@ def jobs(catalog: Catalog, publish_asset: PublishAsset) -> dict[str, int]:
     published = publish_asset(original_filename="done.mp4").job_id
     _, failed = create_pending(catalog, title="Broken", original_filename="broken.mp4")
     assert catalog.claim_job(worker="w", lease_seconds=60, now=NOW, job_id=failed) is not None
-    catalog.fail_job(failed, reason="'broken.mp4': no video and no audio", retry=False, now=NOW)
+    catalog.fail_job(failed, worker="w", reason="'broken.mp4': no video and no audio", retry=False, now=NOW)
     _, queued = create_pending(catalog, title="Waiting", original_filename="waiting.mp4")
     return {"published": published, "failed": failed, "queued": queued}
 

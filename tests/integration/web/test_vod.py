@@ -214,7 +214,7 @@ async def test_assets_that_are_not_published_are_not_served(
     pending_id, _ = create_pending(catalog, title="Pending", original_filename="pending.mp4")
     failed_id, failed_job = create_pending(catalog, title="Failed", original_filename="failed.mp4")
     assert catalog.claim_job(worker="w", lease_seconds=60, now=NOW, job_id=failed_job) is not None
-    catalog.fail_job(failed_job, reason="broken", retry=False, now=NOW)
+    catalog.fail_job(failed_job, worker="w", reason="broken", retry=False, now=NOW)
     published = publish_asset()  # proves the routes work at all
 
     ok = await client.get(f"/vod/{published.asset_id}/master.m3u8")
