@@ -76,7 +76,8 @@ def run_attempt(
         profile = pick_profile(ctx.profiles, job.profile)
         source = Path(job.source_path)
         if not source.is_file():
-            raise RejectedInputError(job.original_filename, f"the source file {job.source_path!r} is gone")
+            log.warning("job %s: source %s is missing", job.id, job.source_path)
+            raise RejectedInputError(job.original_filename, "the uploaded file is no longer on the server")
         facts = probe(source, display_name=job.original_filename)
         check_acceptable(facts, ctx.limits)
         loudness = measure_loudness(source, ffmpeg_bin=ctx.ffmpeg) if facts.has_audio else None
