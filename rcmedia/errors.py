@@ -87,5 +87,9 @@ class CatalogError(RcmediaError):
     """The catalog database refused an operation."""
 
 
+class ScheduleError(RcmediaError, ValueError):
+    """A schedule cannot be built or an edit is refused; the message says why."""
+
+
 class JobError(RcmediaError):
     """An ingest job is in a state that does not allow the requested operation."""
