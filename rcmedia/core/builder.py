@@ -282,11 +282,13 @@ class _DayBuilder:
 
     def _fill(self, day: date, begin: int, end: int) -> None:
         """Floating time from ``begin`` to ``end``: blocks where they run, filler elsewhere, then slate."""
+        filler = self.channel.grid.filler
         for sub_begin, sub_end, block in self._block_ranges(day, begin, end):
-            if block is None:
-                pos = self._fill_pool(sub_begin, sub_end, self.channel.grid.filler, EventKind.FILLER)
-            else:
-                pos = self._fill_pool(sub_begin, sub_end, block.pool, EventKind.PROGRAMME, slot_id=block.id)
+            pos = sub_begin
+            if block is not None:
+                pos = self._fill_pool(pos, sub_end, block.pool, EventKind.PROGRAMME, slot_id=block.id)
+            # what the block's pool cannot fill (nothing short enough is left) gets filler, then slate
+            pos = self._fill_pool(pos, sub_end, filler, EventKind.FILLER)
             self._fill_slate(pos, sub_end)
 
     def _block_ranges(self, day: date, begin: int, end: int) -> list[tuple[int, int, Block | None]]:
@@ -360,7 +362,9 @@ class _DayBuilder:
     def _cursor(self, pool: Pool) -> PoolCursor:
         cursor = self.cursors.get(pool)
         if cursor is None:
-            cursor = self.cursors[pool] = PoolCursor(self.index.pool(pool), self.memory)
+            cursor = self.cursors[pool] = PoolCursor(
+                self.index.pool(pool), self.index.pool_ids(pool), self.memory
+            )
         return cursor
 
 
@@ -370,6 +374,9 @@ def _us(delta: timedelta) -> int:
 
 def _fitting(segments: Sequence[int], room: int) -> tuple[int, int]:
     """How many leading segments fit in ``room`` µs, and their total duration."""
+    whole = sum(segments)
+    if whole <= room:
+        return len(segments), whole
     total = 0
     for count, duration in enumerate(segments):
         if total + duration > room:

@@ -38,6 +38,7 @@ class AssetIndex:
             name: tuple(sorted(items, key=_episode_key)) for name, items in by_series.items()
         }
         self._pools: dict[Pool, tuple[ScheduleAsset, ...]] = {}
+        self._pool_ids: dict[Pool, frozenset[int]] = {}
 
     def series(self, name: str) -> tuple[ScheduleAsset, ...]:
         return self.by_series.get(name, ())
@@ -51,7 +52,12 @@ class AssetIndex:
             )
             found = tuple(sorted((a for a in source if pool.matches(a)), key=_episode_key))
             self._pools[pool] = found
+            self._pool_ids[pool] = frozenset(a.id for a in found)
         return found
+
+    def pool_ids(self, pool: Pool) -> frozenset[int]:
+        self.pool(pool)
+        return self._pool_ids[pool]
 
 
 @dataclass(slots=True)
@@ -125,10 +131,20 @@ def slot_candidates(slot: FixedSlot, index: AssetIndex, memory: Memory, when: da
 
 
 class PoolCursor:
-    """Least-recently-aired rotation through one pool for one channel output (amortised O(1))."""
+    """Least-recently-aired rotation through one pool for one channel output.
 
-    def __init__(self, assets: Sequence[ScheduleAsset], memory: Memory) -> None:
-        self.queue: deque[ScheduleAsset] = deque(_least_recent_order(memory, assets))
+    Never-aired assets come first, in the pool's order, read lazily from the shared index tuple
+    (nothing is copied or sorted per channel); then the aired ones, oldest airing first.
+    """
+
+    def __init__(self, assets: Sequence[ScheduleAsset], ids: frozenset[int], memory: Memory) -> None:
+        self.assets = assets
+        self.used = {asset_id for asset_id in memory.last_aired if asset_id in ids}
+        self.pointer = 0
+        self.shortest = min((a.duration_us for a in assets), default=0)
+        aired = sorted(self.used, key=lambda asset_id: (memory.last_aired[asset_id], asset_id))
+        by_id = {a.id: a for a in assets} if aired else {}
+        self.recent: deque[ScheduleAsset] = deque(by_id[asset_id] for asset_id in aired)
 
     def take(
         self,
@@ -140,15 +156,33 @@ class PoolCursor:
         no_repeat_hours: float,
     ) -> ScheduleAsset | None:
         """The least recently aired asset that fits in ``room_us`` and may air now, or None."""
-        for position, asset in enumerate(self.queue):
-            if position >= SCAN_LIMIT:
+        if room_us < self.shortest or not self.assets:
+            return None
+        assets, used = self.assets, self.used
+        while self.pointer < len(assets) and assets[self.pointer].id in used:
+            self.pointer += 1
+        scanned = 0
+        for position in range(self.pointer, len(assets)):
+            asset = assets[position]
+            if asset.id in used:
+                continue
+            scanned += 1
+            if scanned > SCAN_LIMIT:
+                return None
+            if asset.duration_us <= room_us and asset.allowed(output, when):
+                used.add(asset.id)
+                self.recent.append(asset)
+                return asset
+        for position, asset in enumerate(self.recent):
+            scanned += 1
+            if scanned > SCAN_LIMIT:
                 return None
             if (
                 asset.duration_us <= room_us
                 and asset.allowed(output, when)
                 and not _aired_recently(memory, asset, when, no_repeat_hours)
             ):
-                del self.queue[position]
-                self.queue.append(asset)  # now the most recently aired
+                del self.recent[position]
+                self.recent.append(asset)  # now the most recently aired
                 return asset
         return None

@@ -144,13 +144,17 @@ class ScheduleAsset:
     rights: tuple[Rights, ...]
     description: str = ""
     language: str = "zh"
+    # derived once: the builder asks these for every candidate it considers
+    duration_us: int = field(init=False)
+    always_on: frozenset[Output] = field(init=False)  # outputs with rights and no date window
 
-    @property
-    def duration_us(self) -> int:
-        return sum(self.segment_us)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "duration_us", sum(self.segment_us))
+        open_ended = frozenset(r.output for r in self.rights if r.start is None and r.end is None)
+        object.__setattr__(self, "always_on", open_ended)
 
     def allowed(self, output: Output, when: datetime) -> bool:
-        return any(r.output is output and r.allows(when) for r in self.rights)
+        return output in self.always_on or any(r.output is output and r.allows(when) for r in self.rights)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
