@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,11 @@ from rich.table import Table
 from rcmedia import __version__
 from rcmedia.catalog.db import make_engine, upgrade
 from rcmedia.catalog.repository import AssetQuery, Catalog
+from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings, load_settings, settings_markdown
 from rcmedia.core.assets import Job
-from rcmedia.core.models import JobState, Source
+from rcmedia.core.models import JobState, Output, Source
 from rcmedia.errors import RcmediaError
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.hotfolder import HotFolder
@@ -278,6 +280,118 @@ def worker(ctx: click.Context) -> None:
         console.print(f"ingest worker running {runner.slots} transcode(s) at a time; Ctrl-C stops it")
         stop.wait()
         runner.stop()
+
+
+@main.group()
+def channels() -> None:
+    """Channels and their programme grids (TOML files in playlists/)."""
+
+
+@channels.command("apply")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--no-build", is_flag=True, help="Store the channels without building their EPG.")
+@click.pass_context
+@_guard
+def channels_apply(ctx: click.Context, files: tuple[Path, ...], no_build: bool) -> None:
+    """Validate channel files (default: every playlists/*.toml) and load them all, or none.
+
+    Every error names the file, the line or key, and what is wrong. Afterwards the EPG of the
+    applied channels is rebuilt from today for `schedule_days` days (unless --no-build).
+    """
+    from rcmedia.scheduling.epg import InvalidChannelFiles, apply_channel_files, build_all
+
+    settings = _settings(ctx)
+    paths = list(files) or sorted(settings.playlists_dir.glob("*.toml"))
+    with open_context(settings) as ictx:
+        store = ScheduleStore(ictx.catalog.engine)
+        now = ictx.clock.now()
+        try:
+            versions = apply_channel_files(store, paths, now=now)
+        except InvalidChannelFiles as exc:
+            for error in exc.errors:
+                console.print(f"[red]✗[/] {error}")
+            console.print(f"[red]nothing was applied[/] ({len(exc.errors)} error(s))")
+            sys.exit(1)
+        for channel_id, version in sorted(versions.items()):
+            console.print(f"[green]✓[/] channel {channel_id} applied (version {version})")
+        if not no_build:
+            built = build_all(
+                store,
+                first_day=None,
+                days=settings.schedule_days,
+                now=now,
+                channel_ids=list(versions),
+                freeze=_freeze(settings),
+            )
+            _report_builds(built)
+
+
+def _freeze(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.freeze_seconds)
+
+
+def _report_builds(built: dict[str, dict[Any, list[Any]]]) -> None:
+    for channel_id, outputs in sorted(built.items()):
+        for output, days in outputs.items():
+            events = sum(len(d.events) for d in days)
+            console.print(
+                f"  {channel_id}/{output.value}: {len(days)} day(s) from {days[0].day}, {events} events"
+            )
+
+
+@main.group()
+def schedule() -> None:
+    """The EPG: build days ahead."""
+
+
+@schedule.command("build")
+@click.option("--channel", "channel_ids", multiple=True, help="Channel id (default: every channel).")
+@click.option(
+    "--date", "first_day", type=click.DateTime(formats=["%Y-%m-%d"]), help="First day (default today)."
+)
+@click.option("--days", type=click.IntRange(1, 60), help="Days to build (default: schedule_days).")
+@click.pass_context
+@_guard
+def schedule_build(
+    ctx: click.Context, channel_ids: tuple[str, ...], first_day: datetime | None, days: int | None
+) -> None:
+    """Build (or rebuild) the EPG; events before the freeze horizon and locked edits are kept."""
+    from rcmedia.scheduling.epg import build_all
+
+    settings = _settings(ctx)
+    with open_context(settings) as ictx:
+        store = ScheduleStore(ictx.catalog.engine)
+        built = build_all(
+            store,
+            first_day=first_day.date() if first_day else None,
+            days=days or settings.schedule_days,
+            now=ictx.clock.now(),
+            channel_ids=list(channel_ids),
+            freeze=_freeze(settings),
+        )
+    _report_builds(built)
+
+
+@main.group()
+def epg() -> None:
+    """EPG exports."""
+
+
+@epg.command("export")
+@click.option(
+    "--output", "output_name", type=click.Choice([o.value for o in Output]), default="iptv", show_default=True
+)
+@click.option("--days", type=click.IntRange(1, 60), default=7, show_default=True)
+@click.pass_context
+@_guard
+def epg_export(ctx: click.Context, output_name: str, days: int) -> None:
+    """Write the XMLTV of every channel on an output to stdout (catch-up days included)."""
+    from rcmedia.scheduling.epg import xmltv_document
+
+    with open_context(_settings(ctx)) as ictx:
+        store = ScheduleStore(ictx.catalog.engine)
+        for chunk in xmltv_document(store, output=Output(output_name), days=days, now=ictx.clock.now()):
+            sys.stdout.write(chunk)
 
 
 def _serve(ictx: IngestContext, host: str, port: int, on_ready: Callable[[Any], None] | None = None) -> None:

@@ -74,6 +74,24 @@ SETTINGS: tuple[Setting, ...] = (
         doc="Folder of transcode profiles (TOML, one file per profile).",
     ),
     Setting(
+        name="playlists_dir",
+        kind="path",
+        default="playlists",
+        doc="Folder of channel and grid files (TOML) that `rcmedia channels apply` loads by default.",
+    ),
+    Setting(
+        name="schedule_days",
+        kind="int",
+        default=7,
+        doc="How many days ahead the EPG is built and kept built.",
+    ),
+    Setting(
+        name="freeze_seconds",
+        kind="float",
+        default=120.0,
+        doc="Freeze horizon: rebuilds and operator edits never change events starting before now + this.",
+    ),
+    Setting(
         name="profile", kind="str", default="default", doc="Profile used when an ingest does not name one."
     ),
     Setting(
@@ -160,6 +178,9 @@ class Settings:
     ffmpeg: str
     slate_font: str
     profiles_dir: Path
+    playlists_dir: Path
+    schedule_days: int
+    freeze_seconds: float
     profile: str
     hot_folder: Path
     hot_folder_poll_seconds: float
@@ -250,6 +271,8 @@ def _validate(values: dict[str, Any]) -> None:
         (-9 <= values["true_peak_max"] <= 0, "true_peak_max must be between -9 and 0 dBTP"),
         (values["ingest_concurrency"] >= 0, "ingest_concurrency must be 0 (auto) or more"),
         (values["job_attempts"] >= 1, "job_attempts must be at least 1"),
+        (1 <= values["schedule_days"] <= 60, "schedule_days must be between 1 and 60"),
+        (values["freeze_seconds"] >= 0, "freeze_seconds must not be negative"),
         (values["job_lease_seconds"] > 0, "job_lease_seconds must be positive"),
         (values["hot_folder_poll_seconds"] > 0, "hot_folder_poll_seconds must be positive"),
         (
@@ -302,7 +325,7 @@ def load_settings(
             _convert(_BY_NAME[name], value, "the command line") if isinstance(value, str) else value
         )
 
-    for name in ("home", "profiles_dir", "hot_folder"):
+    for name in ("home", "profiles_dir", "playlists_dir", "hot_folder"):
         path = Path(values[name]) if values[name] is not None else None
         if path is not None and not path.is_absolute():
             path = base / path

@@ -6,21 +6,20 @@ Job claiming is a conditional UPDATE, so any number of workers can share one dat
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, selectinload
 
+from rcmedia.catalog.db import Transactions
 from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow, RightsRow
 from rcmedia.core.assets import Asset, Job, Rendition
 from rcmedia.core.models import AssetMetadata, AssetStatus, JobState, Output, Rights, Source
-from rcmedia.errors import CatalogError, JobError, NotFoundError
+from rcmedia.errors import JobError, NotFoundError
 
 T = TypeVar("T")
 RUNNING_STATES = tuple(s.value for s in JobState if s.running)
@@ -135,15 +134,7 @@ class Catalog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
-
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except SQLAlchemyError as exc:
-            raise CatalogError(f"catalog operation failed: {exc}") from exc
+        self._session = Transactions(engine)
 
     # --- ingest ----------------------------------------------------------------------------
 

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -118,3 +132,61 @@ class JobRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChannelRow(Base):
+    """A channel as applied from playlists/: the TOML text is kept and re-parsed on load."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScheduleDayRow(Base):
+    """One built broadcast day of a channel output; its version changes on every rebuild."""
+
+    __tablename__ = "schedule_days"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    output: Mapped[str] = mapped_column(String(20))
+    day: Mapped[date] = mapped_column(Date)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("channel_id", "output", "day", name="uq_schedule_day"),)
+
+
+class EventRow(Base):
+    """An EPG event: a run of one asset's segments, with its playout counters."""
+
+    __tablename__ = "epg_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("schedule_days.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    output: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_us: Mapped[int] = mapped_column(BigInteger)
+    asset_id: Mapped[int] = mapped_column(Integer)
+    first_segment: Mapped[int] = mapped_column(Integer)
+    last_segment: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(500))
+    series: Mapped[str | None] = mapped_column(String(300))
+    episode: Mapped[int | None] = mapped_column(Integer)
+    slot_id: Mapped[str | None] = mapped_column(String(100))
+    premiere: Mapped[bool] = mapped_column(Boolean)
+    previously_shown: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    substitution: Mapped[str | None] = mapped_column(Text)
+    locked: Mapped[bool] = mapped_column(Boolean)
+    seq0: Mapped[int] = mapped_column(BigInteger)
+    disc0: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_epg_events_channel_time", "channel_id", "output", "starts_at"),)

@@ -73,6 +73,12 @@ def broadcast_day(channel: Channel, day: date) -> tuple[datetime, datetime]:
     )
 
 
+def day_on_air(channel: Channel, now: datetime) -> date:
+    """The broadcast day on air at ``now`` (before ``day_start`` it is still yesterday's)."""
+    local = now.astimezone(ZoneInfo(channel.timezone))
+    return local.date() - timedelta(days=1) if local.time() < channel.day_start else local.date()
+
+
 def _at_or_after_day_start(channel: Channel, day: date, at: time) -> datetime:
     """A local clock time within broadcast day ``day`` (times before day_start fall on the next date)."""
     on = day if at >= channel.day_start else day + timedelta(days=1)
@@ -229,7 +235,7 @@ class _DayBuilder:
         )
 
     def _emit_locked(self, event: Event) -> None:
-        self._append(replace(event, seq0=self.counters.seq, disc0=self.counters.disc, locked=True))
+        self._append(replace(event, seq0=self.counters.seq, disc0=self.counters.disc))
 
     def _place_slot(self, slot: FixedSlot, pos: int, limit: int) -> int:
         if slot.max_duration is not None:

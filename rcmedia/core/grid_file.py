@@ -89,7 +89,7 @@ def parse_channel_file(text: str, *, filename: str, known_series: frozenset[str]
         blocks=tuple(_block(table) for table in root.tables("block", BLOCK_KEYS)),
     )
     _check_unique_ids(file, grid)
-    _check_overlaps(file, grid.slots)
+    _check_overlaps(file, grid.slots, channel.day_start)
     return replace(channel, grid=grid)
 
 
@@ -477,16 +477,18 @@ def _check_unique_ids(file: _File, grid: Grid) -> None:
         seen[ident] = f"{here.path}, line {here.line('id')}"
 
 
-def _check_overlaps(file: _File, slots: Sequence[FixedSlot]) -> None:
+def _check_overlaps(file: _File, slots: Sequence[FixedSlot], day_start: time) -> None:
     """Two fixed slots may not start together, nor may one's max_duration reach past another's start.
 
-    Local wall-clock arithmetic: a slot that runs past midnight is checked against the next
-    day's slots. Without max_duration a slot has no known end; it then only clashes on an equal start.
+    Days are broadcast days, as the builder reads them: with day_start 06:00 a slot at 00:30 on
+    "tue" airs in the night after Tuesday. Wall-clock arithmetic; a slot running past the end of
+    its broadcast day is checked against the next day's slots. Without max_duration a slot has no
+    known end, so it only clashes on an equal start.
     """
     for later, b in enumerate(slots):
         for earlier, a in enumerate(slots[:later]):
             for first, second, offset in ((a, b, 0), (a, b, 1), (b, a, 1)):
-                clash = _clash(first, second, offset)
+                clash = _clash(first, second, offset, day_start)
                 day = _common_day(first.recurrence, second.recurrence, offset) if clash else None
                 if clash is None or day is None:
                     continue
@@ -507,12 +509,13 @@ def _check_overlaps(file: _File, slots: Sequence[FixedSlot]) -> None:
                 )
 
 
-def _clash(a: FixedSlot, b: FixedSlot, offset: int) -> tuple[FixedSlot, FixedSlot] | None:
-    """With ``a`` on some day and ``b`` ``offset`` days later: which slot runs into which.
+def _clash(a: FixedSlot, b: FixedSlot, offset: int, day_start: time) -> tuple[FixedSlot, FixedSlot] | None:
+    """With ``a`` on some broadcast day and ``b`` ``offset`` days later: which slot runs into which.
 
     ``(a, a)`` when they start together, ``None`` when they do not meet.
     """
-    a_start, b_start = _seconds(a.start), _seconds(b.start) + offset * DAY_SECONDS
+    a_start = (_seconds(a.start) - _seconds(day_start)) % DAY_SECONDS
+    b_start = (_seconds(b.start) - _seconds(day_start)) % DAY_SECONDS + offset * DAY_SECONDS
     if a_start == b_start:
         return a, a
     if a_start < b_start < a_start + (a.max_duration or 0):

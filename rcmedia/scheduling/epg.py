@@ -1,0 +1,179 @@
+"""Applying channel files and building EPG days: the builder wired to the catalog.
+
+Rebuilding never changes what players may already have seen: events that start before the
+freeze horizon (now + ``freeze``) are kept exactly, as are operator-locked events; everything
+after is rebuilt, and every later built day is re-chained so the counters stay continuous.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from rcmedia.catalog.schedules import ScheduleStore
+from rcmedia.core.builder import BuildInput, DaySchedule, broadcast_day, build_days, day_on_air
+from rcmedia.core.grid_file import GridError, parse_channel_file, validate_channels
+from rcmedia.core.models import Output, Source
+from rcmedia.core.rotation import AssetIndex
+from rcmedia.core.schedule import Channel
+from rcmedia.core.xmltv import ProgrammeInfo, render_xmltv
+from rcmedia.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+FREEZE = timedelta(minutes=2)
+HISTORY = timedelta(days=35)  # rotation memory: long enough for weekly series and no-repeat windows
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChannelFile:
+    path: Path
+    text: str
+    channel: Channel
+
+
+class InvalidChannelFiles(ConfigError):
+    """One or more channel files are invalid; nothing was applied."""
+
+    def __init__(self, errors: Sequence[GridError | ConfigError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+def read_channel_files(paths: Sequence[Path], *, known_series: frozenset[str] | None) -> list[ChannelFile]:
+    """Parse and validate every file; raise one error listing every problem found."""
+    files, errors = [], []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            errors.append(ConfigError(f"{path}: cannot read: {exc}"))
+            continue
+        try:
+            files.append(
+                ChannelFile(
+                    path=path,
+                    text=text,
+                    channel=parse_channel_file(text, filename=str(path), known_series=known_series),
+                )
+            )
+        except GridError as exc:
+            errors.append(exc)
+    if not errors:
+        try:
+            validate_channels([(str(f.path), f.channel) for f in files])
+        except GridError as exc:
+            errors.append(exc)
+    if errors:
+        raise InvalidChannelFiles(errors)
+    return files
+
+
+def apply_channel_files(store: ScheduleStore, paths: Sequence[Path], *, now: datetime) -> dict[str, int]:
+    """Validate ``paths`` against the catalog's series and store them together (or not at all)."""
+    if not paths:
+        raise ConfigError("no channel files given (and none in the playlists folder)")
+    series = frozenset(a.series for a in store.schedule_assets() if a.series)
+    files = read_channel_files(paths, known_series=series)
+    return store.apply_channels([(f.channel.id, f.path.name, f.text) for f in files], now=now)
+
+
+def load_channels(store: ScheduleStore) -> list[Channel]:
+    """The applied channels, parsed from the text stored when they were applied."""
+    return [
+        parse_channel_file(applied.source, filename=applied.filename) for applied in store.applied_channels()
+    ]
+
+
+def build_channel(
+    store: ScheduleStore,
+    channel: Channel,
+    *,
+    first_day: date,
+    days: int,
+    now: datetime,
+    index: AssetIndex,
+    outputs: Sequence[Output] | None = None,
+    freeze: timedelta = FREEZE,
+) -> dict[Output, list[DaySchedule]]:
+    """Build (or rebuild) ``days`` days from ``first_day`` for each output, and every later built day."""
+    built: dict[Output, list[DaySchedule]] = {}
+    for output in outputs or channel.outputs:
+        later = [d for d in store.built_days(channel.id, output) if d >= first_day]
+        last_day = max([first_day + timedelta(days=days - 1), *later])
+        count = (last_day - first_day).days + 1
+        start, _ = broadcast_day(channel, first_day)
+        _, end = broadcast_day(channel, last_day)
+        horizon = now + freeze
+        kept = [
+            e
+            for e in store.events(channel.id, output, start=start, end=end)
+            if e.start >= start and (e.start < horizon or e.locked)
+        ]
+        spec = BuildInput(
+            channel=channel,
+            output=output,
+            index=index,
+            history=store.history(channel.id, output, since=start - HISTORY, before=start),
+            locked=kept,
+            counters=store.counters_before(channel.id, output, start),
+        )
+        schedules = build_days(spec, first_day, count)
+        store.save_days(channel.id, output, schedules, now=now)
+        built[output] = schedules
+        log.info("channel %s/%s: built %d day(s) from %s", channel.id, output.value, count, first_day)
+    return built
+
+
+def build_all(
+    store: ScheduleStore,
+    *,
+    first_day: date | None,
+    days: int,
+    now: datetime,
+    channel_ids: Sequence[str] = (),
+    freeze: timedelta = FREEZE,
+) -> dict[str, dict[Output, list[DaySchedule]]]:
+    """Build every applied channel (or those named), sharing one asset index."""
+    channels = [c for c in load_channels(store) if not channel_ids or c.id in channel_ids]
+    missing = set(channel_ids) - {c.id for c in channels}
+    if missing:
+        raise ConfigError(f"unknown channel(s) {', '.join(sorted(missing))}; apply them first")
+    index = AssetIndex(store.schedule_assets())
+    result = {}
+    for channel in channels:
+        day = first_day or day_on_air(channel, now)
+        result[channel.id] = build_channel(
+            store, channel, first_day=day, days=days, now=now, index=index, freeze=freeze
+        )
+    return result
+
+
+def epg_window(channel: Channel, now: datetime, days: int) -> tuple[datetime, datetime]:
+    """From the start of the oldest catch-up day to the end of the ``days``-th day ahead."""
+    today = day_on_air(channel, now)
+    start, _ = broadcast_day(channel, today - timedelta(days=channel.catchup_days))
+    _, end = broadcast_day(channel, today + timedelta(days=max(days, 1) - 1))
+    return start, end
+
+
+def xmltv_document(store: ScheduleStore, *, output: Output, days: int, now: datetime) -> Iterator[str]:
+    """The XMLTV of every channel on ``output``: catch-up days past, ``days`` ahead (streamed)."""
+    channels = [c for c in load_channels(store) if output in c.outputs]
+    programmes = {}
+    for channel in channels:
+        start, end = epg_window(channel, now, days)
+        programmes[channel.id] = store.events(channel.id, output, start=start, end=end)
+    extra = {
+        a.id: ProgrammeInfo(
+            description=a.description,
+            categories=a.categories,
+            language=a.language,
+            first_run=a.source is Source.OWN,
+        )
+        for a in store.schedule_assets()
+    }
+    return render_xmltv(channels, programmes, extra=extra)
