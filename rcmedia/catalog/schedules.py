@@ -118,13 +118,13 @@ class ScheduleStore:
             first_rendition = (
                 select(func.min(RenditionRow.id)).group_by(RenditionRow.asset_id).scalar_subquery()
             )
-            durations = dict(
-                session.execute(
-                    select(RenditionRow.asset_id, RenditionRow.segment_durations).where(
-                        RenditionRow.id.in_(first_rendition)
-                    )
-                ).tuples()
-            )
+            durations: dict[int, list[float]] = {}
+            for asset_id, segments in session.execute(
+                select(RenditionRow.asset_id, RenditionRow.segment_durations).where(
+                    RenditionRow.id.in_(first_rendition)
+                )
+            ):
+                durations[asset_id] = segments
             rows = session.scalars(
                 select(AssetRow)
                 .where(AssetRow.status == AssetStatus.PUBLISHED.value)
@@ -239,5 +239,5 @@ class ScheduleStore:
                 select(ScheduleDayRow.day, ScheduleDayRow.version).where(
                     ScheduleDayRow.channel_id == channel_id, ScheduleDayRow.output == output.value
                 )
-            ).tuples()
-            return dict(rows)
+            )
+            return {day: version for day, version in rows}  # noqa: C416 - rows are Row objects

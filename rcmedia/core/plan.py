@@ -5,6 +5,7 @@ The media adapter turns a plan into one ffmpeg invocation; tests check plans wit
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -56,6 +57,8 @@ class TranscodePlan:
     ladder: tuple[RungGeometry, ...]
     title: str  # drawn on the slate
     pad_seconds: float  # the most the last picture may be held to reach the audio's length
+    # explicit segment lengths in frames (the house slate); None: the profile's segment target
+    segment_frames: tuple[int, ...] | None = None
 
     @property
     def duration(self) -> float:
@@ -94,4 +97,31 @@ def plan_transcode(
         ladder=select_ladder(profile, height=height, display_aspect=aspect),
         title=title,
         pad_seconds=round(max(0.0, facts.duration - facts.video_duration) + PAD_SLACK, 3),
+    )
+
+
+def plan_slate(profile: Profile, *, title: str, loop_seconds: float = 60.0) -> TranscodePlan:
+    """The house slate: a title card with silence, cut into segments of every length.
+
+    ``loop_seconds`` of full-length segments fill long gaps; then one segment of each length from
+    one frame to a frame short of the segment target, so the schedule builder can reach any
+    fixed-slot start to the frame with a single extra event (DESIGN "The live timeline").
+    """
+    full = round(profile.segment_seconds * profile.frame_rate)
+    loop_segments = max(1, math.ceil(loop_seconds / profile.segment_seconds))
+    lengths = (full,) * loop_segments + tuple(range(1, full))
+    return TranscodePlan(
+        profile=profile,
+        frames=sum(lengths),
+        video=VideoInput.SLATE,
+        audio=AudioInput.SILENCE,
+        deinterlace=False,
+        loudness=None,
+        target=LoudnessTarget(),
+        ladder=select_ladder(
+            profile, height=profile.slate.height, display_aspect=profile.slate.width / profile.slate.height
+        ),
+        title=title,
+        pad_seconds=0.0,
+        segment_frames=lengths,
     )

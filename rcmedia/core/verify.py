@@ -82,12 +82,10 @@ def verify_ladder(
                     f"segment {index} lasts {segment.duration:.3f} s, "
                     f"{reference.name}'s {ref.duration:.3f} s",
                 )
-            last = index == len(output.segments) - 1
-            if not last and abs(segment.duration - profile.segment_seconds) > tolerance:
+            wanted = _wanted_duration(plan, index, len(output.segments))
+            if wanted is not None and abs(segment.duration - wanted) > tolerance:
                 raise VerificationError(
-                    what,
-                    f"segment {index} lasts {segment.duration:.3f} s, "
-                    f"not the target {profile.segment_seconds:g} s",
+                    what, f"segment {index} lasts {segment.duration:.3f} s, not the planned {wanted:g} s"
                 )
             if segment.duration > profile.target_duration + tolerance:
                 raise VerificationError(what, f"segment {index} exceeds the target duration")
@@ -121,6 +119,18 @@ def verify_ladder(
             "the file is truncated or damaged",
         )
     return tuple(sorted(renditions, key=lambda r: r.height, reverse=True))
+
+
+def _wanted_duration(plan: TranscodePlan, index: int, count: int) -> float | None:
+    """The duration segment ``index`` must have: the plan's own, or the target (all but the last)."""
+    fps = plan.profile.frame_rate
+    if plan.segment_frames is not None:
+        if count != len(plan.segment_frames):
+            raise VerificationError(
+                plan.title, f"{count} segments written, {len(plan.segment_frames)} planned"
+            )
+        return plan.segment_frames[index] / fps
+    return None if index == count - 1 else plan.profile.segment_seconds
 
 
 def peak_bandwidth(segments: Sequence[SegmentFacts]) -> int:

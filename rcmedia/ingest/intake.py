@@ -41,3 +41,24 @@ def submit(
         now=ctx.clock.now(),
     )
     return job_id
+
+
+GENERATED_SLATE = "generated:house-slate"  # a job source that is made, not read
+
+
+def submit_slate(ctx: IngestContext, *, title: str, series: str = "slate", profile: str | None = None) -> int:
+    """Queue the making of the house slate: a title card in segments of every length.
+
+    The schedule builder fills any remainder before a fixed slot with it, to the frame.
+    """
+    chosen = pick_profile(ctx.profiles, profile or ctx.settings.profile)
+    metadata = AssetMetadata(title=title, series=series, categories=("slate",))
+    _asset_id, job_id = ctx.catalog.create_ingest(
+        metadata,
+        original_filename="(house slate)",
+        source_path=GENERATED_SLATE,
+        profile=chosen.name,
+        max_attempts=ctx.settings.job_attempts,
+        now=ctx.clock.now(),
+    )
+    return job_id

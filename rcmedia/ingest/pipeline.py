@@ -15,12 +15,13 @@ from pathlib import Path
 
 from rcmedia.core.assets import Job
 from rcmedia.core.models import JobState
-from rcmedia.core.plan import TranscodePlan, plan_transcode
+from rcmedia.core.plan import TranscodePlan, plan_slate, plan_transcode
 from rcmedia.core.probe import check_acceptable
 from rcmedia.core.verify import verify_ladder
 from rcmedia.errors import JobError, RejectedInputError
 from rcmedia.hls.playlists import render_master
 from rcmedia.ingest.context import IngestContext
+from rcmedia.ingest.intake import GENERATED_SLATE
 from rcmedia.media.command import transcode_args
 from rcmedia.media.ffmpeg import FfmpegFailed, Progress, run_ffmpeg
 from rcmedia.media.inspect import inspect_rung
@@ -74,16 +75,22 @@ def run_attempt(
         report(JobState.PROBING, 0.0)
         asset = catalog.get_asset(job.asset_id)
         profile = pick_profile(ctx.profiles, job.profile)
-        source = Path(job.source_path)
-        if not source.is_file():
-            log.warning("job %s: source %s is missing", job.id, job.source_path)
-            raise RejectedInputError(job.original_filename, "the uploaded file is no longer on the server")
-        facts = probe(source, display_name=job.original_filename)
-        check_acceptable(facts, ctx.limits)
-        loudness = measure_loudness(source, ffmpeg_bin=ctx.ffmpeg) if facts.has_audio else None
-        plan = plan_transcode(
-            facts, profile, title=asset.metadata.title, loudness=loudness, target=ctx.loudness_target
-        )
+        source: Path | None = None
+        if job.source_path == GENERATED_SLATE:
+            plan = plan_slate(profile, title=asset.metadata.title)
+        else:
+            source = Path(job.source_path)
+            if not source.is_file():
+                log.warning("job %s: source %s is missing", job.id, job.source_path)
+                raise RejectedInputError(
+                    job.original_filename, "the uploaded file is no longer on the server"
+                )
+            facts = probe(source, display_name=job.original_filename)
+            check_acceptable(facts, ctx.limits)
+            loudness = measure_loudness(source, ffmpeg_bin=ctx.ffmpeg) if facts.has_audio else None
+            plan = plan_transcode(
+                facts, profile, title=asset.metadata.title, loudness=loudness, target=ctx.loudness_target
+            )
         log.info(
             "job %s: %r → %s, %d frames, rungs %s%s",
             job.id,
@@ -131,7 +138,7 @@ def _transcode(
     ctx: IngestContext,
     job: Job,
     plan: TranscodePlan,
-    source: Path,
+    source: Path | None,
     out: Path,
     report: Callable[[JobState, float, float | None], None],
     cancel: threading.Event | None,

@@ -64,7 +64,7 @@ def _video_chain(stream: Any, plan: TranscodePlan) -> Any:
 def transcode_args(
     plan: TranscodePlan,
     *,
-    source: Path,
+    source: Path | None,
     out_dir: Path,
     ffmpeg_bin: str,
     title_file: Path | None = None,
@@ -72,8 +72,9 @@ def transcode_args(
 ) -> list[str]:
     """The one ffmpeg command that makes every rung of ``plan`` under ``out_dir/<rung>/``."""
     profile = plan.profile
-    main = ffmpeg.input(str(source))
+    main = ffmpeg.input(str(source)) if source is not None else None
     if plan.video is VideoInput.SOURCE:
+        assert main is not None
         video = main["v:0"]
     else:
         slate = profile.slate
@@ -93,6 +94,7 @@ def transcode_args(
                 y="(h-text_h)/2",
             )
     if plan.audio is AudioInput.SOURCE:
+        assert main is not None
         audio = main["a:0"]
     else:
         audio = ffmpeg.input(f"anullsrc=r={profile.audio.sample_rate}:cl=stereo", f="lavfi").audio
@@ -140,16 +142,11 @@ def transcode_args(
             "map_metadata": -1,
             "map_chapters": -1,
             "max_muxing_queue_size": 4096,
-            "f": "hls",
-            "hls_time": f"{profile.segment_seconds:g}",
-            "hls_list_size": 0,
-            "hls_playlist_type": "vod",
-            "hls_flags": "independent_segments",
-            "hls_segment_type": profile.segment_type,
-            "hls_segment_filename": str(folder / f"seg_%05d.{extension}"),
         }
-        if profile.segment_type == "fmp4":
-            options["hls_fmp4_init_filename"] = "init.mp4"
+        if plan.segment_frames is None:
+            options.update(_hls_options(plan, folder, extension))
+        else:
+            options.update(_explicit_segment_options(plan, folder, extension))
         outputs.append(ffmpeg.output(branch, sound, str(folder / "index.m3u8"), **options))
     return _with_globals(
         ffmpeg.merge_outputs(*outputs).compile(cmd=ffmpeg_bin, overwrite_output=True),
@@ -160,6 +157,47 @@ def transcode_args(
         "-progress",
         "pipe:1",
     )
+
+
+def _hls_options(plan: TranscodePlan, folder: Path, extension: str) -> dict[str, Any]:
+    profile = plan.profile
+    options: dict[str, Any] = {
+        "f": "hls",
+        "hls_time": f"{profile.segment_seconds:g}",
+        "hls_list_size": 0,
+        "hls_playlist_type": "vod",
+        "hls_flags": "independent_segments",
+        "hls_segment_type": profile.segment_type,
+        "hls_segment_filename": str(folder / f"seg_%05d.{extension}"),
+    }
+    if profile.segment_type == "fmp4":
+        options["hls_fmp4_init_filename"] = "init.mp4"
+    return options
+
+
+def _explicit_segment_options(plan: TranscodePlan, folder: Path, extension: str) -> dict[str, Any]:
+    """Cut at the plan's own boundaries (the house slate).
+
+    Keyframes are forced at exactly those instants and nowhere else (no periodic GOP), and the
+    HLS muxer, asked for one-frame segments, cuts at every keyframe: so at exactly those instants.
+    """
+    assert plan.segment_frames is not None
+    profile = plan.profile
+    boundaries, frames = [], 0
+    for length in plan.segment_frames[:-1]:
+        frames += length
+        boundaries.append(f"{frames / profile.frame_rate:.6f}")
+    options = _hls_options(plan, folder, extension)
+    options.update(
+        {
+            "hls_time": f"{1 / profile.frame_rate:.6f}",
+            "force_key_frames": ",".join(boundaries),
+            "g": plan.frames + 1,
+            "keyint_min": 1,
+            "x264-params": f"keyint={plan.frames + 1}:min-keyint=1:scenecut=0:open-gop=0",
+        }
+    )
+    return options
 
 
 def _with_globals(compiled: list[str], *options: str) -> list[str]:

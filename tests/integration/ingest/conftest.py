@@ -6,35 +6,11 @@ from typing import Any
 
 import pytest
 
-from rcmedia.catalog.repository import Catalog
-from rcmedia.clock import SystemClock
-from rcmedia.config import Settings
 from rcmedia.core.assets import Job
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.intake import submit
 from rcmedia.ingest.runner import JobRunner
 from rcmedia.ingest.sidecar import read_sidecar
-from rcmedia.media.ffmpeg import ffmpeg_binary
-from rcmedia.profiles import load_profiles
-from rcmedia.storage.local import LocalStorage
-
-
-@pytest.fixture(scope="session")
-def ffmpeg() -> str:
-    return ffmpeg_binary()
-
-
-@pytest.fixture
-def ingest_ctx(settings: Settings, catalog: Catalog, storage: LocalStorage, ffmpeg: str) -> IngestContext:
-    return IngestContext(
-        settings=settings.replace(profile="tiny"),
-        catalog=catalog,
-        storage=storage,
-        profiles=load_profiles(settings.profiles_dir),
-        ffmpeg=ffmpeg,
-        clock=SystemClock(),
-    )
-
 
 IngestMany = Callable[..., list[Job]]
 

@@ -131,7 +131,7 @@ def refused(plan: TranscodePlan, outputs: Sequence[RungOutput]) -> VerificationE
             output("720p", durations=(6.0, 4.0, 5.0)),
             output("360p", durations=(6.0, 4.0, 5.0)),
             "720p",
-            "not the target",
+            "not the planned",
             id="non-final-segment-off-target",
         ),
         pytest.param(
