@@ -397,6 +397,15 @@ def build_days(spec: BuildInput, first_day: date, days: int = 1) -> list[DaySche
     return [builder.build(first_day + timedelta(days=n)) for n in range(days)]
 
 
+def fill_span(spec: BuildInput, day: date, start: datetime, end: datetime) -> list[Event]:
+    """What floating content (block, filler, slate) would fill [start, end) of broadcast ``day``."""
+    builder = _DayBuilder(spec)
+    builder.day_start, _ = broadcast_day(spec.channel, day)
+    builder.events = []
+    builder._fill(day, _us(start - builder.day_start), _us(end - builder.day_start))
+    return builder.events
+
+
 def airings(schedules: Iterable[DaySchedule]) -> list[Airing]:
     """The airings of built days (to feed the next build's history)."""
     return [

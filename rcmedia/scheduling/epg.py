@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.core.builder import BuildInput, DaySchedule, broadcast_day, build_days, day_on_air
+from rcmedia.core.edits import Edit, apply_edit
 from rcmedia.core.grid_file import GridError, parse_channel_file, validate_channels
 from rcmedia.core.models import Output, Source
 from rcmedia.core.rotation import AssetIndex
@@ -177,3 +178,49 @@ def xmltv_document(store: ScheduleStore, *, output: Output, days: int, now: date
         for a in store.schedule_assets()
     }
     return render_xmltv(channels, programmes, extra=extra)
+
+
+def edit_schedule(
+    store: ScheduleStore,
+    channel: Channel,
+    output: Output,
+    edit: Edit,
+    *,
+    day: date,
+    now: datetime,
+    freeze: timedelta = FREEZE,
+) -> DaySchedule:
+    """Apply an operator edit to one built day, store it, and re-chain every later built day."""
+    if output not in channel.outputs:
+        raise ConfigError(f"channel {channel.id!r} is not on the {output.value} output")
+    start, end = broadcast_day(channel, day)
+    if day not in store.built_days(channel.id, output):
+        raise ConfigError(f"{channel.id}/{output.value} has no schedule for {day}; build it first")
+    index = AssetIndex(store.schedule_assets())
+    events = store.events(channel.id, output, start=start, end=end)
+    spec = BuildInput(
+        channel=channel,
+        output=output,
+        index=index,
+        history=store.history(channel.id, output, since=start - HISTORY, before=start),
+        locked=[e for e in events if e.locked],
+        counters=store.counters_before(channel.id, output, start),
+    )
+    schedule = DaySchedule(
+        channel_id=channel.id, output=output, day=day, start=start, end=end, events=tuple(events)
+    )
+    edited = apply_edit(spec, schedule, edit, now=now, freeze=freeze)
+    store.save_days(channel.id, output, [edited], now=now)
+    later = sorted(d for d in store.built_days(channel.id, output) if d > day)
+    if later:
+        build_channel(
+            store,
+            channel,
+            first_day=later[0],
+            days=len(later),
+            now=now,
+            index=index,
+            outputs=[output],
+            freeze=freeze,
+        )
+    return edited
