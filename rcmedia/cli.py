@@ -394,15 +394,22 @@ def epg_export(ctx: click.Context, output_name: str, days: int) -> None:
             sys.stdout.write(chunk)
 
 
-def _serve(ictx: IngestContext, host: str, port: int, on_ready: Callable[[Any], None] | None = None) -> None:
-    from rcmedia.scheduling.ingest_jobs import start_ingest_scheduler
+def _serve(
+    ictx: IngestContext,
+    host: str,
+    port: int,
+    on_ready: Callable[[Any], None] | None = None,
+    *,
+    jobs: bool = True,
+) -> None:
+    from rcmedia.scheduling.jobs import start_jobs
     from rcmedia.web.app import create_app, serve
 
     settings = ictx.settings
     runner = JobRunner(ictx)
     runner.start()
-    scheduler = start_ingest_scheduler(
-        HotFolder(ictx, settings.hot_folder), runner, poll_seconds=settings.hot_folder_poll_seconds
+    scheduler = start_jobs(
+        settings, schedule=jobs, hot_folder=HotFolder(ictx, settings.hot_folder), runner=runner
     )
     app = create_app(settings=settings, catalog=ictx.catalog, storage=ictx.storage, profiles=ictx.profiles)
     try:
@@ -417,10 +424,11 @@ def _serve(ictx: IngestContext, host: str, port: int, on_ready: Callable[[Any], 
 @main.command()
 @click.option("--host", help="Address to listen on (default: the host setting).")
 @click.option("--port", type=int, help="Port to listen on (default: the port setting).")
+@click.option("--no-scheduler", is_flag=True, help="Leave the EPG jobs to a separate `rcmedia scheduler`.")
 @click.pass_context
 @_guard
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve the origin (VOD, media, API), run ingest jobs and watch the hot folder."""
+def serve(ctx: click.Context, host: str | None, port: int | None, no_scheduler: bool) -> None:
+    """Serve the origin (VOD, media, EPG, API), run ingest jobs, the hot folder and the EPG jobs."""
     settings = _settings(ctx, host=host, port=port)
     with open_context(settings) as ictx:
         _serve(
@@ -428,7 +436,27 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             settings.host,
             settings.port,
             on_ready=lambda server: console.print(f"serving on {server.url}"),
+            jobs=not no_scheduler,
         )
+
+
+@main.command()
+@click.pass_context
+@_guard
+def scheduler(ctx: click.Context) -> None:
+    """Own the EPG jobs (daily build, rebuild on change) when `serve` runs on several machines."""
+    from rcmedia.scheduling.jobs import start_jobs
+
+    settings = _settings(ctx)
+    with open_context(settings):  # migrates the catalog and checks the settings
+        pass
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    running = start_jobs(settings)
+    console.print("scheduler running (daily EPG build, rebuild on change); Ctrl-C stops it")
+    stop.wait()
+    running.shutdown(wait=False)
 
 
 @main.command()

@@ -1,4 +1,5 @@
-"""CORS for what browsers fetch cross-origin: playlists and segments (hls.js runs on other sites).
+"""CORS for what browsers fetch cross-origin: playlists and segments (hls.js runs on other sites),
+and the channel list and guide that web-based IPTV players load.
 
 Headers are added in ``on_response_prepare`` so that every answer on those paths carries them,
 error answers included: a player can only react to a 404 it is allowed to read.
@@ -10,7 +11,7 @@ from aiohttp import hdrs, web
 
 from rcmedia.web.keys import SETTINGS_KEY
 
-CORS_PREFIXES = ("/vod/", "/media/")
+CORS_PREFIXES = ("/vod/", "/media/", "/channels.m3u", "/epg.xml")
 # hls.js reads Content-Length for its bandwidth estimate and Content-Range for byte-range requests.
 EXPOSED = "Content-Length, Content-Range"
 

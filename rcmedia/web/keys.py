@@ -7,12 +7,19 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from rcmedia.catalog.repository import Catalog
+from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.config import Settings
+from rcmedia.core.clock import Clock
 from rcmedia.core.profile import Profile
 from rcmedia.storage.base import Storage
+from rcmedia.web.shared_render import SharedRenders
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 CATALOG_KEY = web.AppKey("catalog", Catalog)
+SCHEDULES_KEY = web.AppKey("schedules", ScheduleStore)
+# rendered /epg.xml documents, shared by the set-top boxes that poll at the same time
+EPG_RENDERS_KEY = web.AppKey("epg_renders", SharedRenders)
 # Protocols and generic aliases are not concrete classes, so these carry their type as a parameter.
 STORAGE_KEY = web.AppKey[Storage]("storage")
 PROFILES_KEY = web.AppKey[Mapping[str, Profile]]("profiles")
+CLOCK_KEY = web.AppKey[Clock]("clock")

@@ -5,13 +5,18 @@ An empty value (``?q=``) counts as absent, so forms and scripts can always send 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
 from aiohttp import web
 
 E = TypeVar("E", bound=StrEnum)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# a day whose broadcast day still fits Python's datetimes in every time zone
+FIRST_DATE, LAST_DATE = date(1970, 1, 2), date(9998, 12, 30)
 
 
 def _bad(name: str, problem: str) -> web.HTTPBadRequest:
@@ -48,3 +53,18 @@ def enum_param(query: Mapping[str, str], name: str, kind: type[E]) -> E | None:
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise _bad(name, f"{raw!r} is not one of {allowed}") from None
+
+
+def date_param(query: Mapping[str, str], name: str) -> date | None:
+    """A calendar date written ``YYYY-MM-DD``."""
+    raw = query.get(name, "").strip()
+    if not raw:
+        return None
+    wanted = f"expected a date YYYY-MM-DD from {FIRST_DATE} to {LAST_DATE}, got {raw!r}"
+    try:
+        value = date.fromisoformat(raw) if _DATE.fullmatch(raw) else None
+    except ValueError:
+        value = None
+    if value is None or not FIRST_DATE <= value <= LAST_DATE:
+        raise _bad(name, wanted)
+    return value

@@ -1,0 +1,67 @@
+"""The APScheduler jobs: the daily EPG build is persisted, not duplicated, and a missed run happens."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine, text
+
+from rcmedia.catalog.db import make_engine, upgrade
+from rcmedia.config import Settings
+from rcmedia.scheduling.jobs import DAILY_BUILD, PERSISTENT, start_jobs
+
+
+def _stored_rows(settings: Settings) -> list[tuple[str, float]]:
+    engine = create_engine(settings.database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).all()
+    engine.dispose()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _overdue(settings: Settings, when: datetime) -> None:
+    """Rewrite the stored job as APScheduler's SQLAlchemy store keeps it (column + pickled state)."""
+    engine = create_engine(settings.database_url)
+    with engine.begin() as connection:
+        (blob,) = connection.execute(text("SELECT job_state FROM apscheduler_jobs")).one()
+        state = pickle.loads(blob)  # noqa: S301 - our own job row, written a moment ago
+        state["next_run_time"] = when
+        connection.execute(
+            text("UPDATE apscheduler_jobs SET job_state = :state, next_run_time = :at"),
+            {"state": pickle.dumps(state), "at": when.timestamp()},
+        )
+    engine.dispose()
+
+
+def test_daily_build_is_stored_once_and_a_missed_run_happens_at_start_up(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+
+    first = start_jobs(settings)
+    planned = first.get_job(DAILY_BUILD, jobstore=PERSISTENT).next_run_time
+    first.shutdown(wait=True)
+    assert [row[0] for row in _stored_rows(settings)] == [DAILY_BUILD]
+
+    # a restart keeps the stored job instead of adding a second one
+    second = start_jobs(settings)
+    assert second.get_job(DAILY_BUILD, jobstore=PERSISTENT).next_run_time == planned
+    second.shutdown(wait=True)
+    # nothing ran while the build was due: move the stored run into the past, as the clock would
+    _overdue(settings, datetime.now(UTC) - timedelta(hours=2))
+    assert _stored_rows(settings)[0][1] < time.time()
+
+    third = start_jobs(settings)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            job = third.get_job(DAILY_BUILD, jobstore=PERSISTENT)
+            if job.next_run_time > datetime.now(UTC):
+                break
+            time.sleep(0.1)
+        assert job.next_run_time == planned, "the missed run happened once and the next is the planned one"
+        assert [row[0] for row in _stored_rows(settings)] == [DAILY_BUILD]
+    finally:
+        third.shutdown(wait=True)
