@@ -462,24 +462,42 @@ def scheduler(ctx: click.Context) -> None:
 @main.command()
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default 8080).")
-@click.option("--seconds", type=float, default=20.0, show_default=True, help="Length of each sample clip.")
-@click.option("--no-serve", is_flag=True, help="Ingest the samples, print the URLs, and exit.")
+@click.option(
+    "--seconds", type=float, default=20.0, show_default=True, help="Length of each sample programme."
+)
+@click.option("--no-serve", is_flag=True, help="Prepare everything, print the URLs, and exit.")
 @click.pass_context
 @_guard
 def demo(ctx: click.Context, host: str | None, port: int | None, seconds: float, no_serve: bool) -> None:
-    """Make sample courseware (if the library is empty), ingest it with progress, and serve it."""
-    from rcmedia.media.samples import sample_courseware
+    """The whole thing on the embedded defaults: sample courseware for the channels in playlists/
+    (if the library is empty) → ingest with progress → apply playlists/ → build today and
+    tomorrow → serve, printing the URLs to open."""
+    from rcmedia.demo import make_courseware, plan_courseware
+    from rcmedia.ingest.intake import submit_slate
+    from rcmedia.scheduling.epg import apply_channel_files, build_all, read_channel_files
 
     settings = _settings(ctx, host=host, port=port)
+    paths = sorted(settings.playlists_dir.glob("*.toml"))
     with open_context(settings) as ictx:
+        store = ScheduleStore(ictx.catalog.engine)
         if ictx.catalog.find_assets(AssetQuery(limit=1)).total == 0:
+            channel_list = [f.channel for f in read_channel_files(paths, known_series=None)]
             folder = settings.home / "samples"
-            console.print(f"making sample courseware in {folder} …")
-            samples = sample_courseware(folder, ffmpeg=ictx.ffmpeg, seconds=seconds)
-            jobs = ingest_files(ictx, [(path, dict(meta)) for path, meta in samples])
-            report(jobs, len(samples))
+            clips = plan_courseware(channel_list, seconds=seconds)
+            console.print(
+                f"making {len(clips)} sample programmes for {len(channel_list)} channel(s) in {folder} …"
+            )
+            made = make_courseware(folder, clips, ffmpeg=ictx.ffmpeg)
+            console.print("making the house slate (a title card in segments of every length) …")
+            (slate,) = JobRunner(ictx).run_jobs([submit_slate(ictx, title="精彩节目 马上回来")])
+            report([slate], 1)
+            report(ingest_files(ictx, made), len(made))
         else:
             console.print("the catalog already has assets; not making samples (delete var/ to start over)")
+        now = ictx.clock.now()
+        versions = apply_channel_files(store, paths, now=now)
+        console.print(f"applied channel(s): {', '.join(sorted(versions))}")
+        _report_builds(build_all(store, first_day=None, days=2, now=now, freeze=_freeze(settings)))
 
         def ready(server: Any) -> None:
             print_urls(ictx, server.url)
@@ -499,6 +517,9 @@ def print_urls(ictx: IngestContext, base: str, *, serving: bool = True) -> None:
     console.print(f"  catalog API : {base}/api/v1/assets")
     console.print(f"  ingest jobs : {base}/api/v1/jobs")
     console.print(f"  health      : {base}/healthz")
+    console.print(f"  IPTV list   : {base}/channels.m3u?output=iptv   (Kodi IPTV Simple, TiviMate, VLC)")
+    console.print(f"  XMLTV guide : {base}/epg.xml?output=iptv")
+    console.print(f"  channels    : {base}/api/v1/channels")
     for asset in page.items:
         if asset.status.value == "published":
             console.print(
