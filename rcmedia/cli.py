@@ -488,7 +488,9 @@ def demo(ctx: click.Context, host: str | None, port: int | None, seconds: float,
                 f"making {len(clips)} sample programmes for {len(channel_list)} channel(s) in {folder} …"
             )
             made = make_courseware(folder, clips, ffmpeg=ictx.ffmpeg)
-            console.print("making the house slate (a title card in segments of every length) …")
+            console.print(
+                "making the house slate (a title card cut so that any gap can be filled to the frame) …"
+            )
             (slate,) = JobRunner(ictx).run_jobs([submit_slate(ictx, title="精彩节目 马上回来")])
             report([slate], 1)
             report(ingest_files(ictx, made), len(made))

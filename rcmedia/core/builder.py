@@ -5,7 +5,7 @@ A broadcast day runs from the channel's ``day_start`` on that local date to the 
 the next day (23 or 25 hours across a daylight-saving change). Fixed slots and locked events are
 anchors placed at their exact times; the time between anchors is filled with the block's pool
 or filler (whole assets, idents between them), then with the house slate, whose segments come in
-every length from one frame up, so that each anchor is reached to the frame.
+lengths chosen so that any remainder takes at most two of them: each anchor is reached to the frame.
 """
 
 from __future__ import annotations

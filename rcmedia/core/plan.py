@@ -101,15 +101,19 @@ def plan_transcode(
 
 
 def plan_slate(profile: Profile, *, title: str, loop_seconds: float = 60.0) -> TranscodePlan:
-    """The house slate: a title card with silence, cut into segments of every length.
+    """The house slate: a title card with silence, cut so that any length can be composed.
 
-    ``loop_seconds`` of full-length segments fill long gaps; then one segment of each length from
-    one frame to a frame short of the segment target, so the schedule builder can reach any
-    fixed-slot start to the frame with a single extra event (DESIGN "The live timeline").
+    ``loop_seconds`` of full-length segments fill long gaps. Then "baby steps" of 1 … b-1 frames
+    and "giant steps" of b, 2b, … frames (b = ⌈√full⌉): any remainder shorter than a segment is at
+    most one giant and one baby step, so the schedule builder reaches any fixed-slot start to the
+    frame with at most two extra events, while the slate stays short to make (97 s of pictures
+    for 6 s segments instead of the 507 s that one segment of every length would take).
     """
     full = round(profile.segment_seconds * profile.frame_rate)
     loop_segments = max(1, math.ceil(loop_seconds / profile.segment_seconds))
-    lengths = (full,) * loop_segments + tuple(range(1, full))
+    step = math.isqrt(full - 1) + 1
+    giants = tuple(range(step, full, step))
+    lengths = (full,) * loop_segments + giants + tuple(range(1, step))
     return TranscodePlan(
         profile=profile,
         frames=sum(lengths),

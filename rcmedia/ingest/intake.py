@@ -47,7 +47,7 @@ GENERATED_SLATE = "generated:house-slate"  # a job source that is made, not read
 
 
 def submit_slate(ctx: IngestContext, *, title: str, series: str = "slate", profile: str | None = None) -> int:
-    """Queue the making of the house slate: a title card in segments of every length.
+    """Queue the making of the house slate: a title card cut so that any gap can be filled exactly.
 
     The schedule builder fills any remainder before a fixed slot with it, to the frame.
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from tests.integration.web.published import (
     Published,
     publish_fake_asset,
 )
+from tests.integration.web.schedules import NOW, FixedClock, OnAir, put_on_air
 
 
 @pytest.fixture
@@ -52,3 +54,32 @@ def app(app_settings: Settings, catalog: Catalog, storage: LocalStorage) -> web.
 @pytest.fixture
 async def client(aiohttp_client: AiohttpClient, app: web.Application) -> Client:
     return await aiohttp_client(app)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def on_air(catalog: Catalog, storage: LocalStorage, tmp_path: Path) -> OnAir:
+    """Two channels applied and three days built (see ``schedules.py``)."""
+    return put_on_air(catalog, storage, tmp_path / "playlists")
+
+
+@pytest.fixture
+def schedule_app(
+    app_settings: Settings, catalog: Catalog, storage: LocalStorage, clock: FixedClock, on_air: OnAir
+) -> web.Application:
+    return create_app(
+        settings=app_settings,
+        catalog=catalog,
+        storage=storage,
+        profiles=load_profiles(app_settings.profiles_dir),
+        clock=clock,
+    )
+
+
+@pytest.fixture
+async def schedule_client(aiohttp_client: AiohttpClient, schedule_app: web.Application) -> Client:
+    return await aiohttp_client(schedule_app)

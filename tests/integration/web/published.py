@@ -7,6 +7,7 @@ against what was stored.
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,7 @@ from aiohttp.test_utils import TestClient
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.core.assets import Rendition
-from rcmedia.core.models import AssetMetadata, Source
+from rcmedia.core.models import AssetMetadata, Rights, Source, all_outputs_rights
 from rcmedia.storage.local import LocalStorage
 
 NOW = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
@@ -56,6 +57,8 @@ class PublishAsset(Protocol):
         source: Source = ...,
         rungs: tuple[str, ...] = ...,
         profile: str = ...,
+        durations: tuple[float, ...] = ...,
+        rights: tuple[Rights, ...] | None = ...,
     ) -> Published: ...
 
 
@@ -88,10 +91,18 @@ def publish_fake_asset(
     source: Source = Source.OWN,
     rungs: tuple[str, ...] = ("360p", "180p", "144p"),
     profile: str = "tiny",
+    durations: tuple[float, ...] = DURATIONS,
+    rights: tuple[Rights, ...] | None = None,
 ) -> Published:
     fmp4 = profile == "tiny_fmp4"
     asset_id, job_id = catalog.create_ingest(
-        AssetMetadata(title=title, series=series, episode=episode, source=source),
+        AssetMetadata(
+            title=title,
+            series=series,
+            episode=episode,
+            source=source,
+            rights=all_outputs_rights() if rights is None else rights,
+        ),
         original_filename=original_filename,
         source_path=source_path_of(original_filename),
         profile=profile,
@@ -108,8 +119,8 @@ def publish_fake_asset(
     for name in rungs:
         folder = staging / name
         folder.mkdir()
-        names = tuple(f"seg_{i:05d}.{'m4s' if fmp4 else 'ts'}" for i in range(len(DURATIONS)))
-        contents = {segment: rng.randbytes(2000 + 700 * i) for i, segment in enumerate(names)}
+        names = tuple(f"seg_{i:05d}.{'m4s' if fmp4 else 'ts'}" for i in range(len(durations)))
+        contents = {segment: rng.randbytes(2000 + 700 * (i % 3)) for i, segment in enumerate(names)}
         if fmp4:
             contents["init.mp4"] = rng.randbytes(600)
         for file, data in contents.items():
@@ -121,7 +132,7 @@ def publish_fake_asset(
                 codecs=CODECS,
                 frame_rate=25.0,
                 segments=names,
-                segment_durations=DURATIONS,
+                segment_durations=durations,
                 init_segment="init.mp4" if fmp4 else None,
                 **RUNG_FACTS[name],
             )
@@ -132,9 +143,9 @@ def publish_fake_asset(
         job_id=job_id,
         worker=job.worker,
         storage_prefix=prefix,
-        duration=sum(DURATIONS),
+        duration=sum(durations),
         segment_type="fmp4" if fmp4 else "mpegts",
-        target_duration=2,
+        target_duration=math.ceil(max(durations)),
         renditions=renditions,
         now=NOW,
     )
