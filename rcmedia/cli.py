@@ -411,7 +411,13 @@ def _serve(
     scheduler = start_jobs(
         settings, schedule=jobs, hot_folder=HotFolder(ictx, settings.hot_folder), runner=runner
     )
-    app = create_app(settings=settings, catalog=ictx.catalog, storage=ictx.storage, profiles=ictx.profiles)
+    app = create_app(
+        settings=settings,
+        catalog=ictx.catalog,
+        storage=ictx.storage,
+        profiles=ictx.profiles,
+        clock=ictx.clock,
+    )
     try:
         asyncio.run(serve(app, host=host, port=port, on_ready=on_ready))
     except KeyboardInterrupt:

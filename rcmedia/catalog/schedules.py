@@ -181,19 +181,26 @@ class ScheduleStore:
             seq0, disc0, first, last = row
             return Counters(seq=seq0 + last - first + 1, disc=disc0 + 1)
 
-    def events(self, channel_id: str, output: Output, *, start: datetime, end: datetime) -> list[Event]:
-        """Events overlapping [start, end), in order."""
+    def events(
+        self,
+        channel_id: str,
+        output: Output,
+        *,
+        start: datetime,
+        end: datetime,
+        kinds: Sequence[EventKind] | None = None,
+    ) -> list[Event]:
+        """Events overlapping [start, end), in order (only of ``kinds`` when given)."""
+        conditions = [
+            EventRow.channel_id == channel_id,
+            EventRow.output == output.value,
+            EventRow.starts_at < end,
+            EventRow.starts_at >= start - _LONGEST_EVENT,
+        ]
+        if kinds is not None:
+            conditions.append(EventRow.kind.in_([k.value for k in kinds]))
         with self._session() as session:
-            rows = session.scalars(
-                select(EventRow)
-                .where(
-                    EventRow.channel_id == channel_id,
-                    EventRow.output == output.value,
-                    EventRow.starts_at < end,
-                    EventRow.starts_at >= start - _LONGEST_EVENT,
-                )
-                .order_by(EventRow.starts_at)
-            ).all()
+            rows = session.scalars(select(EventRow).where(*conditions).order_by(EventRow.starts_at)).all()
             return [e for e in map(_event, rows) if e.end > start]
 
     # --- what the builder writes -----------------------------------------------------------

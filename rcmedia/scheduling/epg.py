@@ -19,7 +19,7 @@ from rcmedia.core.edits import Edit, apply_edit
 from rcmedia.core.grid_file import GridError, parse_channel_file, validate_channels
 from rcmedia.core.models import Output, Source
 from rcmedia.core.rotation import AssetIndex
-from rcmedia.core.schedule import Channel
+from rcmedia.core.schedule import Channel, EventKind
 from rcmedia.core.xmltv import ProgrammeInfo, render_xmltv
 from rcmedia.errors import ConfigError
 
@@ -167,7 +167,10 @@ def xmltv_document(store: ScheduleStore, *, output: Output, days: int, now: date
     programmes = {}
     for channel in channels:
         start, end = epg_window(channel, now, days)
-        programmes[channel.id] = store.events(channel.id, output, start=start, end=end)
+        # the guide lists programmes only (see rcmedia.core.xmltv): filler and slate stay in the database
+        programmes[channel.id] = store.events(
+            channel.id, output, start=start, end=end, kinds=[EventKind.PROGRAMME]
+        )
     extra = {
         a.id: ProgrammeInfo(
             description=a.description,

@@ -42,7 +42,6 @@ class Render:
         self.done = False
         self.error: BaseException | None = None
         self._progress = asyncio.Event()
-        self._bodies: dict[bool, bytes] = {}
 
     def _append(self, plain: bytes, packed: bytes) -> None:
         self.plain.append(plain)
@@ -50,6 +49,11 @@ class Render:
         self._notify()
 
     def _finish(self, error: BaseException | None = None) -> None:
+        if error is None:
+            # One piece each from now on: later requests send it whole. Readers still streaming
+            # hold the old lists and go on from where they are.
+            self.plain = [b"".join(self.plain)]
+            self.packed = [b"".join(self.packed)]
         self.done, self.error = True, error
         self._notify()
 
@@ -69,13 +73,10 @@ class Render:
             raise self.error
 
     def body(self, *, gzip: bool) -> bytes:
-        """The finished document (plain or gzip), joined once."""
+        """The finished document, plain or gzip."""
         if not self.done or self.error is not None:
             raise RuntimeError("body() of a render that is unfinished or failed")
-        body = self._bodies.get(gzip)
-        if body is None:
-            body = self._bodies[gzip] = b"".join(self.packed if gzip else self.plain)
-        return body
+        return (self.packed if gzip else self.plain)[0]
 
     async def chunks(self, *, gzip: bool) -> AsyncIterator[bytes]:
         """Every chunk from the first, as soon as it exists; raises the render's error at the point it failed."""
@@ -133,7 +134,7 @@ class SharedRenders:
         self._batch_bytes = batch_bytes
         self._monotonic = monotonic
         self._renders: OrderedDict[Hashable, Render] = OrderedDict()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], Render] = {}
 
     def get(self, key: Hashable, fingerprint: Hashable, produce: Produce) -> Render:
         """The render for ``key`` at ``fingerprint``: a running or fresh one, else a new one started now."""
@@ -152,9 +153,12 @@ class SharedRenders:
         while len(self._renders) > self._max_entries:
             self._renders.popitem(last=False)
         task = asyncio.create_task(self._run(key, render, produce))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._running[task] = render
+        task.add_done_callback(self._forget)
         return render
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._running.pop(task, None)
 
     async def _run(self, key: Hashable, render: Render, produce: Produce) -> None:
         try:
@@ -167,7 +171,7 @@ class SharedRenders:
                 )
                 render._append(plain, packed)
         except asyncio.CancelledError:
-            render._finish(ConnectionAbortedError("the render was stopped (server shutting down)"))
+            render._finish(_stopped())
             raise
         except Exception as exc:  # every waiting request re-raises it; the next request retries
             log.debug("render of %r failed: %s", key, exc)
@@ -177,8 +181,15 @@ class SharedRenders:
 
     async def close(self) -> None:
         """Stop renders in progress (their readers get an error) and forget every document."""
-        tasks = list(self._tasks)
-        for task in tasks:
+        running = dict(self._running)
+        for task in running:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
+        for render in running.values():
+            if not render.done:  # cancelled before it ever ran
+                render._finish(_stopped())
         self._renders.clear()
+
+
+def _stopped() -> ConnectionAbortedError:
+    return ConnectionAbortedError("the render was stopped (the server is shutting down)")
