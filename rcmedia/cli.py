@@ -26,7 +26,7 @@ from rcmedia.clock import SystemClock
 from rcmedia.config import Settings, load_settings, settings_markdown
 from rcmedia.core.assets import Job
 from rcmedia.core.models import JobState, Output, Source
-from rcmedia.errors import RcmediaError
+from rcmedia.errors import ConfigError, RcmediaError
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.hotfolder import HotFolder
 from rcmedia.ingest.intake import submit
@@ -484,6 +484,10 @@ def demo(ctx: click.Context, host: str | None, port: int | None, seconds: float,
 
     settings = _settings(ctx, host=host, port=port)
     paths = sorted(settings.playlists_dir.glob("*.toml"))
+    if not paths:
+        raise ConfigError(
+            f"no channel files (*.toml) in {str(settings.playlists_dir)!r} (setting playlists_dir)"
+        )
     with open_context(settings) as ictx:
         store = ScheduleStore(ictx.catalog.engine)
         if ictx.catalog.find_assets(AssetQuery(limit=1)).total == 0:

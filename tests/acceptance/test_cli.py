@@ -149,9 +149,28 @@ def test_serve_picks_up_the_hot_folder_and_serves_the_result(tmp_path: Path, unu
 
 
 @pytest.mark.slow
-def test_demo_makes_ingests_and_lists_sample_courseware(tmp_path: Path) -> None:
-    done = rcmedia(tmp_path, "demo", "--no-serve", "--seconds", "3", timeout=600)
+def test_demo_makes_courseware_for_the_channels_ingests_schedules_and_lists_it(tmp_path: Path) -> None:
+    done = rcmedia(
+        tmp_path,
+        "demo",
+        "--no-serve",
+        "--seconds",
+        "3",
+        timeout=600,
+        RCMEDIA_PLAYLISTS_DIR=str(PROJECT / "playlists"),
+        RCMEDIA_PROFILE="tiny",
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stderr.count("✓") == 6, done.stderr
-    assert "/vod/1/master.m3u8" in done.stderr
-    assert "/api/v1/assets" in done.stderr
+    assert "✗" not in done.stderr, done.stderr
+    made = int(re.search(r"making (\d+) sample programmes for 2 channel", done.stderr)[1])  # type: ignore[index]
+    assert done.stderr.count("✓") == made + 1, "every sample and the house slate were published"
+    assert "applied channel(s): rcjy, rcxf" in done.stderr
+    assert re.search(r"rcxf/tv: 2 day\(s\) from \d{4}-\d\d-\d\d", done.stderr)
+    for url in ("/vod/1/master.m3u8", "/api/v1/assets", "/channels.m3u?output=iptv", "/epg.xml?output=iptv"):
+        assert url in done.stderr
+
+
+def test_demo_without_channel_files_says_so(tmp_path: Path) -> None:
+    done = rcmedia(tmp_path, "demo", "--no-serve", RCMEDIA_PLAYLISTS_DIR=str(tmp_path / "none"))
+    assert done.returncode == 1
+    assert "no channel files" in done.stderr
