@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rcmedia.core.builder import BuildInput, build_days
+from rcmedia.core.builder import BuildInput, build_outputs
 from rcmedia.core.models import Output, Rights, Source
 from rcmedia.core.rotation import AssetIndex
 from rcmedia.core.schedule import (
@@ -139,11 +139,9 @@ def run(chans: list[Channel], index: AssetIndex, days: int) -> tuple[float, int]
     started = time.perf_counter()
     events = 0
     for chan in chans:
-        for output in Output:
-            for schedule in build_days(
-                BuildInput(channel=chan, output=output, index=index), date(2026, 11, 27), days
-            ):
-                events += len(schedule.events)
+        specs = [BuildInput(channel=chan, output=output, index=index) for output in Output]
+        for schedules in build_outputs(specs, date(2026, 11, 27), days):
+            events += sum(len(s.events) for s in schedules)
     return time.perf_counter() - started, events
 
 

@@ -149,6 +149,9 @@ class _DayBuilder:
             )
         self.slate = _Slate(slates[0])
         self.counters = spec.counters
+        # with the pool cursors': did rights on this output change a choice, and what was asked
+        self.refused_for_rights = 0
+        self.checked: list[tuple[ScheduleAsset, datetime]] = []
 
     # --- one day ---------------------------------------------------------------------------
 
@@ -248,7 +251,9 @@ class _DayBuilder:
         for number, pick in enumerate(slot_candidates(slot, self.index, self.memory, when)):
             if number >= MAX_PICKS:
                 break
+            self.checked.append((pick.asset, when))
             if not pick.asset.allowed(self.output, when):
+                self.refused_for_rights += 1
                 if substitution is None:
                     substitution = (
                         f"asset {pick.asset.id} {pick.asset.title!r} has no rights on {self.output.value} "
@@ -393,8 +398,50 @@ def _fitting(segments: Sequence[int], room: int) -> tuple[int, int]:
 
 def build_days(spec: BuildInput, first_day: date, days: int = 1) -> list[DaySchedule]:
     """Build ``days`` consecutive broadcast days; rotation and counters carry from day to day."""
+    return _build(spec, first_day, days)[0]
+
+
+def _build(
+    spec: BuildInput, first_day: date, days: int
+) -> tuple[list[DaySchedule], list[tuple[ScheduleAsset, datetime]] | None]:
+    """The days, and every (asset, time) whose rights were asked, or None if any answer was no."""
     builder = _DayBuilder(spec)
-    return [builder.build(first_day + timedelta(days=n)) for n in range(days)]
+    schedules = [builder.build(first_day + timedelta(days=n)) for n in range(days)]
+    cursors = builder.cursors.values()
+    if builder.refused_for_rights or any(c.refused_for_rights for c in cursors):
+        return schedules, None
+    return schedules, [*builder.checked, *(pair for c in cursors for pair in c.checked)]
+
+
+def build_outputs(specs: Sequence[BuildInput], first_day: date, days: int = 1) -> list[list[DaySchedule]]:
+    """Build the outputs of one channel, sharing work between them.
+
+    Outputs differ only where rights differ. The builder is deterministic and asks the same
+    rights questions in the same order until an answer differs; so when an output's inputs
+    (history, locks, counters) equal an already built output's, that build was told yes every
+    time, and this output is told yes to every one of those questions too, its days are that
+    build's, relabelled. Otherwise it is built on its own.
+    """
+    results: list[list[DaySchedule]] = []
+    reusable: list[tuple[BuildInput, list[DaySchedule], list[tuple[ScheduleAsset, datetime]]]] = []
+    for spec in specs:
+        shared = next(
+            (
+                built
+                for other, built, asked in reusable
+                if (other.history, other.locked, other.counters) == (spec.history, spec.locked, spec.counters)
+                and all(asset.allowed(spec.output, when) for asset, when in asked)
+            ),
+            None,
+        )
+        if shared is not None:
+            results.append([replace(d, output=spec.output) for d in shared])
+            continue
+        schedules, asked = _build(spec, first_day, days)
+        results.append(schedules)
+        if asked is not None:
+            reusable.append((spec, schedules, asked))
+    return results
 
 
 def fill_span(spec: BuildInput, day: date, start: datetime, end: datetime) -> list[Event]:

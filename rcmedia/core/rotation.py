@@ -142,6 +142,8 @@ class PoolCursor:
         self.used = {asset_id for asset_id in memory.last_aired if asset_id in ids}
         self.pointer = 0
         self.shortest = min((a.duration_us for a in assets), default=0)
+        self.refused_for_rights = 0  # candidates passed over only because of the output's rights
+        self.checked: list[tuple[ScheduleAsset, datetime]] = []  # every rights question asked
         aired = sorted(self.used, key=lambda asset_id: (memory.last_aired[asset_id], asset_id))
         by_id = {a.id: a for a in assets} if aired else {}
         self.recent: deque[ScheduleAsset] = deque(by_id[asset_id] for asset_id in aired)
@@ -169,20 +171,22 @@ class PoolCursor:
             scanned += 1
             if scanned > SCAN_LIMIT:
                 return None
-            if asset.duration_us <= room_us and asset.allowed(output, when):
-                used.add(asset.id)
-                self.recent.append(asset)
-                return asset
+            if asset.duration_us <= room_us:
+                self.checked.append((asset, when))
+                if asset.allowed(output, when):
+                    used.add(asset.id)
+                    self.recent.append(asset)
+                    return asset
+                self.refused_for_rights += 1
         for position, asset in enumerate(self.recent):
             scanned += 1
             if scanned > SCAN_LIMIT:
                 return None
-            if (
-                asset.duration_us <= room_us
-                and asset.allowed(output, when)
-                and not _aired_recently(memory, asset, when, no_repeat_hours)
-            ):
-                del self.recent[position]
-                self.recent.append(asset)  # now the most recently aired
-                return asset
+            if asset.duration_us <= room_us and not _aired_recently(memory, asset, when, no_repeat_hours):
+                self.checked.append((asset, when))
+                if asset.allowed(output, when):
+                    del self.recent[position]
+                    self.recent.append(asset)  # now the most recently aired
+                    return asset
+                self.refused_for_rights += 1
         return None

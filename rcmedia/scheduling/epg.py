@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from rcmedia.catalog.schedules import ScheduleStore
-from rcmedia.core.builder import BuildInput, DaySchedule, broadcast_day, build_days, day_on_air
+from rcmedia.core.builder import BuildInput, DaySchedule, broadcast_day, build_outputs, day_on_air
 from rcmedia.core.edits import Edit, apply_edit
 from rcmedia.core.grid_file import GridError, parse_channel_file, validate_channels
 from rcmedia.core.models import Output, Source
@@ -101,31 +101,37 @@ def build_channel(
     freeze: timedelta = FREEZE,
 ) -> dict[Output, list[DaySchedule]]:
     """Build (or rebuild) ``days`` days from ``first_day`` for each output, and every later built day."""
-    built: dict[Output, list[DaySchedule]] = {}
-    for output in outputs or channel.outputs:
+    horizon = now + freeze
+    chosen = list(outputs or channel.outputs)
+    specs, ranges = [], []
+    for output in chosen:
         later = [d for d in store.built_days(channel.id, output) if d >= first_day]
         last_day = max([first_day + timedelta(days=days - 1), *later])
-        count = (last_day - first_day).days + 1
         start, _ = broadcast_day(channel, first_day)
         _, end = broadcast_day(channel, last_day)
-        horizon = now + freeze
         kept = [
             e
             for e in store.events(channel.id, output, start=start, end=end)
             if e.start >= start and (e.start < horizon or e.locked)
         ]
-        spec = BuildInput(
-            channel=channel,
-            output=output,
-            index=index,
-            history=store.history(channel.id, output, since=start - HISTORY, before=start),
-            locked=kept,
-            counters=store.counters_before(channel.id, output, start),
+        specs.append(
+            BuildInput(
+                channel=channel,
+                output=output,
+                index=index,
+                history=store.history(channel.id, output, since=start - HISTORY, before=start),
+                locked=kept,
+                counters=store.counters_before(channel.id, output, start),
+            )
         )
-        schedules = build_days(spec, first_day, count)
-        store.save_days(channel.id, output, schedules, now=now)
-        built[output] = schedules
-        log.info("channel %s/%s: built %d day(s) from %s", channel.id, output.value, count, first_day)
+        ranges.append((last_day - first_day).days + 1)
+    built: dict[Output, list[DaySchedule]] = {}
+    # outputs usually share their days (see build_outputs); ones with more built days go alone
+    count = max(ranges)
+    for spec, schedules in zip(specs, build_outputs(specs, first_day, count), strict=True):
+        store.save_days(channel.id, spec.output, schedules, now=now)
+        built[spec.output] = schedules
+        log.info("channel %s/%s: built %d day(s) from %s", channel.id, spec.output.value, count, first_day)
     return built
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rcmedia.core.builder import BuildInput, DaySchedule, broadcast_day, build_days
+from rcmedia.core.builder import BuildInput, DaySchedule, broadcast_day, build_days, build_outputs
 from rcmedia.core.models import Output, Rights, Source
 from rcmedia.core.rotation import AssetIndex
 from rcmedia.core.schedule import (
@@ -314,3 +314,15 @@ def test_property_locked_items_survive_rebuilds(
     strip = lambda e: (e.start, e.asset_id, e.first_segment, e.last_segment)  # noqa: E731
     assert strip(kept[0]) == strip(locked)
     assert build_days(dataclasses.replace(spec, locked=(locked,)), day) == [rebuilt]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(catalog=catalogs(), grid=grids(), day=DAYS)
+def test_property_outputs_built_together_equal_outputs_built_alone(
+    catalog: list[ScheduleAsset], grid: Grid, day: date
+) -> None:
+    index = AssetIndex(catalog)
+    specs = [BuildInput(channel=channel(grid), output=output, index=index) for output in Output]
+    together = build_outputs(specs, day, 2)
+    alone = [build_days(spec, day, 2) for spec in specs]
+    assert together == alone
