@@ -25,18 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rcmedia.catalog.db import make_engine, upgrade  # noqa: E402
-from rcmedia.catalog.repository import Catalog  # noqa: E402
-from rcmedia.clock import SystemClock  # noqa: E402
+from rcmedia.bootstrap import open_context  # noqa: E402
 from rcmedia.config import load_settings  # noqa: E402
 from rcmedia.core.models import AssetMetadata, JobState  # noqa: E402
 from rcmedia.core.profile import Profile  # noqa: E402
-from rcmedia.ingest.context import IngestContext  # noqa: E402
 from rcmedia.ingest.intake import submit  # noqa: E402
 from rcmedia.ingest.runner import JobRunner  # noqa: E402
 from rcmedia.media.ffmpeg import ffmpeg_binary  # noqa: E402
 from rcmedia.profiles import load_profiles  # noqa: E402
-from rcmedia.storage.local import LocalStorage  # noqa: E402
 
 
 def make_source(ffmpeg: str, path: Path, seconds: float) -> None:
@@ -189,21 +185,11 @@ def per_rung_commands(ffmpeg: str, profile: Profile, source: Path, out: Path) ->
 
 def run_ours(source: Path, home: Path) -> float:
     settings = load_settings(environ={}, cwd=ROOT, overrides={"home": str(home)})
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    ctx = IngestContext(
-        settings=settings,
-        catalog=Catalog(engine),
-        storage=LocalStorage(Path(settings.storage)),
-        profiles=load_profiles(settings.profiles_dir),
-        ffmpeg=ffmpeg_binary(),
-        clock=SystemClock(),
-    )
-    started = time.perf_counter()
-    job_id = submit(ctx, source, metadata=AssetMetadata(title="bench"))
-    (job,) = JobRunner(ctx).run_jobs([job_id])
-    elapsed = time.perf_counter() - started
-    engine.dispose()
+    with open_context(settings) as ctx:
+        started = time.perf_counter()
+        job_id = submit(ctx, source, metadata=AssetMetadata(title="bench"))
+        (job,) = JobRunner(ctx).run_jobs([job_id])
+        elapsed = time.perf_counter() - started
     if job.state is not JobState.PUBLISHED:
         raise SystemExit(f"our ingest failed: {job.failure_reason}")
     return elapsed

@@ -7,8 +7,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,10 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from rich.table import Table
 
 from rcmedia import __version__
+from rcmedia.bootstrap import open_context
 from rcmedia.catalog.db import make_engine, upgrade
-from rcmedia.catalog.repository import AssetQuery, Catalog
+from rcmedia.catalog.repository import AssetQuery
 from rcmedia.catalog.schedules import ScheduleStore
-from rcmedia.clock import SystemClock
 from rcmedia.config import Settings, load_settings, settings_markdown
 from rcmedia.core.assets import Job
 from rcmedia.core.models import JobState, Output, Source
@@ -33,9 +32,6 @@ from rcmedia.ingest.intake import submit
 from rcmedia.ingest.runner import JobRunner
 from rcmedia.ingest.sidecar import read_sidecar
 from rcmedia.logs import configure_logging
-from rcmedia.media.ffmpeg import ffmpeg_binary
-from rcmedia.profiles import load_profiles
-from rcmedia.storage.factory import open_storage
 
 log = logging.getLogger("rcmedia")
 console = Console(stderr=True)
@@ -45,24 +41,6 @@ def _settings(ctx: click.Context, **overrides: Any) -> Settings:
     settings: Settings = ctx.obj["settings"]
     changes = {k: v for k, v in overrides.items() if v is not None}
     return settings.replace(**changes) if changes else settings
-
-
-@contextmanager
-def open_context(settings: Settings) -> Iterator[IngestContext]:
-    """Wire the catalog (migrated), storage, profiles and ffmpeg from ``settings``."""
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade(engine)
-        yield IngestContext(
-            settings=settings,
-            catalog=Catalog(engine),
-            storage=open_storage(settings),
-            profiles=load_profiles(settings.profiles_dir),
-            ffmpeg=ffmpeg_binary(settings.ffmpeg),
-            clock=SystemClock(),
-        )
-    finally:
-        engine.dispose()
 
 
 class IngestProgress:

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rcmedia.catalog.db import make_engine, upgrade
-from rcmedia.catalog.repository import Catalog
+from rcmedia.bootstrap import open_context
+from rcmedia.catalog.db import make_engine
 from rcmedia.catalog.schedules import ScheduleStore
-from rcmedia.clock import SystemClock
 from rcmedia.config import load_settings
 from rcmedia.core.models import JobState, Output
 from rcmedia.core.schedule import EventKind
@@ -21,11 +20,8 @@ from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.intake import submit, submit_slate
 from rcmedia.ingest.runner import JobRunner
 from rcmedia.ingest.sidecar import read_sidecar
-from rcmedia.media.ffmpeg import ffmpeg_binary
 from rcmedia.media.samples import make_clip
-from rcmedia.profiles import load_profiles
 from rcmedia.scheduling.epg import InvalidChannelFiles, apply_channel_files, build_all, xmltv_document
-from rcmedia.storage.local import LocalStorage
 from tests.conftest import PROJECT, RESOURCES
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 10:00 in Chengdu
@@ -48,16 +44,12 @@ def library_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=home,
         overrides={"home": str(home / "var"), "profiles_dir": str(RESOURCES / "profiles"), "profile": "tiny"},
     )
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    ctx = IngestContext(
-        settings=settings,
-        catalog=Catalog(engine),
-        storage=LocalStorage(Path(settings.storage)),
-        profiles=load_profiles(settings.profiles_dir),
-        ffmpeg=ffmpeg_binary(),
-        clock=SystemClock(),
-    )
+    with open_context(settings) as ctx:
+        _ingest_library(ctx, home)
+    return settings.home / "rcmedia.db"
+
+
+def _ingest_library(ctx: IngestContext, home: Path) -> None:
     clips = [
         ("kepu.mp4", {"series": "科普天地", "episode": 1}),
         ("gushi.mp4", {"series": "成都故事", "episode": 1}),
@@ -71,8 +63,6 @@ def library_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path = make_clip(home / name, ffmpeg=ctx.ffmpeg, duration=2.0 if name == "logo.mp4" else 4.0)
         jobs.append(submit(ctx, path, metadata=read_sidecar(path, overrides=meta)))
     assert all(j.state is JobState.PUBLISHED for j in JobRunner(ctx).run_jobs(jobs))
-    engine.dispose()
-    return settings.home / "rcmedia.db"
 
 
 @pytest.fixture
