@@ -110,6 +110,17 @@ class ScheduleStore:
                 AppliedChannel(id=r.id, filename=r.filename, source=r.source, version=r.version) for r in rows
             ]
 
+    def change_fingerprint(self) -> tuple[object, ...]:
+        """Changes when assets are published, changed or withdrawn, or channels are applied."""
+        with self._session() as session:
+            assets = session.execute(
+                select(func.count(AssetRow.id), func.max(AssetRow.updated_at)).where(
+                    AssetRow.status == AssetStatus.PUBLISHED.value
+                )
+            ).one()
+            channels = session.execute(select(func.count(ChannelRow.id), func.sum(ChannelRow.version))).one()
+            return (*assets, *channels)
+
     # --- what the builder reads ------------------------------------------------------------
 
     def schedule_assets(self) -> list[ScheduleAsset]:

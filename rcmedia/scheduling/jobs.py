@@ -18,11 +18,9 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import func, select
 
 from rcmedia.catalog.db import make_engine
 from rcmedia.catalog.schedules import ScheduleStore
-from rcmedia.catalog.tables import AssetRow, ChannelRow
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.ingest.hotfolder import HotFolder
@@ -60,24 +58,12 @@ class ChangeWatch:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine = make_engine(settings.database_url)
+        self.store = ScheduleStore(make_engine(settings.database_url))
         self.seen: tuple[object, ...] | None = None
-
-    def fingerprint(self) -> tuple[object, ...]:
-        with self.engine.connect() as connection:
-            assets = connection.execute(
-                select(func.count(AssetRow.id), func.max(AssetRow.updated_at)).where(
-                    AssetRow.status == "published"
-                )
-            ).one()
-            channels = connection.execute(
-                select(func.count(ChannelRow.id), func.sum(ChannelRow.version))
-            ).one()
-        return (*assets, *channels)
 
     def __call__(self) -> None:
         """At start-up, and whenever the fingerprint moves, (re)build from now on."""
-        current = self.fingerprint()
+        current = self.store.change_fingerprint()
         if current != self.seen:
             if self.seen is not None:
                 log.info("catalog or channels changed: rebuilding the EPG from now on")
