@@ -447,7 +447,7 @@ def scheduler(ctx: click.Context) -> None:
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default 8080).")
 @click.option(
-    "--seconds", type=float, default=20.0, show_default=True, help="Length of each sample programme."
+    "--seconds", type=float, default=12.0, show_default=True, help="Length of each sample programme."
 )
 @click.option("--no-serve", is_flag=True, help="Prepare everything, print the URLs, and exit.")
 @click.pass_context
