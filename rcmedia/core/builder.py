@@ -373,9 +373,7 @@ class _DayBuilder:
     def _cursor(self, pool: Pool) -> PoolCursor:
         cursor = self.cursors.get(pool)
         if cursor is None:
-            cursor = self.cursors[pool] = PoolCursor(
-                self.index.pool(pool), self.index.pool_ids(pool), self.memory
-            )
+            cursor = self.cursors[pool] = PoolCursor(self.index, pool, self.memory)
         return cursor
 
 

@@ -39,6 +39,7 @@ class AssetIndex:
         }
         self._pools: dict[Pool, tuple[ScheduleAsset, ...]] = {}
         self._pool_ids: dict[Pool, frozenset[int]] = {}
+        self._pool_columns: dict[Pool, tuple[tuple[int, ...], tuple[int, ...], int]] = {}
 
     def series(self, name: str) -> tuple[ScheduleAsset, ...]:
         return self.by_series.get(name, ())
@@ -58,6 +59,16 @@ class AssetIndex:
     def pool_ids(self, pool: Pool) -> frozenset[int]:
         self.pool(pool)
         return self._pool_ids[pool]
+
+    def pool_columns(self, pool: Pool) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+        """The pool's ids and durations (for tight scans), and its shortest duration."""
+        columns = self._pool_columns.get(pool)
+        if columns is None:
+            assets = self.pool(pool)
+            durations = tuple(a.duration_us for a in assets)
+            columns = (tuple(a.id for a in assets), durations, min(durations, default=0))
+            self._pool_columns[pool] = columns
+        return columns
 
 
 @dataclass(slots=True)
@@ -137,16 +148,16 @@ class PoolCursor:
     (nothing is copied or sorted per channel); then the aired ones, oldest airing first.
     """
 
-    def __init__(self, assets: Sequence[ScheduleAsset], ids: frozenset[int], memory: Memory) -> None:
-        self.assets = assets
-        self.used = {asset_id for asset_id in memory.last_aired if asset_id in ids}
+    def __init__(self, index: AssetIndex, pool: Pool, memory: Memory) -> None:
+        self.assets = index.pool(pool)
+        self.ids, self.durations, self.shortest = index.pool_columns(pool)
+        members = index.pool_ids(pool)
+        self.used = {asset_id for asset_id in memory.last_aired if asset_id in members}
         self.pointer = 0
-        self.shortest = min((a.duration_us for a in assets), default=0)
         self.refused_for_rights = 0  # candidates passed over only because of the output's rights
         self.checked: list[tuple[ScheduleAsset, datetime]] = []  # every rights question asked
         aired = sorted(self.used, key=lambda asset_id: (memory.last_aired[asset_id], asset_id))
-        by_id = {a.id: a for a in assets} if aired else {}
-        self.recent: deque[ScheduleAsset] = deque(by_id[asset_id] for asset_id in aired)
+        self.recent: deque[ScheduleAsset] = deque(index.by_id[asset_id] for asset_id in aired)
 
     def take(
         self,
@@ -158,20 +169,21 @@ class PoolCursor:
         no_repeat_hours: float,
     ) -> ScheduleAsset | None:
         """The least recently aired asset that fits in ``room_us`` and may air now, or None."""
-        if room_us < self.shortest or not self.assets:
+        if room_us < self.shortest or not self.ids:
             return None
-        assets, used = self.assets, self.used
-        while self.pointer < len(assets) and assets[self.pointer].id in used:
+        ids, durations, used = self.ids, self.durations, self.used
+        count = len(ids)
+        while self.pointer < count and ids[self.pointer] in used:
             self.pointer += 1
         scanned = 0
-        for position in range(self.pointer, len(assets)):
-            asset = assets[position]
-            if asset.id in used:
+        for position in range(self.pointer, count):
+            if ids[position] in used:
                 continue
             scanned += 1
             if scanned > SCAN_LIMIT:
                 return None
-            if asset.duration_us <= room_us:
+            if durations[position] <= room_us:
+                asset = self.assets[position]
                 self.checked.append((asset, when))
                 if asset.allowed(output, when):
                     used.add(asset.id)
