@@ -190,6 +190,8 @@ class PoolCursor:
                     self.recent.append(asset)
                     return asset
                 self.refused_for_rights += 1
+                if all(r.output is not output for r in asset.rights):
+                    used.add(asset.id)  # never on this output: not worth asking again
         for position, asset in enumerate(self.recent):
             scanned += 1
             if scanned > SCAN_LIMIT:
