@@ -11,7 +11,7 @@ lengths chosen so that any remainder takes at most two of them: each anchor is r
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -449,12 +449,3 @@ def fill_span(spec: BuildInput, day: date, start: datetime, end: datetime) -> li
     builder.events = []
     builder._fill(day, _us(start - builder.day_start), _us(end - builder.day_start))
     return builder.events
-
-
-def airings(schedules: Iterable[DaySchedule]) -> list[Airing]:
-    """The airings of built days (to feed the next build's history)."""
-    return [
-        Airing(asset_id=e.asset_id, start=e.start, slot_id=e.slot_id, premiere=e.premiere)
-        for schedule in schedules
-        for e in schedule.events
-    ]

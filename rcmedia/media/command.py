@@ -205,10 +205,6 @@ def _with_globals(compiled: list[str], *options: str) -> list[str]:
     return [compiled[0], *options, *compiled[1:]]
 
 
-def rung_folders(plan: TranscodePlan, out_dir: Path) -> dict[str, Path]:
-    return {g.name: out_dir / g.name for g in plan.ladder}
-
-
 def loudness_measure_args(source: Path, *, ffmpeg_bin: str, sample_rate: int = 48_000) -> list[str]:
     """First loudness pass over the audio only, on the same 48 kHz stereo chain as the transcode.
 

@@ -7,6 +7,7 @@ after is rebuilt, and every later built day is re-chained so the counters stay c
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -82,11 +83,15 @@ def apply_channel_files(store: ScheduleStore, paths: Sequence[Path], *, now: dat
     return store.apply_channels([(f.channel.id, f.path.name, f.text) for f in files], now=now)
 
 
+@functools.lru_cache(maxsize=256)
+def parsed_channel(filename: str, source: str) -> Channel:
+    """An applied channel's stored text, parsed (remembered per text: polled endpoints parse once)."""
+    return parse_channel_file(source, filename=filename)
+
+
 def load_channels(store: ScheduleStore) -> list[Channel]:
     """The applied channels, parsed from the text stored when they were applied."""
-    return [
-        parse_channel_file(applied.source, filename=applied.filename) for applied in store.applied_channels()
-    ]
+    return [parsed_channel(applied.filename, applied.source) for applied in store.applied_channels()]
 
 
 def build_channel(

@@ -1,22 +1,20 @@
 """What the viewer-side schedule endpoints read from the catalog. Blocking: run in a worker thread.
 
-Applied channels are kept as TOML text in the catalog; a parsed channel is cached by that text,
-so polling clients cost a query, not a parse.
+Applied channels are kept as TOML text in the catalog; ``parsed_channel`` remembers each parse
+by its text, so polling clients cost a query, not a parse.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.core.builder import broadcast_day, day_on_air
-from rcmedia.core.grid_file import parse_channel_file
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Channel, Event
 from rcmedia.errors import NotFoundError
-from rcmedia.scheduling.epg import epg_window
+from rcmedia.scheduling.epg import epg_window, parsed_channel
 
 Fingerprint = tuple[tuple[object, ...], ...]
 
@@ -40,16 +38,10 @@ class DayListing:
     events: tuple[Event, ...]
 
 
-@functools.lru_cache(maxsize=256)
-def _parsed(filename: str, source: str) -> Channel:
-    # the same parse as rcmedia.scheduling.epg.load_channels, remembered for the same text
-    return parse_channel_file(source, filename=filename)
-
-
 def listed_channels(store: ScheduleStore) -> list[ListedChannel]:
     """The applied channels in channel-number order."""
     listed = [
-        ListedChannel(channel=_parsed(applied.filename, applied.source), version=applied.version)
+        ListedChannel(channel=parsed_channel(applied.filename, applied.source), version=applied.version)
         for applied in store.applied_channels()
     ]
     return sorted(listed, key=lambda c: (c.channel.number, c.channel.id))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rcmedia.core.plan import TranscodePlan
-from rcmedia.media.command import loudness_measure_args, rung_folders, segment_extension, transcode_args
+from rcmedia.media.command import loudness_measure_args, segment_extension, transcode_args
 from tests.unit.factories import MEASURED, make_plan, small_profile, source_facts
 
 FFMPEG = "/opt/ffmpeg"
@@ -277,10 +277,6 @@ def test_profile_timing_reaches_the_command() -> None:
 )
 def test_segment_extension(segment_type: str, extension: str) -> None:
     assert segment_extension(segment_type) == extension
-
-
-def test_rung_folders(plan: TranscodePlan) -> None:
-    assert rung_folders(plan, OUT) == {g.name: OUT / g.name for g in plan.ladder}
 
 
 def test_loudness_measure_args() -> None:
