@@ -151,6 +151,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(name="host", kind="str", default="127.0.0.1", doc="Address `serve` listens on."),
     Setting(name="port", kind="int", default=8080, doc="Port `serve` listens on."),
     Setting(
+        name="workers",
+        kind="int",
+        default=1,
+        doc="Processes `serve` answers HTTP with, all on the same port (`SO_REUSEPORT`); 0: one per "
+        "CPU core. With more than one, a parent process supervises them and runs the ingest jobs, "
+        "the hot folder and the EPG jobs.",
+    ),
+    Setting(
         name="public_url",
         kind="str",
         default="",
@@ -162,6 +170,12 @@ SETTINGS: tuple[Setting, ...] = (
         kind="str",
         default="*",
         doc="Value of `Access-Control-Allow-Origin` on playlists and segments.",
+    ),
+    Setting(
+        name="session_hours",
+        kind="float",
+        default=12.0,
+        doc="How long a login (operator, editor, admin) lasts before signing in again.",
     ),
     Setting(name="log_level", kind="str", default="INFO", doc="DEBUG, INFO, WARNING or ERROR."),
 )
@@ -193,8 +207,10 @@ class Settings:
     job_lease_seconds: float
     host: str
     port: int
+    workers: int
     public_url: str
     cors_origin: str
+    session_hours: float
     log_level: str
 
     @property
@@ -265,6 +281,7 @@ def _convert(setting: Setting, value: object, origin: str) -> Any:
 def _validate(values: dict[str, Any]) -> None:
     checks: list[tuple[bool, str]] = [
         (values["port"] in range(65536), "port must be between 0 and 65535"),
+        (values["workers"] >= 0, "workers must be 0 (one per CPU core) or more"),
         (values["max_upload_bytes"] > 0, "max_upload_bytes must be positive"),
         (values["max_duration_seconds"] > 0, "max_duration_seconds must be positive"),
         (-70 <= values["loudness_target"] <= -5, "loudness_target must be between -70 and -5 LUFS"),
@@ -275,6 +292,7 @@ def _validate(values: dict[str, Any]) -> None:
         (values["freeze_seconds"] >= 0, "freeze_seconds must not be negative"),
         (values["job_lease_seconds"] > 0, "job_lease_seconds must be positive"),
         (values["hot_folder_poll_seconds"] > 0, "hot_folder_poll_seconds must be positive"),
+        (values["session_hours"] > 0, "session_hours must be positive"),
         (
             values["log_level"].upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
             "log_level must be DEBUG, INFO, WARNING or ERROR",

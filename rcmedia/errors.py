@@ -79,6 +79,15 @@ class VerificationError(MediaError):
         super().__init__(f"verification failed for {what}: {problem}")
 
 
+class MediaFormatError(MediaError, ValueError):
+    """Media bytes are not what a byte-level rewrite expects (lost TS sync, a box overrunning its parent)."""
+
+    def __init__(self, what: str, problem: str) -> None:
+        self.what = what
+        self.problem = problem
+        super().__init__(f"{what}: {problem}")
+
+
 class StorageError(RcmediaError, OSError):
     """The storage backend could not read, write or publish."""
 
@@ -93,3 +102,20 @@ class ScheduleError(RcmediaError, ValueError):
 
 class JobError(RcmediaError):
     """An ingest job is in a state that does not allow the requested operation."""
+
+
+class InvalidFieldError(RcmediaError, ValueError):
+    """A field of a request (JSON body, form, command-line value) is missing or wrong."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class AccountError(RcmediaError, ValueError):
+    """An account cannot be created or changed as asked (name taken, password too short)."""
+
+
+class AssetStateError(RcmediaError):
+    """An asset is in a state that does not allow the change asked for (withdrawing a pending one)."""

@@ -1,0 +1,90 @@
+"""Who may write: the session cookie, roles, and the checks that keep other sites from writing for them.
+
+Viewer endpoints stay anonymous and read-only. Operator and editor endpoints call
+:func:`require_role` first: 401 without a live session, 403 with the wrong role.
+
+Cross-site request forgery is refused twice over, because the session cookie would otherwise ride
+along on a request another site makes the browser send:
+
+* every write to ``/api/`` must say ``Content-Type: application/json``. An HTML form cannot send
+  that, and a script on another origin can only after a CORS preflight, which this origin never
+  grants for the API (see ``rcmedia.web.cors``: no credentials, API paths not listed);
+* a write whose ``Origin`` header names another site is refused (403) on every path, ``/login``
+  and ``/logout`` included. The cookie is also ``SameSite=Strict``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+
+from rcmedia.catalog.accounts import Accounts
+from rcmedia.core.accounts import Role, User
+from rcmedia.core.throttle import FailureThrottle
+from rcmedia.web.errors import API_PREFIX
+from rcmedia.web.keys import CLOCK_KEY
+
+SESSION_COOKIE = "rcmedia_session"
+JSON_TYPE = "application/json"
+SAFE_METHODS = frozenset({hdrs.METH_GET, hdrs.METH_HEAD, hdrs.METH_OPTIONS})
+
+ACCOUNTS_KEY = web.AppKey("accounts", Accounts)
+LOGIN_THROTTLE_KEY = web.AppKey("login_throttle", FailureThrottle)
+
+
+def is_secure(request: web.Request) -> bool:
+    """Whether the browser reached us over HTTPS, here or at the TLS-terminating proxy in front.
+
+    The forwarded header is believed without a trusted-proxy list: all it can change is whether
+    the cookie gets the ``Secure`` flag, and a forged "https" only makes the cookie stricter.
+    """
+    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+async def current_user(request: web.Request) -> User | None:
+    """The account of the request's live session, or None."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    accounts = request.app[ACCOUNTS_KEY]
+    return await asyncio.to_thread(accounts.session_user, token, now=request.app[CLOCK_KEY].now())
+
+
+async def require_role(request: web.Request, role: Role) -> User:
+    """The logged-in account if its role allows ``role``; else 401 (no session) or 403."""
+    user = await current_user(request)
+    if user is None:
+        raise web.HTTPUnauthorized(text="log in first (POST /login); this needs an account")
+    if not user.role.allows(role):
+        raise web.HTTPForbidden(
+            text=f"account {user.name!r} is {user.role.value}; this needs {role.value} (or admin)"
+        )
+    return user
+
+
+def _foreign_origin(request: web.Request) -> str | None:
+    origin = request.headers.get(hdrs.ORIGIN)
+    if origin is None:
+        return None  # not a browser's cross-site request (curl, scripts) or a same-origin GET
+    if urlsplit(origin).netloc.lower() != request.host.lower():
+        return origin
+    return None
+
+
+@web.middleware
+async def write_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse cross-site writes (403) and API writes that are not JSON (415) before any handler."""
+    # reads, and requests no route takes (their 404 or 405 says more than a 415 would)
+    if request.method in SAFE_METHODS or request.match_info.http_exception is not None:
+        return await handler(request)
+    origin = _foreign_origin(request)
+    if origin is not None:
+        raise web.HTTPForbidden(text=f"cross-origin request refused: {origin!r} is not {request.host!r}")
+    if request.path.startswith(API_PREFIX) and request.content_type != JSON_TYPE:
+        raise web.HTTPUnsupportedMediaType(
+            text=f"send the request as JSON (Content-Type: {JSON_TYPE}), not {request.content_type!r}"
+        )
+    return await handler(request)

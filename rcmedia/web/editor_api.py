@@ -1,0 +1,58 @@
+"""Editor actions on assets: change metadata, set rights, withdraw.
+
+``PATCH /api/v1/assets/{id}`` (title, series, episode, description, categories),
+``PUT /api/v1/assets/{id}/rights`` (the whole list of ``{output, start, end}`` windows) and
+``POST /api/v1/assets/{id}/withdraw``. Each answers with the asset document, and each moves the
+asset's ``updated_at``, so the EPG watch rebuilds the days after the freeze horizon: a withdrawn
+asset, or one without rights on an output, is substituted there from the next rebuild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from rcmedia.core.accounts import Role
+from rcmedia.core.changes import parse_metadata_change, parse_rights
+from rcmedia.web.access import require_role
+from rcmedia.web.documents import asset_document
+from rcmedia.web.json_response import json_response
+from rcmedia.web.keys import CATALOG_KEY, CLOCK_KEY
+from rcmedia.web.writes import answers_refusals, read_json
+
+log = logging.getLogger(__name__)
+
+
+def _asset_id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+@answers_refusals
+async def update_asset(request: web.Request) -> web.StreamResponse:
+    user = await require_role(request, Role.EDITOR)
+    change = parse_metadata_change(await read_json(request))
+    catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
+    asset = await asyncio.to_thread(catalog.update_metadata, _asset_id(request), change, now=now)
+    log.info("asset %d changed by %r: %s", asset.id, user.name, ", ".join(change.changed()))
+    return json_response(asset_document(asset))
+
+
+@answers_refusals
+async def set_rights(request: web.Request) -> web.StreamResponse:
+    user = await require_role(request, Role.EDITOR)
+    rights = parse_rights(await read_json(request))
+    catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
+    asset = await asyncio.to_thread(catalog.set_rights, _asset_id(request), rights, now=now)
+    log.info("asset %d rights set by %r: %s", asset.id, user.name, rights)
+    return json_response(asset_document(asset))
+
+
+@answers_refusals
+async def withdraw(request: web.Request) -> web.StreamResponse:
+    user = await require_role(request, Role.EDITOR)
+    catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
+    asset = await asyncio.to_thread(catalog.withdraw, _asset_id(request), now=now)
+    log.info("asset %d withdrawn by %r", asset.id, user.name)
+    return json_response(asset_document(asset))
