@@ -190,3 +190,58 @@ class EventRow(Base):
     disc0: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_epg_events_channel_time", "channel_id", "output", "starts_at"),)
+
+
+class AsRunRow(Base):
+    """One closed as-run entry: an event as it aired. Written once, after the event ended."""
+
+    __tablename__ = "asrun_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    output: Mapped[str] = mapped_column(String(20))
+    scheduled_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    actual_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_us: Mapped[int] = mapped_column(BigInteger)
+    asset_id: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))
+    substitution: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # also the index of the reads, which are by channel output and time
+    __table_args__ = (UniqueConstraint("channel_id", "output", "actual_start", name="uq_asrun_entry"),)
+
+
+class AsRunMarkRow(Base):
+    """How far a channel output's as-run log is closed: every event that ended by then is recorded."""
+
+    __tablename__ = "asrun_marks"
+
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    output: Mapped[str] = mapped_column(String(20), primary_key=True)
+    closed_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UserRow(Base):
+    """An operator, editor or admin account; the password is kept as an argon2 hash only."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SessionRow(Base):
+    """A login session. Keyed by the SHA-256 of its token: a copy of the table logs nobody in."""
+
+    __tablename__ = "sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

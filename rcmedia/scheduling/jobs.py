@@ -6,6 +6,8 @@
 * ``epg-watch`` (at start-up, then every minute): build at start-up, and when channels are applied
   or assets are published, withdrawn or changed, rebuild from now on (the freeze horizon keeps
   what players may have seen).
+* ``asrun-close`` (every minute): record the events that finished airing in the as-run log, with
+  the slate substitutions of assets that could not air (rcmedia.scheduling.asrun).
 * ``hot-folder``: scan the ingest hot folder (only where ingest runs).
 """
 
@@ -19,13 +21,16 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from rcmedia.catalog.asrun import AsRunLog
 from rcmedia.catalog.db import make_engine
 from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.ingest.hotfolder import HotFolder
 from rcmedia.ingest.runner import JobRunner
+from rcmedia.scheduling.asrun import close_asrun
 from rcmedia.scheduling.epg import build_all
+from rcmedia.storage.factory import open_storage
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +76,19 @@ class ChangeWatch:
         self.seen = current
 
 
+class AsRunCloser:
+    """Closes the as-run log up to now (see rcmedia.scheduling.asrun)."""
+
+    def __init__(self, settings: Settings) -> None:
+        engine = make_engine(settings.database_url)
+        self.store = ScheduleStore(engine)
+        self.asrun = AsRunLog(engine)
+        self.storage = open_storage(settings)
+
+    def __call__(self) -> None:
+        close_asrun(self.store, self.asrun, self.storage, now=SystemClock().now())
+
+
 def start_jobs(
     settings: Settings,
     *,
@@ -107,6 +125,7 @@ def start_jobs(
         scheduler.add_job(
             ChangeWatch(settings), "interval", seconds=60, id="epg-watch", next_run_time=datetime.now(UTC)
         )
+        scheduler.add_job(AsRunCloser(settings), "interval", seconds=60, id="asrun-close")
     if hot_folder is not None:
         poll: Callable[[], None] = _hot_folder_poll(hot_folder, runner)
         scheduler.add_job(poll, "interval", seconds=settings.hot_folder_poll_seconds, id="hot-folder")

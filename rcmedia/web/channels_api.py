@@ -8,10 +8,12 @@ from enum import StrEnum
 
 from aiohttp import hdrs, web
 
+from rcmedia.catalog.asrun import AsRunLog
 from rcmedia.core.models import Output
-from rcmedia.web.asrun import as_run, asrun_csv, asrun_document, csv_filename
+from rcmedia.scheduling.asrun import asrun_between
+from rcmedia.web.asrun import asrun_csv, asrun_document, csv_filename
 from rcmedia.web.json_response import json_response
-from rcmedia.web.keys import CLOCK_KEY, SCHEDULES_KEY
+from rcmedia.web.keys import CATALOG_KEY, CLOCK_KEY, SCHEDULES_KEY, STORAGE_KEY
 from rcmedia.web.params import date_param, enum_param
 from rcmedia.web.schedule_documents import channel_document, day_document
 from rcmedia.web.schedule_reads import DayListing, channel_day, find_channel, listed_channels
@@ -61,7 +63,17 @@ async def channel_asrun(request: web.Request) -> web.Response:
     file_format = enum_param(request.query, "format", AsRunFormat) or AsRunFormat.JSON
     now = request.app[CLOCK_KEY].now()
     listing = await _day(request, now)
-    rows = as_run(listing.events, now)
+    rows = await asyncio.to_thread(
+        asrun_between,
+        AsRunLog(request.app[CATALOG_KEY].engine),
+        request.app[STORAGE_KEY],
+        listing.channel,
+        listing.output,
+        list(listing.events),
+        start=listing.start,
+        end=listing.end,
+        now=now,
+    )
     if file_format is AsRunFormat.JSON:
         return json_response(asrun_document(listing, rows, now=now))
     return web.Response(

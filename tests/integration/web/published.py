@@ -137,6 +137,7 @@ def publish_fake_asset(
                 **RUNG_FACTS[name],
             )
         )
+    (staging / "master.m3u8").write_text("#EXTM3U\n")  # every real package has one
     storage.publish(staging, prefix)
     assert job.worker == "test-worker"
     catalog.publish(

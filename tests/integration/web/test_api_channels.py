@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from rcmedia.core.asrun import AsRunEntry
 from rcmedia.core.schedule import EventKind
 from rcmedia.scheduling.epg import apply_channel_files
-from rcmedia.web.asrun import COLUMNS, AsRunRow, asrun_csv
+from rcmedia.web.asrun import COLUMNS, asrun_csv
 from tests.integration.web.published import Client
 from tests.integration.web.schedules import NOW, TODAY, TOMORROW, YESTERDAY, FixedClock, OnAir
 
@@ -322,7 +323,7 @@ async def test_asrun_format_must_be_known(schedule_client: Client) -> None:
 def test_asrun_csv_cells_never_run_as_formulas() -> None:
     start = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     rows = [
-        AsRunRow(
+        AsRunEntry(
             scheduled_start=start,
             actual_start=start,
             duration_us=1_800_040_000,

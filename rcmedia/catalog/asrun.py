@@ -1,0 +1,123 @@
+"""The closed as-run log in the catalog, and what it needs to know of the assets that were to air.
+
+Entries are written once, after their event ended, with a per channel output mark of how far the
+log is closed; closing twice over the same range writes nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from rcmedia.catalog.db import Transactions
+from rcmedia.catalog.tables import AsRunMarkRow, AsRunRow, AssetRow
+from rcmedia.core.asrun import AsRunEntry
+from rcmedia.core.models import AssetStatus, Output
+from rcmedia.core.schedule import EventKind
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AssetState:
+    status: AssetStatus
+    storage_prefix: str | None
+
+
+def _entry(row: AsRunRow) -> AsRunEntry:
+    return AsRunEntry(
+        scheduled_start=row.scheduled_start,
+        actual_start=row.actual_start,
+        duration_us=row.duration_us,
+        asset_id=row.asset_id,
+        title=row.title,
+        kind=EventKind(row.kind),
+        substitution=row.substitution,
+    )
+
+
+class AsRunLog:
+    def __init__(self, engine: Engine) -> None:
+        self._session = Transactions(engine)
+
+    def closed_until(self, channel_id: str, output: Output) -> datetime | None:
+        """Every event of the channel output that ended by this time is recorded (None: nothing yet)."""
+        with self._session() as session:
+            row = session.get(AsRunMarkRow, (channel_id, output.value))
+            return None if row is None else row.closed_until
+
+    def close(
+        self,
+        channel_id: str,
+        output: Output,
+        entries: Sequence[AsRunEntry],
+        *,
+        until: datetime,
+        now: datetime,
+    ) -> int:
+        """Record ``entries`` and move the mark to ``until``, together; returns how many were new."""
+        with self._session() as session:
+            mark = session.get(AsRunMarkRow, (channel_id, output.value), with_for_update=True)
+            start = None if mark is None else mark.closed_until
+            new = [e for e in entries if start is None or e.actual_start >= start]
+            session.add_all(
+                AsRunRow(
+                    channel_id=channel_id,
+                    output=output.value,
+                    scheduled_start=e.scheduled_start,
+                    actual_start=e.actual_start,
+                    duration_us=e.duration_us,
+                    asset_id=e.asset_id,
+                    title=e.title,
+                    kind=e.kind.value,
+                    substitution=e.substitution,
+                    closed_at=now,
+                )
+                for e in new
+            )
+            if mark is None:
+                session.add(AsRunMarkRow(channel_id=channel_id, output=output.value, closed_until=until))
+            elif until > mark.closed_until:
+                mark.closed_until = until
+            return len(new)
+
+    def entries(self, channel_id: str, output: Output, *, start: datetime, end: datetime) -> list[AsRunEntry]:
+        """Closed entries that started in [start, end), in air order."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(AsRunRow)
+                .where(
+                    AsRunRow.channel_id == channel_id,
+                    AsRunRow.output == output.value,
+                    AsRunRow.actual_start >= start,
+                    AsRunRow.actual_start < end,
+                )
+                .order_by(AsRunRow.actual_start)
+            ).all()
+            return [_entry(row) for row in rows]
+
+    def asset_states(self, asset_ids: Iterable[int]) -> dict[int, AssetState]:
+        """Status and storage prefix of the given assets (an id not in the catalog is left out)."""
+        wanted = sorted(set(asset_ids))
+        states: dict[int, AssetState] = {}
+        with self._session() as session:
+            for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
+                for asset_id, status, prefix in session.execute(
+                    select(AssetRow.id, AssetRow.status, AssetRow.storage_prefix).where(
+                        AssetRow.id.in_(chunk)
+                    )
+                ):
+                    states[asset_id] = AssetState(status=AssetStatus(status), storage_prefix=prefix)
+        return states
+
+    def series_assets(self, series: str) -> list[tuple[int, str]]:
+        """(id, title) of the published assets of ``series``, by id."""
+        with self._session() as session:
+            rows = session.execute(
+                select(AssetRow.id, AssetRow.title)
+                .where(AssetRow.series == series, AssetRow.status == AssetStatus.PUBLISHED.value)
+                .order_by(AssetRow.id)
+            ).all()
+            return [(asset_id, title) for asset_id, title in rows]
