@@ -3,7 +3,12 @@
 Generated rows, no media. Reports the total, and growth with days and channels (linear is the
 goal: the time per channel-day should stay flat). Goal (issue 3): 7 days x 100 channels x 3
 outputs in <= 2 s.
-Usage: .venv/bin/python bench/schedule.py [--channels 100] [--days 7] [--assets 20000]
+
+It times what ``rcmedia.scheduling.epg.build_all`` runs between reading the catalog and storing
+the days: ``build_workers.build_channels``, which builds channels in forked worker processes
+(one per idle CPU, see ``default_workers``) as well as in this one, and returns the same days as
+building them one by one. The one-by-one build is timed too, as the baseline, and checked equal.
+Usage: .venv/bin/python bench/schedule.py [--channels 100] [--days 7] [--assets 20000] [--workers N]
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rcmedia.core.builder import BuildInput, build_outputs
+from rcmedia.core.builder import BuildInput, DaySchedule
 from rcmedia.core.models import Output, Rights, Source
 from rcmedia.core.rotation import AssetIndex
 from rcmedia.core.schedule import (
@@ -30,6 +35,13 @@ from rcmedia.core.schedule import (
     Pool,
     Recurrence,
     ScheduleAsset,
+)
+from rcmedia.scheduling.build_workers import (
+    ChannelBuild,
+    available_cpus,
+    build_channels,
+    default_workers,
+    idle_cpus,
 )
 
 FRAME = 40_000
@@ -135,14 +147,26 @@ def channels(count: int, series: list[str], rng: random.Random) -> list[Channel]
     return result
 
 
-def run(chans: list[Channel], index: AssetIndex, days: int) -> tuple[float, int]:
+GOAL_S = 2.0
+FIRST_DAY = date(2026, 11, 27)
+
+
+def run(
+    chans: list[Channel], index: AssetIndex, days: int, workers: int | None
+) -> tuple[float, int, list[list[list[DaySchedule]]]]:
+    """Seconds to build ``days`` days of every channel's outputs, the events made, and the days."""
+    builds = [
+        ChannelBuild(
+            specs=tuple(BuildInput(channel=chan, output=output, index=index) for output in Output),
+            first_day=FIRST_DAY,
+            days=days,
+        )
+        for chan in chans
+    ]
     started = time.perf_counter()
-    events = 0
-    for chan in chans:
-        specs = [BuildInput(channel=chan, output=output, index=index) for output in Output]
-        for schedules in build_outputs(specs, date(2026, 11, 27), days):
-            events += sum(len(s.events) for s in schedules)
-    return time.perf_counter() - started, events
+    built = list(build_channels(builds, workers=workers))
+    seconds = time.perf_counter() - started
+    return seconds, sum(len(d.events) for outputs in built for days in outputs for d in days), built
 
 
 def main() -> None:
@@ -152,28 +176,54 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=100)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--assets", type=int, default=20_000)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes in all (default: one per idle CPU)"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of the whole build (best is kept)")
     args = parser.parse_args()
     rng = random.Random(20261127)
     assets, series = catalog(args.assets, rng)
+    chans = channels(args.channels, series, rng)
     started = time.perf_counter()
     index = AssetIndex(assets)
+    for chan in chans:
+        index.prepare(chan.grid)  # the pools: once per catalog snapshot, as build_channels does
     indexing = time.perf_counter() - started
-    chans = channels(args.channels, series, rng)
-
-    total, events = run(chans, index, args.days)
-    print(f"catalog {len(assets)} assets indexed in {indexing * 1000:.0f} ms")
+    idle = idle_cpus(0.5)
+    workers = args.workers or default_workers()
     print(
-        f"{args.channels} channels x 3 outputs x {args.days} days: {total:.2f} s, {events} events "
-        f"({total / (args.channels * 3 * args.days) * 1000:.2f} ms per channel-output-day)   goal <= 2 s"
+        f"catalog {len(assets)} assets indexed in {indexing * 1000:.0f} ms; {available_cpus()} CPUs, "
+        f"{'?' if idle is None else f'{idle:.1f}'} idle before the runs: {workers} process(es)"
+        f"{'' if args.workers else ' (default_workers)'}"
     )
-    print("growth (time per channel-output-day should stay flat):")
+
+    timings = []
+    for _ in range(args.repeat):
+        seconds, events, together = run(chans, index, args.days, workers=workers)
+        timings.append(seconds)
+    serial, serial_events, one_by_one = run(chans, index, args.days, workers=1)
+    assert together == one_by_one, "the parallel build differs from the one-by-one build"
+    assert serial_events == events
+    del together, one_by_one
+    best, typical = min(timings), sorted(timings)[len(timings) // 2]
+    cells = args.channels * 3 * args.days
+    print(
+        f"{args.channels} channels x 3 outputs x {args.days} days, {events} events:\n"
+        f"  {workers} process(es): best {best:.2f} s, median {typical:.2f} s of {args.repeat} "
+        f"({best / cells * 1000:.2f} ms per channel-output-day)\n"
+        f"  one by one:  {serial:.2f} s ({serial / cells * 1000:.2f} ms per channel-output-day); "
+        f"{serial / best:.2f}x; the same days"
+    )
+    print(f"goal <= {GOAL_S:.0f} s: {'MET' if best <= GOAL_S else 'NOT MET'} (best {best:.2f} s)")
+    print(f"growth with {workers} process(es) (time per channel-output-day should stay flat):")
     for n_channels, n_days in (
         (args.channels // 4, args.days),
         (args.channels // 2, args.days),
         (args.channels, 1),
         (args.channels, max(1, args.days // 2)),
+        (args.channels, args.days),
     ):
-        seconds, _ = run(chans[:n_channels], index, n_days)
+        seconds, _, _ = run(chans[:n_channels], index, n_days, workers=workers)
         print(
             f"  {n_channels:>4} channels x {n_days} days: {seconds:6.2f} s = "
             f"{seconds / (n_channels * 3 * n_days) * 1000:.2f} ms per channel-output-day"

@@ -10,14 +10,23 @@ lengths chosen so that any remainder takes at most two of them: each anchor is r
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
+from rcmedia.core.broadcast_days import (
+    Anchor,
+    GridCalendar,
+    GridDay,
+    anchor_order,
+    broadcast_day,
+    day_on_air,
+    local_instant,
+    span_us,
+)
+from rcmedia.core.event_tuples import new_event
 from rcmedia.core.models import Output
-from rcmedia.core.rotation import AssetIndex, Memory, PoolCursor, slot_candidates
+from rcmedia.core.rotation import AssetIndex, Memory, PoolCursor, RightsLog, slot_candidates
 from rcmedia.core.schedule import (
     Airing,
     Block,
@@ -30,9 +39,22 @@ from rcmedia.core.schedule import (
     Pool,
     ScheduleAsset,
 )
+from rcmedia.core.slate_pieces import SlatePieces
 from rcmedia.errors import ScheduleError
 
+__all__ = [  # the broadcast-day helpers are imported from here too
+    "BuildInput",
+    "DaySchedule",
+    "broadcast_day",
+    "build_days",
+    "build_outputs",
+    "day_on_air",
+    "fill_span",
+    "local_instant",
+]
+
 MAX_PICKS = 200  # episodes considered for one fixed slot before it gives up
+_IDENT = EventKind.IDENT
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -60,86 +82,16 @@ class BuildInput:
     counters: Counters = field(default_factory=Counters)  # at the start of the first day
 
 
-def local_instant(channel: Channel, day: date, at: time) -> datetime:
-    """``at`` on ``day`` in the channel's zone, as UTC."""
-    return datetime.combine(day, at, tzinfo=ZoneInfo(channel.timezone)).astimezone(UTC)
-
-
-def broadcast_day(channel: Channel, day: date) -> tuple[datetime, datetime]:
-    """UTC start and end of the local broadcast day ``day``."""
-    return (
-        local_instant(channel, day, channel.day_start),
-        local_instant(channel, day + timedelta(days=1), channel.day_start),
-    )
-
-
-def day_on_air(channel: Channel, now: datetime) -> date:
-    """The broadcast day on air at ``now`` (before ``day_start`` it is still yesterday's)."""
-    local = now.astimezone(ZoneInfo(channel.timezone))
-    return local.date() - timedelta(days=1) if local.time() < channel.day_start else local.date()
-
-
-def _at_or_after_day_start(channel: Channel, day: date, at: time) -> datetime:
-    """A local clock time within broadcast day ``day`` (times before day_start fall on the next date)."""
-    on = day if at >= channel.day_start else day + timedelta(days=1)
-    return local_instant(channel, on, at)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Anchor:
-    offset: int
-    slot: FixedSlot | None = None
-    locked: Event | None = None
-
-
-class _Slate:
-    """The house slate: its segments by length, to fill any remainder exactly."""
-
-    def __init__(self, asset: ScheduleAsset) -> None:
-        self.asset = asset
-        self.loop_us = max(asset.segment_us)
-        # the longest run of loop-length segments, for long gaps
-        best_start, best_len, start = 0, 0, None
-        for i, d in enumerate((*asset.segment_us, -1)):
-            if d == self.loop_us:
-                start = i if start is None else start
-            elif start is not None:
-                if i - start > best_len:
-                    best_start, best_len = start, i - start
-                start = None
-        self.run = (best_start, best_len)
-        self.lengths = sorted({d: i for i, d in reversed(list(enumerate(asset.segment_us)))}.items())
-        self._keys = [d for d, _ in self.lengths]
-
-    def pieces(self, room: int) -> list[tuple[int, int, int]]:
-        """(first, last, duration) runs of slate segments adding up to exactly ``room`` µs."""
-        pieces = []
-        run_start, run_len = self.run
-        while room > 0:
-            if room >= self.loop_us and run_len:
-                count = min(room // self.loop_us, run_len)
-                pieces.append((run_start, run_start + count - 1, count * self.loop_us))
-                room -= count * self.loop_us
-                continue
-            at = bisect.bisect_right(self._keys, room) - 1
-            if at < 0:
-                raise ScheduleError(
-                    f"cannot fill the last {room / 1e6:.3f} s before an anchor exactly: the slate's "
-                    f"shortest segment lasts {self._keys[0] / 1e6:.3f} s; ingest the house slate"
-                )
-            duration, index = self.lengths[at]
-            pieces.append((index, index, duration))
-            room -= duration
-        return pieces
-
-
 class _DayBuilder:
-    def __init__(self, spec: BuildInput) -> None:
+    def __init__(self, spec: BuildInput, calendar: GridCalendar | None = None) -> None:
         self.spec = spec
         self.channel = spec.channel
         self.output = spec.output
         self.index = spec.index
+        self.calendar = calendar if calendar is not None else GridCalendar(spec.channel)
         self.memory = Memory.of(spec.history)
+        self.last_aired, self.premieres = self.memory.last_aired, self.memory.premieres
+        self.rights = RightsLog(spec.output)
         self.cursors: dict[Pool, PoolCursor] = {}
         slates = self.index.series(self.channel.grid.slate_series)
         if not slates:
@@ -147,20 +99,24 @@ class _DayBuilder:
                 f"channel {self.channel.id!r}: no slate asset (series {self.channel.grid.slate_series!r}) "
                 "is published; the schedule cannot fill gaps"
             )
-        self.slate = _Slate(slates[0])
-        self.counters = spec.counters
-        # with the pool cursors': did rights on this output change a choice, and what was asked
-        self.refused_for_rights = 0
-        self.checked: list[tuple[ScheduleAsset, datetime]] = []
+        self.slate = SlatePieces(slates[0])
+        # where the timeline stands: the next segment's index and the discontinuities so far
+        self.seq = spec.counters.seq
+        self.disc = spec.counters.disc
+
+    def begin(self, day: date) -> GridDay:
+        today = self.calendar.day(day)
+        self.today = today
+        self.day_start = today.start
+        self.events: list[Event] = []
+        return today
 
     # --- one day ---------------------------------------------------------------------------
 
     def build(self, day: date) -> DaySchedule:
-        start, end = broadcast_day(self.channel, day)
-        self.day_start = start
-        length = _us(end - start)
-        self.events: list[Event] = []
-        anchors = self._anchors(day, start, end)
+        today = self.begin(day)
+        start, end, length = today.start, today.end, today.length
+        anchors = self._anchors(today)
         pos = 0
         for number, anchor in enumerate(anchors):
             limit = anchors[number + 1].offset if number + 1 < len(anchors) else length
@@ -170,90 +126,95 @@ class _DayBuilder:
                         f"locked event at {anchor.locked.start:%Y-%m-%d %H:%M:%S} UTC overlaps the one before it"
                     )
                 continue  # a locked event covers this slot's start: the operator's edit wins
-            self._fill(day, pos, anchor.offset)
+            self._fill(pos, anchor.offset)
             pos = anchor.offset
             if anchor.locked is not None:
                 self._emit_locked(anchor.locked)
                 pos += anchor.locked.duration_us
             elif anchor.slot is not None:
                 pos = self._place_slot(anchor.slot, pos, limit)
-        self._fill(day, pos, length)
+        self._fill(pos, length)
         events = tuple(self.events)
         return DaySchedule(
             channel_id=self.channel.id, output=self.output, day=day, start=start, end=end, events=events
         )
 
-    def _anchors(self, day: date, start: datetime, end: datetime) -> list[_Anchor]:
-        anchors = []
-        for slot in self.channel.grid.slots:
-            if slot.recurrence.occurs(day):
-                at = _at_or_after_day_start(self.channel, day, slot.start)
-                if start <= at < end:
-                    anchors.append(_Anchor(offset=_us(at - start), slot=slot))
+    def _anchors(self, today: GridDay) -> Sequence[Anchor]:
+        start, end = today.start, today.end
+        locked = []
         for event in self.spec.locked:
             if start <= event.start < end:
                 if event.end > end:
                     raise ScheduleError(
                         f"locked event at {event.start:%Y-%m-%d %H:%M} runs past the day's end"
                     )
-                anchors.append(_Anchor(offset=_us(event.start - start), locked=event))
-        # a locked event wins over a slot starting at the same instant
-        anchors.sort(key=lambda a: (a.offset, a.locked is None))
-        return anchors
+                locked.append(Anchor(offset=span_us(event.start - start), locked=event))
+        if not locked:
+            return today.slots
+        return sorted([*today.slots, *locked], key=anchor_order)
 
     # --- placing ---------------------------------------------------------------------------
 
     def _emit(
         self,
-        offset: int,
+        start: datetime,
         asset: ScheduleAsset,
         first: int,
         last: int,
         duration: int,
         kind: EventKind,
-        **extra: object,
+        *,
+        slot_id: str | None = None,
+        premiere: bool = False,
+        previously_shown: datetime | None = None,
+        substitution: str | None = None,
     ) -> None:
-        event = Event(
-            start=self.day_start + timedelta(microseconds=offset),
-            duration_us=duration,
-            asset_id=asset.id,
-            first_segment=first,
-            last_segment=last,
-            kind=kind,
-            title=asset.title,
-            series=asset.series,
-            episode=asset.episode,
-            seq0=self.counters.seq,
-            disc0=self.counters.disc,
-            **extra,  # type: ignore[arg-type]
+        event = new_event(
+            start,
+            duration,
+            asset.id,
+            first,
+            last,
+            kind,
+            asset.title,
+            asset.series,
+            asset.episode,
+            slot_id,
+            premiere,
+            previously_shown,
+            substitution,
+            False,  # locked
+            self.seq,
+            self.disc,
         )
-        self._append(event)
-
-    def _append(self, event: Event) -> None:
         self.events.append(event)
         # every event is its own splice: the next one follows an EXT-X-DISCONTINUITY
-        self.counters = Counters(seq=self.counters.seq + event.segment_count, disc=self.counters.disc + 1)
+        self.seq += last - first + 1
+        self.disc += 1
+        self.last_aired[asset.id] = start  # Memory.record, without an Airing per event
+        if premiere and asset.id not in self.premieres:
+            self.premieres[asset.id] = start
+
+    def _emit_locked(self, event: Event) -> None:
+        self.events.append(replace(event, seq0=self.seq, disc0=self.disc))
+        self.seq += event.segment_count
+        self.disc += 1
         self.memory.record(
             Airing(asset_id=event.asset_id, start=event.start, slot_id=event.slot_id, premiere=event.premiere)
         )
-
-    def _emit_locked(self, event: Event) -> None:
-        self._append(replace(event, seq0=self.counters.seq, disc0=self.counters.disc))
 
     def _place_slot(self, slot: FixedSlot, pos: int, limit: int) -> int:
         if slot.max_duration is not None:
             limit = min(limit, pos + round(slot.max_duration * 1_000_000))
         room = limit - pos
-        when = self.day_start + timedelta(microseconds=pos)
+        when = self.day_start + timedelta(0, 0, pos)
         substitution = None
         chosen = None
         overrunning = None
         for number, pick in enumerate(slot_candidates(slot, self.index, self.memory, when)):
             if number >= MAX_PICKS:
                 break
-            self.checked.append((pick.asset, when))
-            if not pick.asset.allowed(self.output, when):
-                self.refused_for_rights += 1
+            if not self.rights.allows(pick.asset, when):
                 if substitution is None:
                     substitution = (
                         f"asset {pick.asset.id} {pick.asset.title!r} has no rights on {self.output.value} "
@@ -274,11 +235,11 @@ class _DayBuilder:
                 pos, limit, self.channel.grid.filler, EventKind.FILLER, substitution=reason
             )
         asset = chosen.asset
-        count, duration = _fitting(asset.segment_us, room)
+        count, duration = _fitting(asset, room)
         if count == 0:
             return pos
         self._emit(
-            pos,
+            when,
             asset,
             0,
             count - 1,
@@ -291,10 +252,10 @@ class _DayBuilder:
         )
         return pos + duration
 
-    def _fill(self, day: date, begin: int, end: int) -> None:
+    def _fill(self, begin: int, end: int) -> None:
         """Floating time from ``begin`` to ``end``: blocks where they run, filler elsewhere, then slate."""
         filler = self.channel.grid.filler
-        for sub_begin, sub_end, block in self._block_ranges(day, begin, end):
+        for sub_begin, sub_end, block in self._block_ranges(begin, end):
             pos = sub_begin
             if block is not None:
                 pos = self._fill_pool(pos, sub_end, block.pool, EventKind.PROGRAMME, slot_id=block.id)
@@ -302,20 +263,14 @@ class _DayBuilder:
             pos = self._fill_pool(pos, sub_end, filler, EventKind.FILLER)
             self._fill_slate(pos, sub_end)
 
-    def _block_ranges(self, day: date, begin: int, end: int) -> list[tuple[int, int, Block | None]]:
+    def _block_ranges(self, begin: int, end: int) -> list[tuple[int, int, Block | None]]:
         cuts: list[tuple[int, int, Block]] = []
-        for block in self.channel.grid.blocks:
-            if not block.recurrence.occurs(day):
-                continue
-            b0 = _us(_at_or_after_day_start(self.channel, day, block.start) - self.day_start)
-            b1 = _us(_at_or_after_day_start(self.channel, day, block.end) - self.day_start)
-            if b1 <= b0:
-                b1 = _us(
-                    _at_or_after_day_start(self.channel, day + timedelta(days=1), block.end) - self.day_start
-                )
+        for b0, b1, block in self.today.blocks:
             lo, hi = max(begin, b0), min(end, b1)
             if lo < hi:
                 cuts.append((lo, hi, block))
+        if not cuts:
+            return [(begin, end, None)] if begin < end else []
         ranges: list[tuple[int, int, Block | None]] = []
         pos = begin
         for block_begin, hi, block in sorted(cuts, key=lambda c: (c[0], c[2].id)):
@@ -330,62 +285,78 @@ class _DayBuilder:
             ranges.append((pos, end, None))
         return ranges
 
-    def _fill_pool(self, begin: int, end: int, pool: Pool, kind: EventKind, **extra: object) -> int:
+    def _fill_pool(
+        self,
+        begin: int,
+        end: int,
+        pool: Pool,
+        kind: EventKind,
+        *,
+        slot_id: str | None = None,
+        substitution: str | None = None,
+    ) -> int:
         pos = begin
+        cursor = self._cursor(pool)
+        shortest, no_repeat_hours = cursor.shortest, pool.no_repeat_hours
         idents = self.channel.grid.idents
+        ident_cursor = None  # made when first needed: a cursor reads the memory as it stands then
+        # an ident goes between two items, so not first in the day nor after another ident
+        ident_next = idents is not None and bool(self.events) and self.events[-1].kind is not _IDENT
+        programme = kind is EventKind.PROGRAMME
+        last_aired, spans, emit = self.last_aired, self.index.spans, self._emit
+        when = self.day_start + timedelta(0, 0, pos)  # moves on with pos, a span at a time
         while pos < end:
-            when = self.day_start + timedelta(microseconds=pos)
-            asset = self._cursor(pool).take(
-                memory=self.memory,
-                when=when,
-                room_us=end - pos,
-                output=self.output,
-                no_repeat_hours=pool.no_repeat_hours,
-            )
+            room = end - pos
+            if room < shortest:
+                break  # nothing in the pool is that short
+            asset = cursor.take(when=when, room_us=room, no_repeat_hours=no_repeat_hours)
             if asset is None:
                 break
-            if idents is not None and self.events and self.events[-1].kind is not EventKind.IDENT:
-                pos = self._ident(idents, pos, end - pos - asset.duration_us)
-            if kind is EventKind.PROGRAMME:
-                last = self.memory.last_aired.get(asset.id)
-                extra.update(premiere=last is None, previously_shown=last)
-            self._emit(pos, asset, 0, len(asset.segment_us) - 1, asset.duration_us, kind, **extra)
-            pos += asset.duration_us
-            extra.pop("substitution", None)  # the reason is told once, on the first event
+            duration = asset.duration_us
+            if ident_next and idents is not None:
+                ident_cursor = ident_cursor or self._cursor(idents)
+                ident = ident_cursor.take(when=when, room_us=room - duration, no_repeat_hours=0.0)
+                if ident is not None:
+                    emit(when, ident, 0, len(ident.segment_us) - 1, ident.duration_us, _IDENT)
+                    pos += ident.duration_us
+                    when += spans[ident.id]
+            last = last_aired.get(asset.id) if programme else None
+            emit(
+                when,
+                asset,
+                0,
+                len(asset.segment_us) - 1,
+                duration,
+                kind,
+                slot_id=slot_id,
+                premiere=programme and last is None,
+                previously_shown=last,
+                substitution=substitution,
+            )
+            pos += duration
+            when += spans[asset.id]
+            substitution = None  # the reason is told once, on the first event
+            ident_next = idents is not None
         return pos
 
-    def _ident(self, idents: Pool, pos: int, room: int) -> int:
-        when = self.day_start + timedelta(microseconds=pos)
-        ident = self._cursor(idents).take(
-            memory=self.memory, when=when, room_us=room, output=self.output, no_repeat_hours=0.0
-        )
-        if ident is None:
-            return pos
-        self._emit(pos, ident, 0, len(ident.segment_us) - 1, ident.duration_us, EventKind.IDENT)
-        return pos + ident.duration_us
-
     def _fill_slate(self, begin: int, end: int) -> None:
-        pos = begin
+        when = self.day_start + timedelta(0, 0, begin)  # positional: a third of the cost of microseconds=
         for first, last, duration in self.slate.pieces(end - begin):
-            self._emit(pos, self.slate.asset, first, last, duration, EventKind.SLATE)
-            pos += duration
+            self._emit(when, self.slate.asset, first, last, duration, EventKind.SLATE)
+            when += timedelta(0, 0, duration)
 
     def _cursor(self, pool: Pool) -> PoolCursor:
         cursor = self.cursors.get(pool)
         if cursor is None:
-            cursor = self.cursors[pool] = PoolCursor(self.index, pool, self.memory)
+            cursor = self.cursors[pool] = PoolCursor(self.index, pool, self.memory, self.rights)
         return cursor
 
 
-def _us(delta: timedelta) -> int:
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _fitting(segments: Sequence[int], room: int) -> tuple[int, int]:
-    """How many leading segments fit in ``room`` µs, and their total duration."""
-    whole = sum(segments)
-    if whole <= room:
-        return len(segments), whole
+def _fitting(asset: ScheduleAsset, room: int) -> tuple[int, int]:
+    """How many leading segments of ``asset`` fit in ``room`` µs, and their total duration."""
+    segments = asset.segment_us
+    if asset.duration_us <= room:
+        return len(segments), asset.duration_us
     total = 0
     for count, duration in enumerate(segments):
         if total + duration > room:
@@ -400,15 +371,14 @@ def build_days(spec: BuildInput, first_day: date, days: int = 1) -> list[DaySche
 
 
 def _build(
-    spec: BuildInput, first_day: date, days: int
+    spec: BuildInput, first_day: date, days: int, calendar: GridCalendar | None = None
 ) -> tuple[list[DaySchedule], list[tuple[ScheduleAsset, datetime]] | None]:
-    """The days, and every (asset, time) whose rights were asked, or None if any answer was no."""
-    builder = _DayBuilder(spec)
+    """The days, and the rights questions asked (see RightsLog), or None if any answer was no."""
+    builder = _DayBuilder(spec, calendar)
     schedules = [builder.build(first_day + timedelta(days=n)) for n in range(days)]
-    cursors = builder.cursors.values()
-    if builder.refused_for_rights or any(c.refused_for_rights for c in cursors):
+    if builder.rights.refused:
         return schedules, None
-    return schedules, [*builder.checked, *(pair for c in cursors for pair in c.checked)]
+    return schedules, builder.rights.asked
 
 
 def build_outputs(specs: Sequence[BuildInput], first_day: date, days: int = 1) -> list[list[DaySchedule]]:
@@ -418,10 +388,12 @@ def build_outputs(specs: Sequence[BuildInput], first_day: date, days: int = 1) -
     rights questions in the same order until an answer differs; so when an output's inputs
     (history, locks, counters) equal an already built output's, that build was told yes every
     time, and this output is told yes to every one of those questions too, its days are that
-    build's, relabelled. Otherwise it is built on its own.
+    build's, relabelled. Otherwise it is built on its own. The grid's days (slot and block
+    times) are worked out once for all of them.
     """
     results: list[list[DaySchedule]] = []
     reusable: list[tuple[BuildInput, list[DaySchedule], list[tuple[ScheduleAsset, datetime]]]] = []
+    calendars: dict[int, GridCalendar] = {}
     for spec in specs:
         shared = next(
             (
@@ -435,7 +407,10 @@ def build_outputs(specs: Sequence[BuildInput], first_day: date, days: int = 1) -
         if shared is not None:
             results.append([replace(d, output=spec.output) for d in shared])
             continue
-        schedules, asked = _build(spec, first_day, days)
+        calendar = calendars.get(id(spec.channel)) or calendars.setdefault(
+            id(spec.channel), GridCalendar(spec.channel)
+        )
+        schedules, asked = _build(spec, first_day, days, calendar)
         results.append(schedules)
         if asked is not None:
             reusable.append((spec, schedules, asked))
@@ -445,7 +420,6 @@ def build_outputs(specs: Sequence[BuildInput], first_day: date, days: int = 1) -
 def fill_span(spec: BuildInput, day: date, start: datetime, end: datetime) -> list[Event]:
     """What floating content (block, filler, slate) would fill [start, end) of broadcast ``day``."""
     builder = _DayBuilder(spec)
-    builder.day_start, _ = broadcast_day(spec.channel, day)
-    builder.events = []
-    builder._fill(day, _us(start - builder.day_start), _us(end - builder.day_start))
+    builder.begin(day)
+    builder._fill(span_us(start - builder.day_start), span_us(end - builder.day_start))
     return builder.events

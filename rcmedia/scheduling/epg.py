@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from rcmedia.catalog.schedules import ScheduleStore
-from rcmedia.core.builder import BuildInput, DaySchedule, broadcast_day, build_outputs, day_on_air
+from rcmedia.core.builder import BuildInput, DaySchedule, broadcast_day, day_on_air
 from rcmedia.core.edits import Edit, apply_edit
 from rcmedia.core.grid_file import GridError, parse_channel_file, validate_channels
 from rcmedia.core.models import Output, Source
@@ -23,6 +23,7 @@ from rcmedia.core.rotation import AssetIndex
 from rcmedia.core.schedule import Channel, EventKind
 from rcmedia.core.xmltv import ProgrammeInfo, render_xmltv
 from rcmedia.errors import ConfigError
+from rcmedia.scheduling.build_workers import ChannelBuild, build_channels
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,24 @@ def build_channel(
     freeze: timedelta = FREEZE,
 ) -> dict[Output, list[DaySchedule]]:
     """Build (or rebuild) ``days`` days from ``first_day`` for each output, and every later built day."""
+    build = _read_build(
+        store, channel, first_day=first_day, days=days, now=now, index=index, outputs=outputs, freeze=freeze
+    )
+    return _save_built(store, build, build.build(), now=now)
+
+
+def _read_build(
+    store: ScheduleStore,
+    channel: Channel,
+    *,
+    first_day: date,
+    days: int,
+    now: datetime,
+    index: AssetIndex,
+    outputs: Sequence[Output] | None,
+    freeze: timedelta,
+) -> ChannelBuild:
+    """What ``build_channel`` builds: every output's history, kept events and counters."""
     horizon = now + freeze
     chosen = list(outputs or channel.outputs)
     specs, ranges = [], []
@@ -130,14 +149,25 @@ def build_channel(
             )
         )
         ranges.append((last_day - first_day).days + 1)
-    built: dict[Output, list[DaySchedule]] = {}
     # outputs usually share their days (see build_outputs); ones with more built days go alone
-    count = max(ranges)
-    for spec, schedules in zip(specs, build_outputs(specs, first_day, count), strict=True):
-        store.save_days(channel.id, spec.output, schedules, now=now)
-        built[spec.output] = schedules
-        log.info("channel %s/%s: built %d day(s) from %s", channel.id, spec.output.value, count, first_day)
-    return built
+    return ChannelBuild(specs=tuple(specs), first_day=first_day, days=max(ranges))
+
+
+def _save_built(
+    store: ScheduleStore, build: ChannelBuild, built: Sequence[list[DaySchedule]], *, now: datetime
+) -> dict[Output, list[DaySchedule]]:
+    saved: dict[Output, list[DaySchedule]] = {}
+    for spec, schedules in zip(build.specs, built, strict=True):
+        store.save_days(spec.channel.id, spec.output, schedules, now=now)
+        saved[spec.output] = schedules
+        log.info(
+            "channel %s/%s: built %d day(s) from %s",
+            spec.channel.id,
+            spec.output.value,
+            build.days,
+            build.first_day,
+        )
+    return saved
 
 
 def build_all(
@@ -148,20 +178,38 @@ def build_all(
     now: datetime,
     channel_ids: Sequence[str] = (),
     freeze: timedelta = FREEZE,
+    workers: int | None = None,
 ) -> dict[str, dict[Output, list[DaySchedule]]]:
-    """Build every applied channel (or those named), sharing one asset index."""
+    """Build every applied channel (or those named), sharing one asset index.
+
+    Every channel's inputs are read first; the channels are then built, in ``workers`` processes
+    (default: one per CPU; see ``build_workers``: the same days as building them one by one), and
+    stored here.
+    """
     channels = [c for c in load_channels(store) if not channel_ids or c.id in channel_ids]
     missing = set(channel_ids) - {c.id for c in channels}
     if missing:
         raise ConfigError(f"unknown channel(s) {', '.join(sorted(missing))}; apply them first")
     index = AssetIndex(store.schedule_assets())
-    result = {}
-    for channel in channels:
-        day = first_day or day_on_air(channel, now)
-        result[channel.id] = build_channel(
-            store, channel, first_day=day, days=days, now=now, index=index, freeze=freeze
+    builds = [
+        _read_build(
+            store,
+            channel,
+            first_day=first_day or day_on_air(channel, now),
+            days=days,
+            now=now,
+            index=index,
+            outputs=None,
+            freeze=freeze,
         )
-    return result
+        for channel in channels
+    ]
+    # stored in order as they come: a channel that cannot be built stops here, the ones before it stored
+    built = build_channels(builds, workers=workers)
+    return {
+        channel.id: _save_built(store, build, schedules, now=now)
+        for channel, build, schedules in zip(channels, builds, built, strict=True)
+    }
 
 
 def epg_window(channel: Channel, now: datetime, days: int) -> tuple[datetime, datetime]:
