@@ -65,6 +65,16 @@ def apply_edit(
             f"{edit.kind.value} at {earliest:%Y-%m-%d %H:%M:%S} UTC is inside the freeze horizon "
             f"(until {horizon:%H:%M:%S} UTC): players may already have it"
         )
+    for moment in times:
+        # an event that started before the horizon is frozen whole: cutting into it would renumber
+        # segments players already hold (RFC 8216bis §6.2.1)
+        frozen = next((e for e in events if e.start <= moment < e.end and e.start < horizon), None)
+        if frozen is not None and moment != frozen.start:
+            raise ScheduleError(
+                f"{edit.kind.value} at {moment:%Y-%m-%d %H:%M:%S} UTC falls inside {frozen.title!r}, which "
+                f"starts at {frozen.start:%H:%M:%S} UTC, before the freeze horizon ({horizon:%H:%M:%S} UTC); "
+                f"choose {frozen.end:%H:%M:%S} UTC or later"
+            )
 
     if edit.kind is EditKind.LOCK:
         new = [replace(_required(target, edit), locked=True)]
