@@ -11,6 +11,8 @@ from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.config import Settings
 from rcmedia.core.clock import Clock
 from rcmedia.core.profile import Profile
+from rcmedia.playout.live import LiveChannels
+from rcmedia.playout.shifted import ShiftedSegments
 from rcmedia.storage.base import Storage
 from rcmedia.web.shared_render import SharedRenders
 
@@ -23,3 +25,5 @@ EPG_RENDERS_KEY = web.AppKey("epg_renders", SharedRenders)
 STORAGE_KEY = web.AppKey[Storage]("storage")
 PROFILES_KEY = web.AppKey[Mapping[str, Profile]]("profiles")
 CLOCK_KEY = web.AppKey[Clock]("clock")
+SHIFTED_KEY = web.AppKey("shifted", ShiftedSegments)
+LIVE_KEY = web.AppKey("live", LiveChannels)

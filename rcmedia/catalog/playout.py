@@ -1,0 +1,89 @@
+"""What the live playout reads from the catalog: assets in bulk, and one cheap "has anything changed" value.
+
+The origin keeps each channel output's timeline in memory and asks ``generation`` every few
+seconds; only when it moves are timelines rebuilt (one query each, off the event loop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import selectinload
+
+from rcmedia.catalog.db import Transactions
+from rcmedia.catalog.repository import _asset
+from rcmedia.catalog.tables import AssetRow, ChannelRow, RenditionRow, ScheduleDayRow
+from rcmedia.core.assets import Asset
+from rcmedia.core.models import AssetStatus
+
+_CHUNK = 500  # ids per IN (…): well under every database's parameter limit
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RungPeak:
+    """The heaviest values measured over every published rendition of one rung name."""
+
+    bandwidth: int
+    average_bandwidth: int
+    codecs: str  # the highest profile and level (RFC 6381 strings of one codec family sort so)
+
+
+class PlayoutReads:
+    def __init__(self, engine: Engine) -> None:
+        self._session = Transactions(engine)
+
+    def assets(self, asset_ids: Iterable[int]) -> dict[int, Asset]:
+        """The given assets with renditions and rights, whatever their status (ids not found are left out)."""
+        wanted = sorted(set(asset_ids))
+        found: dict[int, Asset] = {}
+        with self._session() as session:
+            for at in range(0, len(wanted), _CHUNK):
+                rows = session.scalars(
+                    select(AssetRow)
+                    .where(AssetRow.id.in_(wanted[at : at + _CHUNK]))
+                    .options(selectinload(AssetRow.rights), selectinload(AssetRow.renditions))
+                ).all()
+                found.update((row.id, _asset(row)) for row in rows)
+        return found
+
+    def rung_peaks(self) -> dict[str, RungPeak]:
+        """Per rendition name, the peaks over every published asset (for live master playlists)."""
+        with self._session() as session:
+            rows = session.execute(
+                select(
+                    RenditionRow.name,
+                    func.max(RenditionRow.bandwidth),
+                    func.max(RenditionRow.average_bandwidth),
+                    func.max(RenditionRow.codecs),
+                )
+                .join(AssetRow, AssetRow.id == RenditionRow.asset_id)
+                .where(AssetRow.status == AssetStatus.PUBLISHED.value)
+                .group_by(RenditionRow.name)
+            ).all()
+            return {
+                name: RungPeak(bandwidth=peak, average_bandwidth=average, codecs=codecs)
+                for name, peak, average, codecs in rows
+            }
+
+    def channel_epochs(self) -> dict[str, datetime]:
+        """When each channel was applied: where a channel without any schedule counts its slate from."""
+        with self._session() as session:
+            return {cid: at for cid, at in session.execute(select(ChannelRow.id, ChannelRow.applied_at))}  # noqa: C416
+
+    def generation(self) -> tuple[object, ...]:
+        """Moves whenever a schedule day is (re)built, a channel is applied or an asset changes."""
+        with self._session() as session:
+            days = session.execute(
+                select(
+                    func.count(ScheduleDayRow.id),
+                    func.sum(ScheduleDayRow.version),
+                    func.max(ScheduleDayRow.built_at),
+                )
+            ).one()
+            channels = session.execute(select(func.count(ChannelRow.id), func.sum(ChannelRow.version))).one()
+            assets = session.execute(select(func.count(AssetRow.id), func.max(AssetRow.updated_at))).one()
+            return (*days, *channels, *assets)

@@ -1,0 +1,231 @@
+"""One live channel output, loaded: its timeline, where each rung's segments live, its master playlist.
+
+Loading reads the catalog (blocking: call it in a worker thread); everything after is in memory.
+A rung that an asset lacks (rungs above the source are never made) is played from the asset's
+nearest lower rendition: the segments line up in every rung, so the numbering is unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from rcmedia.catalog.asrun import AsRunLog
+from rcmedia.catalog.playout import PlayoutReads
+from rcmedia.catalog.schedules import ScheduleStore
+from rcmedia.core.assets import Asset, Rendition
+from rcmedia.core.models import Output
+from rcmedia.core.profile import Profile
+from rcmedia.core.schedule import Channel, ScheduleAsset, to_us
+from rcmedia.core.segment_table import SegmentTable
+from rcmedia.core.timeline import ALWAYS, SegmentRef, Timeline, at_us, build_timeline
+from rcmedia.errors import ConfigError
+from rcmedia.hls.playlists import render_master
+from rcmedia.playout.availability import unavailable_assets
+from rcmedia.storage.base import Storage
+
+LOOKBACK = timedelta(hours=3)  # events loaded before now: the window and start-over of a long programme
+FAR_FUTURE = timedelta(days=400)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RungMedia:
+    """Where one rung of one asset lives."""
+
+    key_prefix: str  # storage key of the rendition folder, with a trailing "/"
+    segments: tuple[str, ...]
+    init: str | None
+    rendition: Rendition = field(repr=False)  # what plays in the rung (its measured rates)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True, eq=False)
+class ChannelOutput:
+    channel: Channel
+    output: Output
+    timeline: Timeline
+    rungs: tuple[str, ...]  # the output's rung names, highest first
+    media: Mapping[int, Mapping[str, RungMedia]] = field(repr=False)  # asset → rung → media
+    target_duration: int
+    fmp4: bool
+    master: str  # the live master playlist (relative rung URIs)
+    generation: tuple[object, ...]
+    loaded_at: datetime
+
+    def uri(self, rung: str) -> Callable[[SegmentRef], str]:
+        """Segment → URI in ``rung``: the stored file, or its shifted copy when the slate stands in."""
+        media = self.media
+
+        def of(segment: SegmentRef) -> str:
+            found = media[segment.asset_id][rung]
+            key = found.key_prefix + found.segments[segment.index]
+            return f"/shifted/{segment.shift_us}/{key}" if segment.shift_us else f"/media/{key}"
+
+        return of
+
+    def init_uri(self, rung: str) -> Callable[[SegmentRef], str | None]:
+        media = self.media
+
+        def of(segment: SegmentRef) -> str | None:
+            found = media[segment.asset_id][rung]
+            return None if found.init is None else f"/media/{found.key_prefix}{found.init}"
+
+        return of
+
+
+def rung_media(asset: Asset, profile: Profile, rungs: tuple[str, ...]) -> dict[str, RungMedia]:
+    """Each of ``rungs`` for ``asset``: its own rendition, else the nearest lower one (else its lowest)."""
+    if not asset.renditions or not asset.storage_prefix:
+        return {}
+    by_height = sorted(asset.renditions, key=lambda r: r.height)
+    chosen = {}
+    for name in rungs:
+        own = asset.rendition(name)
+        if own is None:
+            height = profile.rung(name).height
+            lower = [r for r in by_height if r.height <= height]
+            own = lower[-1] if lower else by_height[0]
+        chosen[name] = RungMedia(
+            key_prefix=f"{asset.storage_prefix}/{own.name}/",
+            segments=own.segments,
+            init=own.init_segment,
+            rendition=own,
+        )
+    return chosen
+
+
+def schedule_asset(asset: Asset) -> ScheduleAsset:
+    """What the timeline needs of an asset: its segment durations (equal in every rung)."""
+    durations = asset.renditions[0].segment_durations if asset.renditions else ()
+    return ScheduleAsset(
+        id=asset.id,
+        title=asset.metadata.title,
+        series=asset.metadata.series,
+        episode=asset.metadata.episode,
+        source=asset.metadata.source,
+        categories=asset.metadata.categories,
+        segment_us=tuple(to_us(d) for d in durations),
+        rights=asset.metadata.rights,
+    )
+
+
+def live_master(profile: Profile, rungs: tuple[str, ...], media: Iterable[Mapping[str, RungMedia]]) -> str:
+    """The output's rungs, highest first, with attributes that hold for everything that can air on them.
+
+    BANDWIDTH and AVERAGE-BANDWIDTH are the highest measured over what each rung actually plays
+    for the scheduled assets (their own rendition, or the nearest lower one), so a player never
+    stalls on the heaviest programme; CODECS the highest profile and level (RFC 6381 strings of
+    one codec family sort so); RESOLUTION and FRAME-RATE the house format's.
+    """
+    plays = list(media)
+    renditions = []
+    for name in rungs:
+        rung = profile.rung(name)
+        found = [m[name].rendition for m in plays if name in m]
+        renditions.append(
+            Rendition(
+                name=name,
+                width=rung.width,
+                height=rung.height,
+                bandwidth=max((r.bandwidth for r in found), default=math.ceil(rung.bitrate * 1.5)),
+                average_bandwidth=max((r.average_bandwidth for r in found), default=rung.bitrate),
+                codecs=max((r.codecs for r in found), default="avc1.640028,mp4a.40.2"),
+                frame_rate=float(profile.frame_rate),
+                segments=(),
+                segment_durations=(),
+            )
+        )
+    return render_master(renditions, {name: f"{name}.m3u8" for name in rungs}, profile.segment_type)
+
+
+def replaced_since(
+    unavailable: Mapping[int, str], before: Mapping[int, int] | None, now: datetime
+) -> dict[int, datetime]:
+    """From when the slate replaces each unavailable asset's segments.
+
+    On a first load nothing was served by this process yet: every segment of an unavailable asset
+    is replaced (an asset left out of the result is replaced throughout). On a reload, an asset that
+    was replaced keeps its instant, and one newly found unavailable is replaced from ``now`` on:
+    its earlier segments may already be in players' playlists under their own URIs, and a
+    sequence number must keep its URI (RFC 8216bis §6.2.1).
+    """
+    if before is None:
+        return {}
+    since = {}
+    for asset_id in unavailable:
+        instant = before.get(asset_id)
+        if instant is None:
+            since[asset_id] = now
+        elif instant != ALWAYS:
+            since[asset_id] = at_us(instant)
+    return since
+
+
+def load_channel_output(
+    store: ScheduleStore,
+    reads: PlayoutReads,
+    asrun: AsRunLog,
+    storage: Storage,
+    channel: Channel,
+    output: Output,
+    *,
+    profile: Profile,
+    now: datetime,
+    generation: tuple[object, ...],
+    replaced_before: Mapping[int, int] | None,
+    epoch: datetime,
+    span: tuple[datetime, datetime] | None = None,
+    refused: Callable[[ScheduleAsset], str | None] | None = None,
+) -> ChannelOutput:
+    """Load one channel output from the catalog: by default the events from a little before ``now``
+    to the end of what is built (live); ``span`` for a replay of [start, end).
+
+    ``replaced_before``: the previous load's ``timeline.unavailable`` (None on a first load; see
+    :func:`replaced_since`). ``epoch``: where the slate loop of a channel with no schedule at all
+    counts from (when it was applied: stable across reloads and server processes). ``refused``:
+    why an asset may not be played here although it is available (catch-up rights), or None.
+    """
+    rungs = tuple(profile.outputs[output])
+    start, end = span or (now - LOOKBACK, now + FAR_FUTURE)
+    events = store.events(channel.id, output, start=start, end=end)
+    slates = asrun.series_assets(channel.grid.slate_series)
+    if not slates:
+        raise ConfigError(
+            f"channel {channel.id!r} has no published slate (series {channel.grid.slate_series!r}): "
+            "ingest the house slate (rcmedia ingest --slate)"
+        )
+    slate_id = slates[0][0]
+    ids = {e.asset_id for e in events} | {slate_id}
+    assets = reads.assets(ids)
+    media = {i: rung_media(a, profile, rungs) for i, a in assets.items()}
+    if not media.get(slate_id):
+        raise ConfigError(f"the slate asset {slate_id} of channel {channel.id!r} has no renditions")
+    unavailable = unavailable_assets(ids - {slate_id}, asrun.asset_states(ids), storage)
+    unavailable.update((i, "has no renditions") for i, found in media.items() if not found)
+    schedule_assets = {i: schedule_asset(a) for i, a in assets.items() if media[i]}
+    if refused is not None:
+        for asset_id, asset in schedule_assets.items():
+            why = refused(asset) if asset_id != slate_id else None
+            if why is not None:
+                unavailable.setdefault(asset_id, why)
+    timeline = build_timeline(
+        events,
+        segments=SegmentTable({i: a.segment_us for i, a in schedule_assets.items()}),
+        slate=schedule_assets[slate_id],
+        unavailable=unavailable,
+        unavailable_since=replaced_since(unavailable, replaced_before, now),
+        epoch=epoch if not events else None,
+    )
+    return ChannelOutput(
+        channel=channel,
+        output=output,
+        timeline=timeline,
+        rungs=rungs,
+        media=media,
+        target_duration=profile.target_duration,
+        fmp4=profile.segment_type == "fmp4",
+        master=live_master(profile, rungs, (media[i] for i in schedule_assets)),
+        generation=generation,
+        loaded_at=now,
+    )

@@ -1,0 +1,64 @@
+"""Segments served with their timestamps moved: how the slate stands in for media that cannot air.
+
+``GET /shifted/{shift_us}/{key}`` is the stored segment at ``key`` with every PTS/DTS/PCR (MPEG-TS)
+or tfdt (fMP4) moved by ``shift_us``, so that slate loop segments play as one continuous stream
+inside an event (rcmedia.core.slate_stand_in explains why no EXT-X-DISCONTINUITY may be added).
+The same URL always gives the same bytes: caches keep it like any segment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import PurePosixPath
+
+from aiohttp import hdrs, web
+
+from rcmedia.errors import NotFoundError
+from rcmedia.storage.base import safe_key
+from rcmedia.web.keys import SHIFTED_KEY, STORAGE_KEY
+from rcmedia.web.media import IMMUTABLE, MEDIA_TYPES
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+async def shifted_segment(request: web.Request) -> web.Response:
+    key = safe_key(request.match_info["key"])  # UnsafePathError: 404 (errors middleware)
+    suffix = PurePosixPath(key).suffix.lower()
+    if suffix not in (".ts", ".m4s"):
+        raise NotFoundError("media segment", key)
+    shift_us = int(request.match_info["shift"])
+    storage = request.app[STORAGE_KEY]
+    if not await asyncio.to_thread(storage.exists, key):
+        raise NotFoundError("media segment", key)
+    data = await asyncio.to_thread(request.app[SHIFTED_KEY].get, storage, key, shift_us)
+    headers = {
+        hdrs.CONTENT_TYPE: MEDIA_TYPES[suffix],
+        hdrs.CACHE_CONTROL: IMMUTABLE,
+        hdrs.ACCEPT_RANGES: "bytes",
+    }
+    wanted = _range(request.headers.get(hdrs.RANGE), len(data))
+    if wanted is None:
+        return web.Response(body=data, headers=headers)
+    first, last = wanted
+    headers[hdrs.CONTENT_RANGE] = f"bytes {first}-{last}/{len(data)}"
+    return web.Response(status=206, body=data[first : last + 1], headers=headers)
+
+
+def _range(header: str | None, size: int) -> tuple[int, int] | None:
+    """One ``bytes=`` range (RFC 9110 §14.2) as inclusive offsets; None for the whole body."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None:
+        return None  # several ranges or another unit: the whole body is a valid answer (§14.2)
+    start, end = match.groups()
+    if not start and not end:
+        return None
+    if not start:  # the last N bytes
+        first, last = max(size - int(end), 0), size - 1
+    else:
+        first, last = int(start), min(int(end), size - 1) if end else size - 1
+    if first >= size or first > last:
+        raise web.HTTPRequestRangeNotSatisfiable(headers={hdrs.CONTENT_RANGE: f"bytes */{size}"})
+    return first, last
