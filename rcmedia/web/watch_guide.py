@@ -1,0 +1,241 @@
+"""What the viewer pages show: now and next on every channel, a channel's broadcast day with replay
+links, an on-demand asset. Blocking (catalog reads): run in a worker thread.
+
+Like the XMLTV guide (:mod:`rcmedia.core.xmltv`), only programmes are listed: idents, filler and
+slate are not, so "now" is empty between programmes rather than naming a promo, and a replay
+link plays exactly the programme it names.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from rcmedia.catalog.repository import Catalog
+from rcmedia.catalog.schedules import ScheduleStore
+from rcmedia.core.builder import day_on_air
+from rcmedia.core.models import AssetStatus, Output
+from rcmedia.core.schedule import Channel, Event, EventKind
+from rcmedia.errors import NotFoundError
+from rcmedia.scheduling.epg import epg_window
+from rcmedia.web.schedule_documents import live_url
+from rcmedia.web.schedule_reads import day_listing, default_output, find_channel, listed_channels
+
+# how far ahead "next" is looked for: a grid may leave half a day between two programmes
+LOOKAHEAD = timedelta(days=1)
+VOD_OUTPUT = Output.IPTV  # what browsers get: the output made for screens of every size
+WEEKDAYS = "一二三四五六日"
+
+
+def watch_url(channel_id: str, **query: str | int) -> str:
+    return f"/watch/{channel_id}" + (f"?{urlencode(query)}" if query else "")
+
+
+def catchup_url(channel_id: str, output: Output, *, utc: int, duration: int) -> str:
+    return f"/catchup/{channel_id}/{output.value}/master.m3u8?{urlencode({'utc': utc, 'duration': duration})}"
+
+
+def vod_url(asset_id: int) -> str:
+    return f"/vod/{asset_id}/master.m3u8?output={VOD_OUTPUT.value}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Replay:
+    """A past range of a channel: whole seconds covering it, as catch-up URLs take them."""
+
+    utc: int
+    duration: int
+
+    @classmethod
+    def of(cls, event: Event) -> Replay:
+        # floor the start and ceil the end: a programme starting at a fraction of a second is whole
+        start = math.floor(event.start.timestamp())
+        return cls(utc=start, duration=math.ceil(event.end.timestamp()) - start)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Programme:
+    start: datetime  # UTC
+    end: datetime
+    title: str
+    series: str | None
+    episode: int | None
+    local_start: str  # HH:MM in the channel's zone
+    local_end: str
+    on_now: bool
+    replay: Replay | None  # set when it ended within the catch-up days
+
+    @property
+    def unix_start(self) -> float:
+        return self.start.timestamp()
+
+    @property
+    def unix_end(self) -> float:
+        return self.end.timestamp()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChannelSummary:
+    """A channel on the ``/watch`` list: what is on now (None between programmes) and next."""
+
+    channel: Channel
+    output: Output
+    now: Programme | None
+    next: Programme | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChannelPage:
+    channel: Channel
+    output: Output
+    day: date
+    today: date
+    built: bool  # False: the day is not scheduled yet
+    programmes: tuple[Programme, ...]
+    now: Programme | None
+    next: Programme | None
+    live_url: str
+    replay: Replay | None  # what the page opens with instead of live, if asked
+    previous_day: date | None  # navigation, within the catch-up days and the built days
+    next_day: date | None
+    server_now: datetime
+
+    def watch_url(self, **query: str | int) -> str:
+        return watch_url(self.channel.id, **query)
+
+    def catchup_url(self, replay: Replay) -> str:
+        return catchup_url(self.channel.id, self.output, utc=replay.utc, duration=replay.duration)
+
+    @property
+    def replaying(self) -> Programme | None:
+        """The listed programme the page opens a replay of."""
+        return next((p for p in self.programmes if p.replay is not None and p.replay == self.replay), None)
+
+    @property
+    def source_url(self) -> str:
+        """What the player opens: the replay asked for, else live."""
+        return self.live_url if self.replay is None else self.catchup_url(self.replay)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VodPage:
+    asset_id: int
+    title: str
+    series: str | None
+    episode: int | None
+    description: str
+    duration: float | None
+    master_url: str
+
+
+def local_time(channel: Channel, moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo(channel.timezone)).strftime("%H:%M")
+
+
+def day_label(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日 星期{WEEKDAYS[day.weekday()]}"
+
+
+def catchup_start(channel: Channel, now: datetime) -> datetime | None:
+    """The oldest moment a replay may start at; None when the channel keeps no catch-up."""
+    if channel.catchup_days <= 0:
+        return None
+    return epg_window(channel, now, 1)[0]
+
+
+def programme(channel: Channel, event: Event, *, now: datetime) -> Programme:
+    oldest = catchup_start(channel, now)
+    replayable = oldest is not None and oldest <= event.start and event.end <= now
+    return Programme(
+        start=event.start,
+        end=event.end,
+        title=event.title,
+        series=event.series,
+        episode=event.episode,
+        local_start=local_time(channel, event.start),
+        local_end=local_time(channel, event.end),
+        on_now=event.start <= now < event.end,
+        replay=Replay.of(event) if replayable else None,
+    )
+
+
+def now_and_next(
+    store: ScheduleStore, channel: Channel, output: Output, now: datetime
+) -> tuple[Programme | None, Programme | None]:
+    """The programme on now (None between programmes) and the next one to start, within a day."""
+    events = store.events(channel.id, output, start=now, end=now + LOOKAHEAD, kinds=[EventKind.PROGRAMME])
+    programmes = [programme(channel, e, now=now) for e in events]
+    on_now = next((p for p in programmes if p.on_now), None)
+    upcoming = next((p for p in programmes if p.start > now), None)
+    return on_now, upcoming
+
+
+def channel_summaries(store: ScheduleStore, now: datetime) -> list[ChannelSummary]:
+    """Every applied channel, in number order, on its default output (iptv, else its first)."""
+    summaries = []
+    for listed in listed_channels(store):
+        channel = listed.channel
+        output = default_output(channel)
+        on_now, upcoming = now_and_next(store, channel, output, now)
+        summaries.append(ChannelSummary(channel=channel, output=output, now=on_now, next=upcoming))
+    return summaries
+
+
+def channel_page(
+    store: ScheduleStore, channel_id: str, *, day: date | None, replay: Replay | None, now: datetime
+) -> ChannelPage:
+    """A broadcast day of a channel (default: the one on air) on its default output.
+
+    :class:`NotFoundError` for an unknown channel, or a replay asked of a channel without catch-up.
+    """
+    channel = find_channel(store, channel_id).channel
+    if replay is not None and channel.catchup_days <= 0:
+        raise NotFoundError("catch-up of channel", channel_id)
+    output = default_output(channel)
+    today = day_on_air(channel, now)
+    if day is None and replay is not None:  # the guide of the day the replay comes from
+        day = day_on_air(channel, datetime.fromtimestamp(replay.utc, UTC))
+    listing = day_listing(store, channel, output, day or today)
+    programmes = tuple(
+        programme(channel, e, now=now) for e in listing.events if e.kind is EventKind.PROGRAMME
+    )
+    on_now, upcoming = now_and_next(store, channel, output, now)
+    built = store.built_days(channel.id, output)
+    oldest = today - timedelta(days=channel.catchup_days)
+    previous_day = listing.day - timedelta(days=1)
+    next_day = listing.day + timedelta(days=1)
+    return ChannelPage(
+        channel=channel,
+        output=output,
+        day=listing.day,
+        today=today,
+        built=listing.version is not None,
+        programmes=programmes,
+        now=on_now,
+        next=upcoming,
+        live_url=live_url(channel.id, output.value),
+        replay=replay,
+        previous_day=previous_day if previous_day >= oldest and previous_day in built else None,
+        next_day=next_day if next_day in built else None,
+        server_now=now,
+    )
+
+
+def vod_page(catalog: Catalog, asset_id: int) -> VodPage:
+    """A published asset; :class:`NotFoundError` for a missing one or one not (or no longer) published."""
+    asset = catalog.get_asset(asset_id)
+    if asset.status is not AssetStatus.PUBLISHED or not asset.storage_prefix:
+        raise NotFoundError("asset", asset_id)
+    metadata = asset.metadata
+    return VodPage(
+        asset_id=asset.id,
+        title=metadata.title,
+        series=metadata.series,
+        episode=metadata.episode,
+        description=metadata.description,
+        duration=asset.duration,
+        master_url=vod_url(asset.id),
+    )
