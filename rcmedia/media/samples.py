@@ -46,6 +46,7 @@ def clip_args(
     label: str = "",
     tone_hz: int = 440,
     sar: str | None = None,
+    audio_codec: str | None = None,
 ) -> list[str]:
     """The ffmpeg argv that :func:`make_clip` runs (see there for the parameters)."""
     suffix = path.suffix.lower()
@@ -71,7 +72,7 @@ def clip_args(
     if audio is not None:
         # sine's amplitude is 1/8 (-18 dBFS); 2 dB less is a typical speech programme level.
         argv += ["-af", "volume=-2dB", "-ac", "2" if audio == "stereo" else "1"]
-        argv += ["-c:a", _audio_codec(suffix)]
+        argv += ["-c:a", audio_codec or _audio_codec(suffix)]
     if label:
         argv += ["-metadata", f"title={label}"]
     return [*argv, "-t", str(duration), str(path)]
@@ -113,14 +114,17 @@ def make_clip(
     label: str = "",
     tone_hz: int = 440,
     sar: str | None = None,
+    audio_codec: str | None = None,
 ) -> Path:
     """Write a synthetic clip to ``path``; the suffix picks the container and codecs.
 
     ``.mp4``, ``.mov``, ``.mkv`` and ``.ts`` get H.264 and AAC; ``.mpg`` gets MPEG-2 and MP2.
     ``interlaced`` gives top-field-first MPEG-2 in any of them. With ``video=False`` the clip is
     audio only: ``.m4a`` (AAC), ``.mp3`` or ``.wav``. ``rate`` is an ffmpeg rate (``"30000/1001"``),
-    ``sar`` a sample aspect ratio (``"64:45"``), ``label`` the container's title tag. MP4 files keep
-    ffmpeg's default layout, with the moov box at the end.
+    ``sar`` a sample aspect ratio (``"64:45"``), ``label`` the container's title tag, ``audio_codec``
+    an ffmpeg encoder instead of the suffix's (``"pcm_s16le"`` in a ``.mov`` edit master, ``"mp2"``
+    in a broadcast ``.ts``; both also cost far less to make than AAC). MP4 files keep ffmpeg's
+    default layout, with the moov box at the end.
     """
     argv = clip_args(
         path,
@@ -136,6 +140,7 @@ def make_clip(
         label=label,
         tone_hz=tone_hz,
         sar=sar,
+        audio_codec=audio_codec,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     _run(argv, path)

@@ -149,25 +149,57 @@ def test_serve_picks_up_the_hot_folder_and_serves_the_result(tmp_path: Path, unu
 
 
 @pytest.mark.slow
-def test_demo_makes_courseware_for_the_channels_ingests_schedules_and_lists_it(tmp_path: Path) -> None:
-    done = rcmedia(
-        tmp_path,
-        "demo",
-        "--no-serve",
-        "--seconds",
-        "3",
-        timeout=600,
-        RCMEDIA_PLAYLISTS_DIR=str(PROJECT / "playlists"),
-        RCMEDIA_PROFILE="tiny",
-    )
-    assert done.returncode == 0, done.stderr
-    assert "✗" not in done.stderr, done.stderr
-    made = int(re.search(r"making (\d+) sample programmes for 2 channel", done.stderr)[1])  # type: ignore[index]
-    assert done.stderr.count("✓") == made + 1, "every sample and the house slate were published"
-    assert "applied channel(s): rcjy, rcxf" in done.stderr
-    assert re.search(r"rcxf/tv: 2 day\(s\) from \d{4}-\d\d-\d\d", done.stderr)
-    for url in ("/vod/1/master.m3u8", "/api/v1/assets", "/channels.m3u?output=iptv", "/epg.xml?output=iptv"):
-        assert url in done.stderr
+def test_demo_makes_courseware_ingests_schedules_serves_and_every_printed_url_answers(
+    tmp_path: Path, unused_tcp_port: int
+) -> None:
+    log = tmp_path / "demo.log"
+    base = f"http://127.0.0.1:{unused_tcp_port}"
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rcmedia", "demo", "--port", str(unused_tcp_port), "--seconds", "3"],
+            cwd=tmp_path,
+            env=_env(tmp_path, RCMEDIA_PLAYLISTS_DIR=str(PROJECT / "playlists"), RCMEDIA_PROFILE="tiny"),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        deadline = time.monotonic() + 600
+        while "Ctrl-C stops the server" not in log.read_text(encoding="utf-8"):
+            assert process.poll() is None, log.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+            time.sleep(0.5)
+        printed = log.read_text(encoding="utf-8")
+        assert "✗" not in printed, printed
+        made = int(re.search(r"making (\d+) sample programmes for 2 channel", printed)[1])  # type: ignore[index]
+        assert printed.count("✓") == made + 1, "every sample and the house slate were published"
+        assert "applied channel(s): rcjy, rcxf" in printed
+        assert re.search(r"rcxf/tv: 2 day\(s\) from \d{4}-\d\d-\d\d", printed)
+        urls = re.findall(rf"{re.escape(base)}/\S*", printed)
+        for path in (
+            "/watch",
+            "/watch/rcxf",
+            "/live/rcxf/iptv/master.m3u8",
+            "/channels.m3u?output=iptv",
+            "/epg.xml?output=iptv",
+            "/api/v1/channels",
+            "/healthz",
+        ):
+            assert f"{base}{path}" in urls
+        assert sum("/watch/vod/" in url for url in urls) == 1, "one example, not every asset"
+        assert any(url.startswith(f"{base}/watch/rcxf?utc=") for url in urls), "a replay of what aired"
+        for url in urls:
+            assert _wait_for(url, seconds=10), url
+        master = _wait_for(f"{base}/live/rcxf/iptv/master.m3u8").decode()
+        rung = next(line for line in master.splitlines() if line.endswith(".m3u8"))
+        playlist = _wait_for(f"{base}/live/rcxf/iptv/{rung}").decode()
+        assert "#EXT-X-DISCONTINUITY-SEQUENCE" in playlist
+        segment = next(line for line in playlist.splitlines() if line and not line.startswith("#"))
+        assert _wait_for(f"{base}{segment}")[:1] == b"G", "an MPEG-TS segment"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert process.returncode == 0, log.read_text(encoding="utf-8")
 
 
 def test_demo_without_channel_files_says_so(tmp_path: Path) -> None:
