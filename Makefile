@@ -6,19 +6,45 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 PYTEST_ARGS ?=
+STATIC := rcmedia/web/static
+HLS_JS := $(STATIC)/vendor/hls.min.js
+NPM_STAMP := $(STATIC)/node_modules/.rcmedia-npm-ci
 
-.PHONY: demo test lint typecheck pytest serve bench clean venv
+.PHONY: demo test lint typecheck pytest serve bench clean venv player
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is required (python3.11+ not found on PATH)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# hls.js for the player pages comes from npm at build time, pinned by package-lock.json; the pages
+# never load it from a CDN. `npm ci` runs only when node_modules is missing or the lock changed.
+# Without npm the build goes on and the pages say "player script not installed: run make".
+$(NPM_STAMP): $(STATIC)/package.json $(STATIC)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		echo "npm ci in $(STATIC) (hls.js for the player pages)"; \
+		cd $(STATIC) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.rcmedia-npm-ci; \
+	else \
+		echo "warning: npm (Node.js) not found: hls.js is not installed and the /watch pages cannot play in most browsers."; \
+		echo "         Install Node.js and npm (Debian: apt-get install npm), then run make again."; \
+	fi
+
+$(HLS_JS): $(NPM_STAMP)
+	@if [ -f $(STATIC)/node_modules/hls.js/dist/hls.min.js ]; then \
+		mkdir -p $(@D) && \
+		cp $(STATIC)/node_modules/hls.js/dist/hls.min.js $@ && \
+		cp $(STATIC)/node_modules/hls.js/LICENSE $(@D)/hls.js.LICENSE.txt && \
+		echo "installed $@ (hls.js $$(sed -n 's/^ *"version": "\(.*\)",*$$/\1/p' $(STATIC)/node_modules/hls.js/package.json | head -n1))"; \
+	fi
+
+player: $(HLS_JS)
+
+# hls.js is order-only: it is brought up to date on every build without reinstalling the venv.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python $(HLS_JS)
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python $(HLS_JS)
 	$(BIN)/python -m pip install --quiet -e '.[test,s3,postgres]'
 	@touch $@ $(VENV)/.installed
 
@@ -46,4 +72,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache $(STATIC)/node_modules $(STATIC)/vendor

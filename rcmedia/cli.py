@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -19,19 +22,24 @@ from rich.table import Table
 
 from rcmedia import __version__
 from rcmedia.bootstrap import open_context
+from rcmedia.catalog.accounts import Accounts
 from rcmedia.catalog.db import make_engine, upgrade
 from rcmedia.catalog.repository import AssetQuery
 from rcmedia.catalog.schedules import ScheduleStore
+from rcmedia.clock import SystemClock
 from rcmedia.config import Settings, load_settings, settings_markdown
+from rcmedia.core.accounts import Role, check_password
 from rcmedia.core.assets import Job
+from rcmedia.core.edits import Edit, EditKind
 from rcmedia.core.models import JobState, Output, Source
-from rcmedia.errors import ConfigError, RcmediaError
+from rcmedia.errors import ConfigError, RcmediaError, ScheduleError
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.hotfolder import HotFolder
 from rcmedia.ingest.intake import submit
 from rcmedia.ingest.runner import JobRunner
 from rcmedia.ingest.sidecar import read_sidecar
 from rcmedia.logs import configure_logging
+from rcmedia.web.workers import Worker, check_free, worker_count
 
 log = logging.getLogger("rcmedia")
 console = Console(stderr=True)
@@ -220,13 +228,15 @@ def jobs(ctx: click.Context, state: str | None, limit: int) -> None:
     Console().print(table)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--search", "text", help="Part of the title or file name.")
 @click.option("--limit", default=50, show_default=True)
 @click.pass_context
 @_guard
 def assets(ctx: click.Context, text: str | None, limit: int) -> None:
-    """List assets in the catalog."""
+    """List assets in the catalog (or change one: see the commands)."""
+    if ctx.invoked_subcommand is not None:
+        return
     with open_context(_settings(ctx)) as ictx:
         page = ictx.catalog.find_assets(AssetQuery(text=text, limit=limit))
     table = Table("asset", "title", "series", "file", "status", "duration", "renditions")
@@ -241,6 +251,67 @@ def assets(ctx: click.Context, text: str | None, limit: int) -> None:
             " ".join(r.name for r in asset.renditions),
         )
     Console().print(table)
+
+
+@assets.command("rights")
+@click.argument("asset_id", type=click.IntRange(min=1))
+@click.option(
+    "--output",
+    "output_names",
+    multiple=True,
+    required=True,
+    type=click.Choice([o.value for o in Output]),
+    help="Output to set (repeat for several).",
+)
+@click.option("--from", "start", help="Allowed from: YYYY-MM-DD or a date-time (default: open).")
+@click.option("--until", "end", help="Allowed until, exclusive: YYYY-MM-DD or a date-time (default: open).")
+@click.option("--none", "remove", is_flag=True, help="Not allowed on these outputs at all.")
+@click.pass_context
+@_guard
+def assets_rights(
+    ctx: click.Context,
+    asset_id: int,
+    output_names: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    remove: bool,
+) -> None:
+    """Set where and when an asset may air: one window per output, or none.
+
+    Dates and date-times without an offset are in Asia/Shanghai, as in sidecar files. Running
+    schedulers rebuild the EPG after the freeze horizon within a minute.
+    """
+    from rcmedia.core.changes import rights_bound, window_rights
+    from rcmedia.core.metadata import SHANGHAI
+
+    if remove and (start or end):
+        raise click.UsageError("--none takes no --from or --until")
+    starts = rights_bound(start, "--from", SHANGHAI) if start else None
+    ends = rights_bound(end, "--until", SHANGHAI) if end else None
+    with open_context(_settings(ctx)) as ictx:
+        rights = ictx.catalog.get_asset(asset_id).metadata.rights
+        for name in output_names:
+            rights = window_rights(rights, Output(name), start=starts, end=ends, allowed=not remove)
+        asset = ictx.catalog.set_rights(asset_id, rights, now=ictx.clock.now())
+    for output in Output:
+        windows = [r for r in asset.metadata.rights if r.output is output]
+        shown = ", ".join(f"{_moment(r.start, 'open')} → {_moment(r.end, 'open')}" for r in windows)
+        console.print(f"  asset {asset.id} on {output.value}: {shown or 'not allowed'}")
+
+
+def _moment(moment: datetime | None, default: str) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else default
+
+
+@assets.command("withdraw")
+@click.argument("asset_id", type=click.IntRange(min=1))
+@click.pass_context
+@_guard
+def assets_withdraw(ctx: click.Context, asset_id: int) -> None:
+    """Take a published asset off VOD and off the channels (from the next EPG rebuild on)."""
+    with open_context(_settings(ctx)) as ictx:
+        asset = ictx.catalog.withdraw(asset_id, now=ictx.clock.now())
+    console.print(f"[green]✓[/] asset {asset.id} {asset.metadata.title!r} is withdrawn")
 
 
 @main.command()
@@ -350,6 +421,89 @@ def schedule_build(
     _report_builds(built)
 
 
+@schedule.command("edit")
+@click.option("--channel", "channel_id", required=True, help="Channel id.")
+@click.option("--output", "output_name", required=True, type=click.Choice([o.value for o in Output]))
+@click.option(
+    "--date", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Broadcast day."
+)
+@click.argument("action", type=click.Choice([k.value for k in EditKind]))
+@click.option(
+    "--at",
+    "event_start",
+    help="Start of the event to edit (replace, move, delete, lock, unlock): HH:MM[:SS] on the "
+    "channel's clock within the broadcast day, or a date-time.",
+)
+@click.option("--asset", "asset_id", type=click.IntRange(min=1), help="Asset to put in (replace, insert).")
+@click.option("--to", "to", help="Where to place it (move, insert), written as --at.")
+@click.pass_context
+@_guard
+def schedule_edit(
+    ctx: click.Context,
+    channel_id: str,
+    output_name: str,
+    day: datetime,
+    action: str,
+    event_start: str | None,
+    asset_id: int | None,
+    to: str | None,
+) -> None:
+    """Edit a built day: replace, move, insert, delete, lock or unlock an event.
+
+    The edit is locked (it survives rebuilds) and the day is re-chained from it on. A refused
+    edit (inside the freeze horizon, into a fixed slot, an asset without rights) prints the
+    reason and exits with status 1.
+    """
+    from rcmedia.core.changes import EDIT_FIELDS, clock_time_in_day
+    from rcmedia.scheduling.epg import edit_schedule, load_channels
+
+    kind = EditKind(action)
+    given = {"event_start": event_start, "asset_id": asset_id, "to": to}
+    flags = {"event_start": "--at", "asset_id": "--asset", "to": "--to"}
+    for field, value in given.items():
+        if (value is None) == (field in EDIT_FIELDS[kind]):
+            needs = "needs" if value is None else "takes no"
+            raise click.UsageError(f"a {action} edit {needs} {flags[field]}")
+    settings = _settings(ctx)
+    with open_context(settings) as ictx:
+        store = ScheduleStore(ictx.catalog.engine)
+        channel = next((c for c in load_channels(store) if c.id == channel_id), None)
+        if channel is None:
+            raise ConfigError(f"unknown channel {channel_id!r}; apply it first")
+        edit = Edit(
+            kind=kind,
+            event_start=clock_time_in_day(channel, day.date(), event_start) if event_start else None,
+            asset_id=asset_id,
+            to=clock_time_in_day(channel, day.date(), to) if to else None,
+        )
+        try:
+            edited = edit_schedule(
+                store,
+                channel,
+                Output(output_name),
+                edit,
+                day=day.date(),
+                now=ictx.clock.now(),
+                freeze=_freeze(settings),
+            )
+        except ScheduleError as exc:
+            console.print(f"[red]✗ refused:[/] {exc}")
+            sys.exit(1)
+    zone = ZoneInfo(channel.timezone)
+    table = Table("start", "end", "kind", "title", "asset", "locked")
+    for event in edited.events:
+        table.add_row(
+            f"{event.start.astimezone(zone):%H:%M:%S}",
+            f"{event.end.astimezone(zone):%H:%M:%S}",
+            event.kind.value,
+            event.title,
+            str(event.asset_id),
+            "locked" if event.locked else "",
+        )
+    Console().print(table)
+    console.print(f"[green]✓[/] {action} applied to {channel.id}/{output_name} on {day.date()}")
+
+
 @main.group()
 def epg() -> None:
     """EPG exports."""
@@ -372,6 +526,101 @@ def epg_export(ctx: click.Context, output_name: str, days: int) -> None:
             sys.stdout.write(chunk)
 
 
+@main.group()
+def users() -> None:
+    """Accounts for the operator and editor actions (web API and pages)."""
+
+
+@contextmanager
+def _accounts(settings: Settings) -> Iterator[Accounts]:
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        yield Accounts(engine)
+    finally:
+        engine.dispose()
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    check_password(password)
+    return password
+
+
+PASSWORD_STDIN = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+)
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@PASSWORD_STDIN
+@click.pass_context
+@_guard
+def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
+    """Add an account: admin (everything), operator (schedule edits) or editor (assets)."""
+    password = _new_password(password_stdin)
+    with _accounts(_settings(ctx)) as accounts:
+        user = accounts.add_user(name, Role(role), password, now=SystemClock().now())
+    console.print(f"[green]✓[/] account {user.name!r} ({user.role.value}) added")
+
+
+@users.command("list")
+@click.pass_context
+@_guard
+def users_list(ctx: click.Context) -> None:
+    """List the accounts."""
+    with _accounts(_settings(ctx)) as accounts:
+        table = Table("name", "role", "created", "state")
+        for user in accounts.users():
+            table.add_row(
+                user.name,
+                user.role.value,
+                f"{user.created_at:%Y-%m-%d %H:%M} UTC",
+                "disabled" if user.disabled else "enabled",
+            )
+    Console().print(table)
+
+
+@users.command("passwd")
+@click.argument("name")
+@PASSWORD_STDIN
+@click.pass_context
+@_guard
+def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Set an account's password (it is logged out everywhere)."""
+    password = _new_password(password_stdin)
+    with _accounts(_settings(ctx)) as accounts:
+        accounts.set_password(name, password)
+    console.print(f"[green]✓[/] password of {name!r} changed")
+
+
+@users.command("disable")
+@click.argument("name")
+@click.pass_context
+@_guard
+def users_disable(ctx: click.Context, name: str) -> None:
+    """Disable an account (it is logged out everywhere and can no longer log in)."""
+    with _accounts(_settings(ctx)) as accounts:
+        accounts.set_disabled(name, disabled=True)
+    console.print(f"[green]✓[/] account {name!r} disabled")
+
+
+@users.command("enable")
+@click.argument("name")
+@click.pass_context
+@_guard
+def users_enable(ctx: click.Context, name: str) -> None:
+    """Enable a disabled account again."""
+    with _accounts(_settings(ctx)) as accounts:
+        accounts.set_disabled(name, disabled=False)
+    console.print(f"[green]✓[/] account {name!r} enabled")
+
+
 def _serve(
     ictx: IngestContext,
     host: str,
@@ -379,48 +628,122 @@ def _serve(
     on_ready: Callable[[Any], None] | None = None,
     *,
     jobs: bool = True,
+    workers: int = 1,
+    access_log: bool = False,
 ) -> None:
+    """Serve until stopped; ``on_ready`` gets something with the ``url`` served on.
+
+    One worker: this process runs everything. More: see rcmedia.web.workers; this process keeps the
+    ingest runner, the hot folder and the EPG jobs (once per origin, not once per worker).
+    """
     from rcmedia.scheduling.jobs import start_jobs
     from rcmedia.web.app import create_app, serve
+    from rcmedia.web.workers import run_workers
 
     settings = ictx.settings
+    _access_log(access_log)
+    if workers > 1:  # before the jobs start: a taken port must not leave them running
+        check_free(host, port)
     runner = JobRunner(ictx)
     runner.start()
     scheduler = start_jobs(
         settings, schedule=jobs, hot_folder=HotFolder(ictx, settings.hot_folder), runner=runner
     )
-    app = create_app(
-        settings=settings,
-        catalog=ictx.catalog,
-        storage=ictx.storage,
-        profiles=ictx.profiles,
-        clock=ictx.clock,
-    )
+    status = 0
     try:
-        asyncio.run(serve(app, host=host, port=port, on_ready=on_ready))
+        if workers > 1:
+            worker = functools.partial(_serve_worker, settings, host, port, access_log)
+            status = run_workers(workers, worker, host=host, port=port, on_ready=on_ready)
+        else:
+            app = create_app(
+                settings=settings,
+                catalog=ictx.catalog,
+                storage=ictx.storage,
+                profiles=ictx.profiles,
+                clock=ictx.clock,
+            )
+            asyncio.run(serve(app, host=host, port=port, on_ready=on_ready, stop_on=(signal.SIGTERM,)))
     except KeyboardInterrupt:
         pass
     finally:
         scheduler.shutdown(wait=False)
         runner.stop()
+    if status:
+        console.print("[red]✗ a worker process failed; the origin stopped[/] (its error is above)")
+        sys.exit(status)
+
+
+def _access_log(enabled: bool) -> None:
+    """aiohttp's access log: off unless asked (it costs about a third of a cached playlist's time)."""
+    if enabled:
+        logging.getLogger("aiohttp.access").setLevel(logging.INFO)
+
+
+def _serve_worker(settings: Settings, host: str, port: int, access_log: bool, worker: Worker) -> None:
+    """One of ``serve --workers N``'s processes: the whole app on the shared port, nothing else."""
+    from rcmedia.web.app import create_app, serve
+
+    configure_logging(settings.log_level, console)
+    _access_log(access_log)
+    with open_context(settings) as ictx:
+        app = create_app(
+            settings=settings,
+            catalog=ictx.catalog,
+            storage=ictx.storage,
+            profiles=ictx.profiles,
+            clock=ictx.clock,
+        )
+        asyncio.run(
+            serve(
+                app,
+                host=host,
+                port=port,
+                on_ready=lambda server: worker.ready(server.port),
+                reuse_port=True,
+                worker=worker.index,
+                stop_on=(signal.SIGTERM,),
+            )
+        )
 
 
 @main.command()
 @click.option("--host", help="Address to listen on (default: the host setting).")
 @click.option("--port", type=int, help="Port to listen on (default: the port setting).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    help="Server processes sharing the port (default: the workers setting; 0: one per CPU core).",
+)
+@click.option("--access-log", is_flag=True, help="Log every request (aiohttp's access log; slower).")
 @click.option("--no-scheduler", is_flag=True, help="Leave the EPG jobs to a separate `rcmedia scheduler`.")
 @click.pass_context
 @_guard
-def serve(ctx: click.Context, host: str | None, port: int | None, no_scheduler: bool) -> None:
-    """Serve the origin (VOD, media, EPG, API), run ingest jobs, the hot folder and the EPG jobs."""
-    settings = _settings(ctx, host=host, port=port)
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    access_log: bool,
+    no_scheduler: bool,
+) -> None:
+    """Serve the origin (VOD, live, media, EPG, API), run ingest jobs, the hot folder and the EPG jobs.
+
+    With --workers N (N > 1), N processes serve HTTP on the same port and this one supervises them:
+    SIGINT or SIGTERM stops them all; if one dies, the others are stopped and the exit status is 1.
+    """
+    settings = _settings(ctx, host=host, port=port, workers=workers)
+    count = worker_count(settings.workers)
     with open_context(settings) as ictx:
         _serve(
             ictx,
             settings.host,
             settings.port,
-            on_ready=lambda server: console.print(f"serving on {server.url}"),
+            on_ready=lambda server: console.print(
+                f"serving on {server.url}" + (f" with {count} worker processes" if count > 1 else "")
+            ),
             jobs=not no_scheduler,
+            workers=count,
+            access_log=access_log,
         )
 
 
@@ -447,17 +770,22 @@ def scheduler(ctx: click.Context) -> None:
 @click.option("--host", help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default 8080).")
 @click.option(
-    "--seconds", type=float, default=12.0, show_default=True, help="Length of each sample programme."
+    "--seconds",
+    type=click.FloatRange(min=1.0),
+    help="Make every sample clip this long (default: programmes 20-90 s, filler 10-20 s, idents 3-5 s).",
 )
 @click.option("--no-serve", is_flag=True, help="Prepare everything, print the URLs, and exit.")
 @click.pass_context
 @_guard
-def demo(ctx: click.Context, host: str | None, port: int | None, seconds: float, no_serve: bool) -> None:
+def demo(
+    ctx: click.Context, host: str | None, port: int | None, seconds: float | None, no_serve: bool
+) -> None:
     """The whole thing on the embedded defaults: sample courseware for the channels in playlists/
     (if the library is empty) → ingest with progress → apply playlists/ → build today and
     tomorrow → serve, printing the URLs to open."""
-    from rcmedia.demo import make_courseware, plan_courseware
-    from rcmedia.ingest.intake import submit_slate
+    import os
+
+    from rcmedia.demo import ingest_samples, plan_courseware
     from rcmedia.scheduling.epg import apply_channel_files, build_all, read_channel_files
 
     settings = _settings(ctx, host=host, port=port)
@@ -473,15 +801,17 @@ def demo(ctx: click.Context, host: str | None, port: int | None, seconds: float,
             folder = settings.home / "samples"
             clips = plan_courseware(channel_list, seconds=seconds)
             console.print(
-                f"making {len(clips)} sample programmes for {len(channel_list)} channel(s) in {folder} …"
+                f"making {len(clips)} sample programmes for {len(channel_list)} channel(s) in {folder}, "
+                "and the house slate (a title card cut so that any gap can be filled to the frame); "
+                "each is ingested as soon as it is made …"
             )
-            made = make_courseware(folder, clips, ffmpeg=ictx.ffmpeg)
-            console.print(
-                "making the house slate (a title card cut so that any gap can be filled to the frame) …"
+            progress = IngestProgress()
+            runner = JobRunner(
+                ictx, slots=os.cpu_count() or 2, on_progress=progress.update, on_finished=progress.finish
             )
-            (slate,) = JobRunner(ictx).run_jobs([submit_slate(ictx, title="精彩节目 马上回来")])
-            report([slate], 1)
-            report(ingest_files(ictx, made), len(made))
+            with progress.bars:
+                jobs = ingest_samples(ictx, clips, folder, runner=runner, on_queued=progress.add)
+            report(jobs, len(clips) + 1)
         else:
             console.print("the catalog already has assets; not making samples (delete var/ to start over)")
         now = ictx.clock.now()
@@ -490,31 +820,54 @@ def demo(ctx: click.Context, host: str | None, port: int | None, seconds: float,
         _report_builds(build_all(store, first_day=None, days=2, now=now, freeze=_freeze(settings)))
 
         def ready(server: Any) -> None:
-            print_urls(ictx, server.url)
+            print_urls(ictx, store, server.url)
 
         if no_serve:
-            print_urls(ictx, settings.base_url(), serving=False)
+            print_urls(ictx, store, settings.base_url(), serving=False)
             return
         _serve(ictx, settings.host, settings.port, on_ready=ready)
 
 
-def print_urls(ictx: IngestContext, base: str, *, serving: bool = True) -> None:
-    page = ictx.catalog.find_assets(AssetQuery(limit=200))
+def print_urls(ictx: IngestContext, store: ScheduleStore, base: str, *, serving: bool = True) -> None:
+    """What to open: the player, each channel's page and live stream, the IPTV list, the guide."""
+    import math
+    from zoneinfo import ZoneInfo
+
+    from rcmedia.core.models import AssetStatus
+    from rcmedia.demo import last_programme, on_air
+    from rcmedia.scheduling.epg import load_channels
+
     if serving:
         console.print(f"\n[bold]rcmedia is serving on {base}[/]")
     else:
         console.print(f"\n[bold]`rcmedia serve` will serve these on {base}[/]")
-    console.print(f"  catalog API : {base}/api/v1/assets")
-    console.print(f"  ingest jobs : {base}/api/v1/jobs")
-    console.print(f"  health      : {base}/healthz")
-    console.print(f"  IPTV list   : {base}/channels.m3u?output=iptv   (Kodi IPTV Simple, TiviMate, VLC)")
-    console.print(f"  XMLTV guide : {base}/epg.xml?output=iptv")
-    console.print(f"  channels    : {base}/api/v1/channels")
-    for asset in page.items:
-        if asset.status.value == "published":
+    console.print(f"  player, TV guide : {base}/watch")
+    now = ictx.clock.now()
+    for channel in load_channels(store):
+        output = Output.IPTV if Output.IPTV in channel.outputs else channel.outputs[0]
+        console.print(f"  {channel.name} ({channel.id}) : {base}/watch/{channel.id}")
+        console.print(
+            f"      live stream  : {base}/live/{channel.id}/{output.value}/master.m3u8  (VLC, ffplay, Safari)"
+        )
+        console.print(f"      on air       : {on_air(store, channel, output, now)}")
+        aired = last_programme(store, channel, output, now)
+        if aired is not None:
+            utc = int(aired.start.timestamp())
+            duration = math.ceil(aired.end.timestamp()) - utc
             console.print(
-                f"  asset {asset.id:>3}  : {base}/vod/{asset.id}/master.m3u8  ({asset.metadata.title})"
+                f"      replay       : {base}/watch/{channel.id}?utc={utc}&duration={duration}  "
+                f"({aired.title}, {aired.start.astimezone(ZoneInfo(channel.timezone)):%H:%M})"
             )
-    console.print("Open a master playlist in VLC, ffplay or Safari.")
+    console.print(f"  IPTV list        : {base}/channels.m3u?output=iptv  (VLC, Kodi IPTV Simple, TiviMate)")
+    console.print(f"  XMLTV guide      : {base}/epg.xml?output=iptv")
+    published = ictx.catalog.find_assets(AssetQuery(status=AssetStatus.PUBLISHED, limit=100))
+    example = next((a for a in published.items if a.metadata.episode is not None), None)
+    if example is not None:
+        console.print(
+            f"  on demand        : {published.total} assets, e.g. {base}/watch/vod/{example.id} "
+            f"({example.metadata.title}); HLS {base}/vod/{example.id}/master.m3u8"
+        )
+    console.print(f"  API              : {base}/api/v1/channels  {base}/api/v1/assets  {base}/api/v1/jobs")
+    console.print(f"  health           : {base}/healthz")
     if serving:
         console.print("Ctrl-C stops the server.\n")

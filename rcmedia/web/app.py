@@ -7,39 +7,67 @@ keeps owning them. ``start_server``/``serve`` run the app on a TCP port.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from rcmedia.catalog.accounts import Accounts
 from rcmedia.catalog.repository import Catalog
 from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.core.clock import Clock
 from rcmedia.core.profile import Profile
+from rcmedia.core.throttle import FailureThrottle
 from rcmedia.errors import ConfigError
+from rcmedia.playout.live import LiveChannels
+from rcmedia.playout.shifted import ShiftedSegments
 from rcmedia.storage.base import Storage
-from rcmedia.web import api, channel_list, channels_api, epg_xml, health, media, vod
+from rcmedia.web import (
+    api,
+    auth,
+    catchup,
+    channel_list,
+    channels_api,
+    editor_api,
+    epg_xml,
+    health,
+    live,
+    media,
+    operator_api,
+    pages,
+    shifted_media,
+    static_files,
+    vod,
+)
+from rcmedia.web.access import ACCOUNTS_KEY, LOGIN_THROTTLE_KEY, write_guard
 from rcmedia.web.cors import add_cors_headers, preflight
 from rcmedia.web.errors import error_middleware
 from rcmedia.web.keys import (
     CATALOG_KEY,
     CLOCK_KEY,
     EPG_RENDERS_KEY,
+    LIVE_KEY,
     PROFILES_KEY,
     SCHEDULES_KEY,
     SETTINGS_KEY,
+    SHIFTED_KEY,
     STORAGE_KEY,
 )
 from rcmedia.web.shared_render import SharedRenders
+from rcmedia.web.workers import WORKER_HEADER, http_url
 
 log = logging.getLogger(__name__)
 
 ID = r"{id:\d{1,18}}"  # bounded: a 30-digit id would overflow the database's integer
 ASSET = r"{asset:\d{1,18}}"
 CHANNEL = r"{channel:[a-z0-9-]{1,64}}"
+OUTPUT = r"{output:[a-z]{1,16}}"
+RUNG = r"{rendition:[A-Za-z0-9_-]{1,32}}"
 
 
 def _add_routes(router: web.UrlDispatcher) -> None:
@@ -49,6 +77,11 @@ def _add_routes(router: web.UrlDispatcher) -> None:
         (f"/vod/{ASSET}/master.m3u8", vod.master_playlist),
         (f"/vod/{ASSET}/{{rendition}}.m3u8", vod.rendition_playlist),
         ("/media/{key:.+}", media.media_file),
+        (f"/live/{CHANNEL}/{OUTPUT}/master.m3u8", live.live_master),
+        (f"/live/{CHANNEL}/{OUTPUT}/{RUNG}.m3u8", live.live_media_playlist),
+        (f"/catchup/{CHANNEL}/{OUTPUT}/master.m3u8", catchup.catchup_master),
+        (f"/catchup/{CHANNEL}/{OUTPUT}/{RUNG}.m3u8", catchup.catchup_media_playlist),
+        ("/shifted/{shift:-?\\d{1,15}}/{key:.+}", shifted_media.shifted_segment),
         ("/epg.xml", epg_xml.epg_xml),
         ("/channels.m3u", channel_list.channels_m3u),
     ):
@@ -65,11 +98,35 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(f"/api/v1/channels/{CHANNEL}/schedule", channels_api.channel_schedule)
     router.add_get(f"/api/v1/channels/{CHANNEL}/asrun", channels_api.channel_asrun)
     router.add_get("/healthz", health.healthz)
+    # Viewer pages (add_get answers HEAD too); any other /watch/… address gets the friendly 404.
+    router.add_get("/watch", pages.watch_index)
+    router.add_get("/watch/vod/{asset}", pages.watch_vod)
+    router.add_get(f"/watch/{CHANNEL}", pages.watch_channel)
+    router.add_get("/watch/{rest:.*}", pages.watch_missing)
+    router.add_get("/static/{path:.+}", static_files.static_file)
+    # Accounts and the operator/editor writes (rcmedia.web.access: sessions, roles, CSRF checks).
+    router.add_get("/login", auth.login_page)
+    router.add_post("/login", auth.login)
+    router.add_post("/logout", auth.logout)
+    router.add_get("/api/v1/me", auth.me)
+    router.add_post(f"/api/v1/channels/{CHANNEL}/schedule/edits", operator_api.schedule_edit)
+    router.add_patch(f"/api/v1/assets/{ID}", editor_api.update_asset)
+    router.add_put(f"/api/v1/assets/{ID}/rights", editor_api.set_rights)
+    router.add_post(f"/api/v1/assets/{ID}/withdraw", editor_api.withdraw)
 
 
 async def _close_epg_renders(app: web.Application) -> AsyncIterator[None]:
     yield
     await app[EPG_RENDERS_KEY].close()
+
+
+async def _watch_live_channels(app: web.Application) -> AsyncIterator[None]:
+    """Keep the live timelines in step with the catalog while the app runs."""
+    task = asyncio.create_task(app[LIVE_KEY].watch())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def create_app(
@@ -84,7 +141,7 @@ def create_app(
 
     ``clock`` (default: the system's) is what the schedule endpoints take as now.
     """
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[error_middleware, write_guard])
     app[SETTINGS_KEY] = settings
     app[CATALOG_KEY] = catalog
     app[SCHEDULES_KEY] = ScheduleStore(catalog.engine)
@@ -92,10 +149,27 @@ def create_app(
     app[PROFILES_KEY] = dict(profiles)
     app[CLOCK_KEY] = clock or SystemClock()
     app[EPG_RENDERS_KEY] = SharedRenders(ttl=epg_xml.RENDER_TTL)
+    app[ACCOUNTS_KEY] = Accounts(catalog.engine)
+    app[LOGIN_THROTTLE_KEY] = FailureThrottle()
+    app[operator_api.SCHEDULE_WRITES_KEY] = asyncio.Lock()
+    app[LIVE_KEY] = LiveChannels(catalog.engine, storage, _house_profile(settings, profiles))
+    app[SHIFTED_KEY] = ShiftedSegments()
     app.cleanup_ctx.append(_close_epg_renders)
+    app.cleanup_ctx.append(_watch_live_channels)
     app.on_response_prepare.append(add_cors_headers)
     _add_routes(app.router)
     return app
+
+
+def _house_profile(settings: Settings, profiles: Mapping[str, Profile]) -> Profile:
+    """The profile live channels are assembled in: every asset on the air shares its rungs."""
+    profile = profiles.get(settings.profile)
+    if profile is None:
+        raise ConfigError(
+            f"the house transcode profile {settings.profile!r} is not in {settings.profiles_dir}; "
+            f"loaded: {', '.join(sorted(profiles)) or 'none'}"
+        )
+    return profile
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -108,20 +182,29 @@ class RunningServer:
 
     @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host  # noqa: S104
-        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        return http_url(self.host, self.port)
 
     async def stop(self) -> None:
         """Stop listening, finish requests in flight, run the app's cleanup."""
         await self.runner.cleanup()
 
 
-async def start_server(app: web.Application, *, host: str, port: int) -> RunningServer:
-    """Start serving ``app``; ``port=0`` picks a free port (see ``RunningServer.port``)."""
+async def start_server(
+    app: web.Application, *, host: str, port: int, reuse_port: bool = False, worker: int | None = None
+) -> RunningServer:
+    """Start serving ``app``; ``port=0`` picks a free port (see ``RunningServer.port``).
+
+    ``reuse_port`` shares the port with the other workers of ``rcmedia serve --workers N``
+    (``SO_REUSEPORT``); ``worker`` (1…N) is then named on every response (``X-Rcmedia-Worker``).
+    """
+    if worker is not None:
+        app.on_response_prepare.append(_worker_header(str(worker)))
+    # The access log stays off unless its logger is set to INFO (rcmedia.logs): aiohttp then skips
+    # the per-request timing and formatting, which cost a third of a cached playlist's time.
     runner = web.AppRunner(app)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
     except OSError as exc:
         await runner.cleanup()
         raise ConfigError(
@@ -129,8 +212,15 @@ async def start_server(app: web.Application, *, host: str, port: int) -> Running
         ) from exc
     bound = runner.addresses[0][1] if runner.addresses else port
     server = RunningServer(runner=runner, host=host, port=bound)
-    log.info("serving on %s", server.url)
+    log.info("serving on %s%s", server.url, f" (worker {worker})" if worker is not None else "")
     return server
+
+
+def _worker_header(worker: str) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    async def name_worker(_request: web.Request, response: web.StreamResponse) -> None:
+        response.headers[WORKER_HEADER] = worker
+
+    return name_worker
 
 
 async def serve(
@@ -139,12 +229,28 @@ async def serve(
     host: str,
     port: int,
     on_ready: Callable[[RunningServer], None] | None = None,
+    reuse_port: bool = False,
+    worker: int | None = None,
+    stop_on: tuple[signal.Signals, ...] = (),
 ) -> None:
-    """Serve until cancelled (Ctrl-C under ``asyncio.run``), then stop cleanly."""
-    server = await start_server(app, host=host, port=port)
+    """Serve until cancelled (Ctrl-C under ``asyncio.run``) or one of ``stop_on`` arrives, then stop cleanly.
+
+    ``stop_on`` signals (e.g. SIGTERM from systemd or the workers' parent) end serving the way a
+    cancellation does: requests in flight finish and the app's cleanup runs. Only from the main
+    thread (asyncio's signal handling).
+    """
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in stop_on:
+        loop.add_signal_handler(sig, stopped.set)
     try:
-        if on_ready is not None:
-            on_ready(server)
-        await asyncio.Event().wait()
+        server = await start_server(app, host=host, port=port, reuse_port=reuse_port, worker=worker)
+        try:
+            if on_ready is not None:
+                on_ready(server)
+            await stopped.wait()
+        finally:
+            await server.stop()
     finally:
-        await server.stop()
+        for sig in stop_on:
+            loop.remove_signal_handler(sig)
