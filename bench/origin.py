@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import math
 import os
 import re
@@ -36,7 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -400,6 +401,7 @@ class Load:
     requests_per_s: float
     p50_ms: float
     p99_ms: float
+    cpu_us: float  # CPU time of the server's processes per request (user + system)
     errors: str  # non-2xx answers and socket errors, as wrk reports them; empty when none
 
 
@@ -408,30 +410,79 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def run_wrk(wrk: str, url: str, seconds: int, connections: int) -> Load:
+def group_cpu_seconds(groups: Collection[int]) -> float:
+    """utime + stime of every process in these process groups (servers and their workers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in groups:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def run_wrk(wrk: str, url: str, seconds: int, connections: int, servers: Collection[int]) -> Load:
+    """wrk against ``url``; ``servers``: the process groups whose CPU is charged to the requests."""
     argv = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    cpu = group_cpu_seconds(servers)
     done = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=seconds + 60)
+    cpu = group_cpu_seconds(servers) - cpu
     out = done.stdout
+    requests = int(re.search(r"(\d+) requests in", out)[1])  # type: ignore[index]
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M)[1])  # type: ignore[index]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M)[1])  # type: ignore[index]
     errors = "; ".join(
         line.strip() for line in out.splitlines() if "Non-2xx" in line or "Socket errors" in line
     )
-    return Load(requests_per_s=rate, p50_ms=p50, p99_ms=p99, errors=errors)
+    return Load(
+        requests_per_s=rate, p50_ms=p50, p99_ms=p99, cpu_us=cpu / max(1, requests) * 1e6, errors=errors
+    )
 
 
 def show(name: str, load: Load) -> None:
     errors = f"   ({load.errors})" if load.errors else ""
     print(
-        f"  {name:<34} {load.requests_per_s:>10,.0f} req/s   p50 {load.p50_ms:7.2f} ms   "
-        f"p99 {load.p99_ms:7.2f} ms{errors}",
+        f"  {name:<36} {load.requests_per_s:>9,.0f} req/s   p50 {load.p50_ms:6.2f} ms   "
+        f"p99 {load.p99_ms:6.2f} ms   server CPU {load.cpu_us:6.0f} µs/request{errors}",
         flush=True,
     )
 
 
 def verdict(met: bool) -> str:
     return "MET" if met else "NOT MET"
+
+
+BARE_AIOHTTP = """
+import asyncio, sys
+from aiohttp import web
+body = open(sys.argv[2], "rb").read()
+async def answer(request):
+    return web.Response(body=body, headers={"Content-Type": "application/vnd.apple.mpegurl"})
+async def main():
+    app = web.Application()
+    app.router.add_get("/live.m3u8", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", int(sys.argv[1]), reuse_port=True).start()
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+def start_bare_aiohttp(processes: Processes, body: Path, count: int) -> tuple[list[int], str]:
+    """The reference: a handler returning the same bytes, in ``count`` processes, nothing else."""
+    port = free_port()
+    started = [
+        processes.start(f"bare-aiohttp-{n}", [sys.executable, "-c", BARE_AIOHTTP, str(port), str(body)])
+        for n in range(count)
+    ]
+    base = f"http://127.0.0.1:{port}"
+    for process in started:
+        wait_for(f"{base}/live.m3u8", process)
+    return [p.pid for p in started], base
 
 
 # --- density -------------------------------------------------------------------------------------
@@ -484,15 +535,15 @@ async def playlist_costs(settings: Settings, repeat: int) -> tuple[float, float,
         cached = (time.perf_counter() - started) / repeat
         step = int(SEGMENT_S * 1_000_000)  # one segment later: the cached playlist is stale each time
         timings = []
-        for gzipped in (False, True):
+        for run, gzipped in enumerate((False, True)):
             started = time.perf_counter()
-            for k in range(1, repeat + 1):
+            for k in range(run * repeat + 1, (run + 1) * repeat + 1):  # always later: a new window
                 live.media_playlist(loaded, PLAYLIST_RUNG, now_us + k * step, gzipped=gzipped)
             timings.append((time.perf_counter() - started) / repeat)
         return cached * 1e6, timings[0] * 1e6, timings[1] * 1e6
 
 
-def density(processes: Processes, settings: Settings, channels: int, idle_seconds: float) -> None:
+def density(processes: Processes, settings: Settings, wrk: str, channels: int, idle_seconds: float) -> None:
     profile = bench_open_profile(settings)
     process, base = start_origin(processes, settings, "origin-density", workers=1)
     time.sleep(2)  # let start-up settle: the first generation poll and the channel list
@@ -506,7 +557,11 @@ def density(processes: Processes, settings: Settings, channels: int, idle_second
     )
     time.sleep(2)
     after = rss_mib(process.pid)
-    print(f"  RSS: {before:.0f} MiB at start, {after:.0f} MiB with every timeline loaded", flush=True)
+    print(
+        f"  RSS: {before:.0f} MiB at start, {after:.0f} MiB with every timeline loaded "
+        f"({(after - before) * 1024 / outputs:.0f} KiB per channel output)",
+        flush=True,
+    )
     cpu0, wall0 = cpu_seconds(process.pid), time.monotonic()
     time.sleep(idle_seconds)
     idle = (cpu_seconds(process.pid) - cpu0) / (time.monotonic() - wall0)
@@ -515,12 +570,19 @@ def density(processes: Processes, settings: Settings, channels: int, idle_second
         f"{GOALS['idle_cpu']:.0%}: {verdict(idle < GOALS['idle_cpu'])}",
         flush=True,
     )
+    url = f"{base}/live/{channel_id(channels)}/{PLAYLIST_OUTPUT.value}/{PLAYLIST_RUNG}.m3u8"
+    load = run_wrk(wrk, url, 5, 8, (process.pid,))
+    print(
+        f"  a cached playlist over HTTP (wrk -c8 5 s, this one worker): {load.requests_per_s:,.0f} req/s, "
+        f"p99 {load.p99_ms:.2f} ms, {load.cpu_us:.0f} µs server CPU per request",
+        flush=True,
+    )
     processes.stop(process)
     cached, uncached, gzipped = asyncio.run(playlist_costs(settings, repeat=2000))
     print(
-        f"  playlist computation per request (in-process, one 10-segment window): cached "
-        f"{cached:.1f} µs, uncached {uncached:.1f} µs (live_window + render_live + encode), "
-        f"uncached with gzip {gzipped:.1f} µs",
+        f"  playlist computation (in this process, a 10-segment window): cache hit {cached:.1f} µs; "
+        f"uncached {uncached:.0f} µs (live_window + render_live + encode), {gzipped:.0f} µs with gzip; "
+        "uncached happens once per segment boundary, rung and worker",
         flush=True,
     )
 
@@ -573,33 +635,37 @@ def run(args: argparse.Namespace, home: Path, nginx: str, wrk: str, processes: P
         throughput(args, settings, home, nginx, wrk, processes)
     if args.part in ("all", "density"):
         print(f"\ndensity: {args.channels} channels x 3 outputs in one origin (rcmedia serve --workers 1)")
-        density(processes, settings, args.channels, args.idle)
+        density(processes, settings, wrk, args.channels, args.idle)
 
 
 def throughput(
     args: argparse.Namespace, settings: Settings, home: Path, nginx: str, wrk: str, processes: Processes
 ) -> None:
     storage = Path(settings.storage)
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio (uvloop is not installed)"
     print(
-        f"\nthroughput: wrk -t2 -c{args.connections} -d{args.seconds}s --latency, "
-        f"origin = rcmedia serve --workers {args.workers}, nginx worker_processes 2, {os.cpu_count()} cores",
+        f"\nthroughput: wrk -t2 -c{args.connections} -d{args.seconds}s --latency; origin = rcmedia serve "
+        f"--workers {args.workers} on the {loop} event loop; nginx worker_processes 2; "
+        f"{os.cpu_count()} cores shared by wrk and the server",
         flush=True,
     )
-    _, base = start_origin(processes, settings, "origin", workers=args.workers)
+    origin, base = start_origin(processes, settings, "origin", workers=args.workers)
     path = f"/live/{channel_id(1)}/{PLAYLIST_OUTPUT.value}/{PLAYLIST_RUNG}.m3u8"
     body = get(base + path, timeout=120)  # the first request reads every channel
     nginx_dir = home / "nginx"
     nginx_dir.mkdir(exist_ok=True)
     (nginx_dir / "live.m3u8").write_bytes(body)  # the same bytes, as a static file
-    _, nginx_base = start_nginx(processes, nginx, nginx_dir, storage)
+    server, nginx_base = start_nginx(processes, nginx, nginx_dir, storage)
     segment = [line for line in body.decode().splitlines() if line.startswith("/media/")][-1]
     size = len(get(base + segment))
     assert get(nginx_base + segment) == get(base + segment), "nginx and the origin serve the same file"
 
-    run_wrk(wrk, base + path, 2, args.connections)  # warm both: connections, caches, page cache
-    run_wrk(wrk, nginx_base + "/live.m3u8", 2, args.connections)
-    ours = run_wrk(wrk, base + path, args.seconds, args.connections)
-    theirs = run_wrk(wrk, nginx_base + "/live.m3u8", args.seconds, args.connections)
+    def load(url: str, *groups: int) -> Load:
+        run_wrk(wrk, url, 2, args.connections, groups)  # warm: connections, caches, page cache
+        return run_wrk(wrk, url, args.seconds, args.connections, groups)
+
+    ours = load(base + path, origin.pid)
+    theirs = load(nginx_base + "/live.m3u8", server.pid)
     print(f"live media playlist ({len(body)} bytes, {path}):")
     show("rcmedia live playlist", ours)
     show("nginx, the same bytes as a file", theirs)
@@ -610,11 +676,17 @@ def throughput(
         f"{verdict(ours.p99_ms < GOALS['playlist_p99_ms'])}",
         flush=True,
     )
+    pids, bare_base = start_bare_aiohttp(processes, nginx_dir / "live.m3u8", args.workers)
+    bare = load(bare_base + "/live.m3u8", *pids)
+    show("(reference) bare aiohttp, same bytes", bare)
+    print(
+        f"  what aiohttp alone reaches here: {bare.requests_per_s / theirs.requests_per_s:.3f} x nginx; "
+        f"the origin reaches {ours.requests_per_s / bare.requests_per_s:.2f} x bare aiohttp",
+        flush=True,
+    )
 
-    run_wrk(wrk, base + segment, 2, args.connections)
-    run_wrk(wrk, nginx_base + segment, 2, args.connections)
-    ours = run_wrk(wrk, base + segment, args.seconds, args.connections)
-    theirs = run_wrk(wrk, nginx_base + segment, args.seconds, args.connections)
+    ours = load(base + segment, origin.pid)
+    theirs = load(nginx_base + segment, server.pid)
     print(f"segment ({size / 1000:.0f} KB, {segment}):")
     show("rcmedia /media/ (sendfile)", ours)
     show("nginx, the same file", theirs)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import signal
@@ -39,7 +38,14 @@ from rcmedia.ingest.intake import submit
 from rcmedia.ingest.runner import JobRunner
 from rcmedia.ingest.sidecar import read_sidecar
 from rcmedia.logs import configure_logging
-from rcmedia.web.workers import Worker, check_free, worker_count
+from rcmedia.web.workers import (
+    Worker,
+    check_address,
+    event_loop_name,
+    run_event_loop,
+    run_workers,
+    worker_count,
+)
 
 log = logging.getLogger("rcmedia")
 console = Console(stderr=True)
@@ -638,12 +644,12 @@ def _serve(
     """
     from rcmedia.scheduling.jobs import start_jobs
     from rcmedia.web.app import create_app, serve
-    from rcmedia.web.workers import run_workers
 
+    log.info("serving on the %s event loop", event_loop_name())
     settings = ictx.settings
     _access_log(access_log)
-    if workers > 1:  # before the jobs start: a taken port must not leave them running
-        check_free(host, port)
+    if workers > 1:  # before the jobs start: a hot folder file must not be taken for nothing
+        check_address(host, port)
     runner = JobRunner(ictx)
     runner.start()
     scheduler = start_jobs(
@@ -662,7 +668,7 @@ def _serve(
                 profiles=ictx.profiles,
                 clock=ictx.clock,
             )
-            asyncio.run(serve(app, host=host, port=port, on_ready=on_ready, stop_on=(signal.SIGTERM,)))
+            run_event_loop(serve(app, host=host, port=port, on_ready=on_ready, stop_on=(signal.SIGTERM,)))
     except KeyboardInterrupt:
         pass
     finally:
@@ -674,7 +680,7 @@ def _serve(
 
 
 def _access_log(enabled: bool) -> None:
-    """aiohttp's access log: off unless asked (it costs about a third of a cached playlist's time)."""
+    """aiohttp's access log: off unless asked (a formatted, written line per request and segment)."""
     if enabled:
         logging.getLogger("aiohttp.access").setLevel(logging.INFO)
 
@@ -693,7 +699,7 @@ def _serve_worker(settings: Settings, host: str, port: int, access_log: bool, wo
             profiles=ictx.profiles,
             clock=ictx.clock,
         )
-        asyncio.run(
+        run_event_loop(
             serve(
                 app,
                 host=host,

@@ -16,7 +16,9 @@ group, and the parent's SIGTERM is the one way they are told to stop.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import importlib
 import logging
 import multiprocessing
 import os
@@ -24,11 +26,12 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import Any
 
 from rcmedia.errors import ConfigError, RcmediaError
 
@@ -37,6 +40,29 @@ log = logging.getLogger(__name__)
 WORKER_HEADER = "X-Rcmedia-Worker"  # which worker answered (1…N), on every response when N > 1
 STOP_SECONDS = 30.0  # for requests in flight and the app's cleanup, then SIGKILL
 FAILED = 1
+
+
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` as ``asyncio.run`` does, on uvloop when it is installed.
+
+    uvloop takes a quarter off aiohttp's own cost per request (bench/origin.py: bare aiohttp went
+    from 0.32 to 0.39 x nginx's requests/s); it is optional, so the origin runs without it too.
+    """
+    with asyncio.Runner(loop_factory=_uvloop()) as runner:
+        runner.run(main)
+
+
+def event_loop_name() -> str:
+    return "uvloop" if _uvloop() is not None else "asyncio"
+
+
+def _uvloop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        module = importlib.import_module("uvloop")
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = module.new_event_loop
+    return factory
 
 
 def worker_count(setting: int) -> int:
@@ -74,12 +100,15 @@ class Worker:
         self.ready_to.send((self.index, port))
 
 
-def check_free(host: str, port: int) -> None:
-    """Fail early, naming the address, when something already listens on it.
+def check_address(host: str, port: int) -> None:
+    """Fail early, naming the address, when the workers could not share it: port 0 (each would
+    pick its own) or something already listening there.
 
     Bound without ``SO_REUSEPORT`` on purpose: the workers' own binds would also succeed next to
     another ``rcmedia serve`` of the same user on that port, and the two would silently share it.
     """
+    if port == 0:
+        raise ConfigError("several workers need a fixed port (each would pick its own with --port 0)")
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except OSError as exc:
@@ -110,9 +139,7 @@ def run_workers(
     (the ingest runner, the scheduler). It calls ``Worker.ready`` once it listens. 0 after a
     requested stop, 1 when a worker failed or died.
     """
-    if port == 0:
-        raise ConfigError("several workers need a fixed port (each would pick its own with --port 0)")
-    check_free(host, port)
+    check_address(host, port)
     context = multiprocessing.get_context("spawn")
     ready_from, ready_to = context.Pipe(duplex=False)
     wake_from, wake_to = os.pipe()

@@ -25,7 +25,7 @@ from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
 from rcmedia.errors import ConfigError
 from rcmedia.storage.local import LocalStorage
-from rcmedia.web.workers import WORKER_HEADER, check_free, run_workers
+from rcmedia.web.workers import WORKER_HEADER, check_address, run_workers
 from tests.integration.web.schedules import put_on_air
 
 LIVE = "/live/rcxf/iptv/720p.m3u8"
@@ -148,7 +148,7 @@ def test_a_taken_port_is_refused_before_any_worker_starts() -> None:
         port = taken.getsockname()[1]
 
         with pytest.raises(ConfigError, match=rf"127\.0\.0\.1:{port}.*--port"):
-            check_free("127.0.0.1", port)
+            check_address("127.0.0.1", port)
 
 
 def test_several_workers_need_a_fixed_port() -> None:
