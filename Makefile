@@ -10,7 +10,7 @@ STATIC := rcmedia/web/static
 HLS_JS := $(STATIC)/vendor/hls.min.js
 NPM_STAMP := $(STATIC)/node_modules/.rcmedia-npm-ci
 
-.PHONY: demo test lint typecheck pytest serve bench clean venv player
+.PHONY: demo test lint typecheck pytest serve bench clean venv player bench-origin
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is required (python3.11+ not found on PATH)"; exit 1; }
@@ -70,6 +70,11 @@ test: lint typecheck pytest
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py
+
+# Live playlists and segments against nginx (installs nginx and wrk with apt-get), and 1,000
+# channels in one origin; a few minutes.
+bench-origin: $(VENV)/.installed-test
+	$(BIN)/python bench/origin.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache $(STATIC)/node_modules $(STATIC)/vendor

@@ -5,19 +5,27 @@ On loopback, with wrk (``-t2 -c64 -d10s --latency``), over a generated catalog:
   playlists: ``GET /live/{channel}/iptv/360p.m3u8`` from ``rcmedia serve --workers 2`` against
              nginx serving the same bytes as a static file.
              Goal (playout issue): ≥ 0.35 × nginx's requests/s, and our p99 < 10 ms.
+             Reference row: a bare aiohttp handler returning those bytes (2 processes, the origin's
+             event loop), i.e. what aiohttp itself reaches on this machine.
   segments:  ``GET /media/…`` (a 360p segment: 6 s at 800 kbit/s video + 128 kbit/s audio, ~700 KB)
              from the same origin against nginx on the same file. Goal ≥ 0.75 × nginx.
-  density:   1,000 channels × 3 outputs live in one origin (one worker): RSS once every timeline
-             is loaded, CPU while idle (goal < 5 %), and the playlist computation per request
-             (cached and uncached, timed in this process on the same code and catalog).
+  density:   1,000 channels × 3 outputs live in one origin (one worker): the time to load every
+             timeline, RSS once loaded, CPU while idle (goal < 5 %), a cached playlist over HTTP,
+             and the playlist computation in this process (cache hit; uncached, with and without gzip).
+
+Each row also gives the server's CPU time per request (its processes' utime + stime over the run),
+which shared or noisy cores distort less than requests/s. The cores are shared by wrk and the
+server under test (wrk, nginx and the origin never run their loads at the same time).
 
 Debian's nginx and wrk are installed with apt-get when absent (needs root). The catalog lives in a
 temporary home: published assets with real-sized segment files (hard links to a few random files
 per rung, so 72,000 segments cost ~40 MB of disk), generated channel files applied and built for
 today and tomorrow. nginx runs with ``worker_processes 2; sendfile on; tcp_nopush on;
-access_log off;``. The machine's cores are shared by wrk, nginx and the origin alike.
+access_log off;``. Takes about 5 minutes (2 cores): building the catalog ~45 s, the wrk runs
+~1.5 min, loading 3,000 timelines ~2 min.
 
-Usage: .venv/bin/python bench/origin.py [--channels 1000] [--workers 2] [--seconds 10] [--keep DIR]
+Usage: .venv/bin/python bench/origin.py [--channels 1000] [--workers 2] [--seconds 10]
+       [--part all|throughput|density] [--keep DIR (build once, reuse on the next run)]
 """
 
 from __future__ import annotations
@@ -75,21 +83,23 @@ GOALS = {"playlist_ratio": 0.35, "playlist_p99_ms": 10.0, "segment_ratio": 0.75,
 
 
 def ensure_tools() -> tuple[str, str]:
-    """nginx and wrk, installed from Debian's archive when absent (package services are not started)."""
+    """nginx and wrk, installed from Debian's archive when absent."""
+    path = f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin"  # nginx is in sbin, off a user's PATH
 
     def find() -> dict[str, str | None]:
-        return {
-            "nginx": shutil.which("nginx")
-            or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None),
-            "wrk": shutil.which("wrk"),
-        }
+        return {name: shutil.which(name, path=path) for name in ("nginx", "wrk")}
 
     found = find()
-    missing = [name for name, path in found.items() if path is None]
+    missing = [name for name, where in found.items() if where is None]
     if missing:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         install = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
         print(f"installing {', '.join(missing)}: {' '.join(install)}", flush=True)
+        print(
+            "  (where an init system runs, Debian also starts its nginx service on port 80: "
+            "`systemctl disable --now nginx` stops it; this benchmark runs its own nginx)",
+            flush=True,
+        )
         if subprocess.run(install, env=env, check=False).returncode != 0:
             print("  not found in the package lists; running apt-get update first", flush=True)
             subprocess.run(["apt-get", "update"], env=env, check=True)
@@ -363,7 +373,7 @@ http {{
     access_log off;
     sendfile on;
     tcp_nopush on;
-    keepalive_requests 1000000;
+    keepalive_requests 1000000;  # as aiohttp: no reconnection every 1,000 requests
     client_body_temp_path {folder}/client_body;
     proxy_temp_path {folder}/proxy;
     fastcgi_temp_path {folder}/fastcgi;
@@ -468,12 +478,18 @@ async def main():
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", int(sys.argv[1]), reuse_port=True).start()
     await asyncio.Event().wait()
-asyncio.run(main())
+try:  # the event loop the origin picks (rcmedia.web.workers.run_event_loop)
+    from uvloop import new_event_loop
+except ImportError:
+    new_event_loop = None
+with asyncio.Runner(loop_factory=new_event_loop) as runner:
+    runner.run(main())
 """
 
 
 def start_bare_aiohttp(processes: Processes, body: Path, count: int) -> tuple[list[int], str]:
-    """The reference: a handler returning the same bytes, in ``count`` processes, nothing else."""
+    """The reference: a handler returning the same bytes, in ``count`` processes on the origin's
+    event loop, without routes, middlewares or signals: the most aiohttp can do here."""
     port = free_port()
     started = [
         processes.start(f"bare-aiohttp-{n}", [sys.executable, "-c", BARE_AIOHTTP, str(port), str(body)])

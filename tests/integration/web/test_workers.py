@@ -74,23 +74,32 @@ def _worker_pids(parent: int) -> list[int]:
     return pids
 
 
-@pytest.fixture
-def serving(
-    settings: Settings, catalog: Catalog, storage: LocalStorage, tmp_path: Path, unused_tcp_port: int
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """``rcmedia serve --workers 2`` over the two test channels, rebuilt around the real clock."""
-    on_air = put_on_air(catalog, storage, tmp_path / "playlists")
-    now = datetime.now(UTC)
-    on_air.rebuild(first_day=(now - timedelta(days=1)).date(), days=3, now=now)
-    argv = ["serve", "--port", str(unused_tcp_port), "--workers", "2", "--no-scheduler"]
-    process = subprocess.Popen(
+def _start(settings: Settings, folder: Path, port: int, workers: int) -> subprocess.Popen[str]:
+    argv = ["serve", "--port", str(port), "--workers", str(workers), "--no-scheduler"]
+    return subprocess.Popen(
         [sys.executable, "-m", "rcmedia", *argv],
-        cwd=tmp_path,
+        cwd=folder,
         env=_env(settings),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+@pytest.fixture
+def on_air_now(settings: Settings, catalog: Catalog, storage: LocalStorage, tmp_path: Path) -> None:
+    """The two test channels, rebuilt around the real clock (``serve`` runs on the system's)."""
+    on_air = put_on_air(catalog, storage, tmp_path / "playlists")
+    now = datetime.now(UTC)
+    on_air.rebuild(first_day=(now - timedelta(days=1)).date(), days=3, now=now)
+
+
+@pytest.fixture
+def serving(
+    settings: Settings, on_air_now: None, tmp_path: Path, unused_tcp_port: int
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``rcmedia serve --workers 2`` over the two test channels."""
+    process = _start(settings, tmp_path, unused_tcp_port, workers=2)
     base = f"http://127.0.0.1:{unused_tcp_port}"
     try:
         _wait_for(f"{base}{LIVE}", process)
@@ -139,6 +148,24 @@ def test_a_dead_worker_stops_the_origin_with_an_error(serving: tuple[subprocess.
     assert "rcmedia-worker-" in output
     assert "exited with status -9" in output
     assert not Path(f"/proc/{pids[1]}").exists(), "the other worker was stopped"
+
+
+def test_sigterm_stops_a_single_process_origin_cleanly(
+    settings: Settings, on_air_now: None, tmp_path: Path, unused_tcp_port: int
+) -> None:
+    process = _start(settings, tmp_path, unused_tcp_port, workers=1)
+    try:
+        base = f"http://127.0.0.1:{unused_tcp_port}"
+        _wait_for(f"{base}{LIVE}", process)
+        _, headers = _get(base + LIVE)
+        assert WORKER_HEADER not in headers  # one process: nothing to tell apart
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
 
 
 def test_a_taken_port_is_refused_before_any_worker_starts() -> None:
