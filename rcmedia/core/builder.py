@@ -231,9 +231,7 @@ class _DayBuilder:
         chosen = chosen or overrunning
         if chosen is None:
             reason = f"no episode of {slot.series!r} may air on {self.output.value} here"
-            return self._fill_pool(
-                pos, limit, self.channel.grid.filler, EventKind.FILLER, substitution=reason
-            )
+            return self._fill_filler(pos, limit, substitution=reason)
         asset = chosen.asset
         count, duration = _fitting(asset, room)
         if count == 0:
@@ -254,14 +252,30 @@ class _DayBuilder:
 
     def _fill(self, begin: int, end: int) -> None:
         """Floating time from ``begin`` to ``end``: blocks where they run, filler elsewhere, then slate."""
-        filler = self.channel.grid.filler
         for sub_begin, sub_end, block in self._block_ranges(begin, end):
             pos = sub_begin
             if block is not None:
                 pos = self._fill_pool(pos, sub_end, block.pool, EventKind.PROGRAMME, slot_id=block.id)
             # what the block's pool cannot fill (nothing short enough is left) gets filler, then slate
-            pos = self._fill_pool(pos, sub_end, filler, EventKind.FILLER)
+            pos = self._fill_filler(pos, sub_end)
             self._fill_slate(pos, sub_end)
+
+    def _fill_filler(self, begin: int, end: int, *, substitution: str | None = None) -> int:
+        """Filler from ``begin`` towards ``end``; returns where it stopped (the slate takes the rest).
+
+        The filler's no-repeat window is a preference, as a least-recent slot's is: when every
+        filler that fits has aired within it, the least recently aired repeats rather than the
+        slate, which is for what no filler is short enough to fill.
+        """
+        filler = self.channel.grid.filler
+        pos = self._fill_pool(begin, end, filler, EventKind.FILLER, substitution=substitution)
+        if pos < end and filler.no_repeat_hours > 0:
+            if pos > begin:
+                substitution = None  # told once, on the first event
+            pos = self._fill_pool(
+                pos, end, filler, EventKind.FILLER, substitution=substitution, no_repeat_hours=0.0
+            )
+        return pos
 
     def _block_ranges(self, begin: int, end: int) -> list[tuple[int, int, Block | None]]:
         cuts: list[tuple[int, int, Block]] = []
@@ -294,10 +308,16 @@ class _DayBuilder:
         *,
         slot_id: str | None = None,
         substitution: str | None = None,
+        no_repeat_hours: float | None = None,
     ) -> int:
+        """Assets of ``pool`` (idents between them) from ``begin`` while they fit before ``end``,
+        outside the pool's no-repeat window unless ``no_repeat_hours`` says otherwise; returns
+        where it stopped."""
         pos = begin
         cursor = self._cursor(pool)
-        shortest, no_repeat_hours = cursor.shortest, pool.no_repeat_hours
+        shortest = cursor.shortest
+        if no_repeat_hours is None:
+            no_repeat_hours = pool.no_repeat_hours
         idents = self.channel.grid.idents
         ident_cursor = None  # made when first needed: a cursor reads the memory as it stands then
         # an ident goes between two items, so not first in the day nor after another ident

@@ -128,6 +128,28 @@ def test_a_day_is_covered_exactly_with_programmes_on_time() -> None:
     assert evening.previously_shown == morning.start
 
 
+def test_filler_repeats_least_recent_first_rather_than_the_slate_when_its_window_runs_dry() -> None:
+    episodes = [asset(10 + n, "党建视讯", n + 1, 2 * 60 * 25) for n in range(40)]  # 2 min each
+    fillers = [asset(100 + n, "宣传片", None, 30 * 25, categories=("宣传片",)) for n in range(3)]
+    index = AssetIndex([SLATE, *episodes, *fillers])
+    slots = tuple(
+        FixedSlot(id=f"s{hour}", start=time(hour, 0), recurrence=Recurrence(), series="党建视讯")
+        for hour in range(6, 24)
+    )
+    grid = Grid(slots=slots, filler=Pool(categories=("宣传片",), no_repeat_hours=2))
+    (day,) = build_days(BuildInput(channel=channel(grid), output=Output.TV, index=index), date(2026, 11, 27))
+    check_day(day, index)
+    fill = [e for e in day.events if e.kind is EventKind.FILLER]
+    slate = [e for e in day.events if e.kind is EventKind.SLATE]
+    # 58 minutes a hour to fill with three 30 s fillers: they repeat, in rotation, and no slate
+    # is needed (each gap is a whole number of 30 s fillers)
+    assert not slate
+    programmes = [e for e in day.events if e.kind is EventKind.PROGRAMME]
+    assert len(programmes) == 18
+    assert len(fill) == (24 * 60 - 18 * 2) * 2
+    assert [e.asset_id for e in fill[:7]] == [100, 101, 102, 100, 101, 102, 100]
+
+
 def test_premieres_go_in_episode_order_across_days() -> None:
     episodes = [asset(10 + n, "峥嵘岁月", n + 1, 25 * 60 * 10) for n in reversed(range(5))]
     index = AssetIndex([SLATE, *episodes])
