@@ -243,7 +243,7 @@ def _segment(timeline: Timeline, i: int, j: int) -> SegmentRef:
     disc = timeline.disc_base + i
     if i == timeline.count:
         at = j * slate.loop_us
-        index, shift = slate.stand_in(j, at, slate.loop_us)
+        index, shift = slate.stand_in(j, at, slate.loop_us, from_start=True)
         return SegmentRef(
             seq=timeline.seq0[i] + j,
             disc=disc,
@@ -263,7 +263,10 @@ def _segment(timeline: Timeline, i: int, j: int) -> SegmentRef:
     asset_id = timeline.asset_ids[i]
     since = timeline.unavailable.get(asset_id)
     if (since is not None and start >= since) or i in timeline.forced:
-        index, shift = slate.stand_in(j, at, offsets[j + 1] - at)
+        # replaced from the event's first segment (right after its splice), the slate plays its own
+        # stream; from a later one, it continues the asset's timestamps (slate_stand_in)
+        from_start = since is None or since <= event_start or i in timeline.forced
+        index, shift = slate.stand_in(j, at, offsets[j + 1] - at, from_start=from_start)
         return SegmentRef(
             seq=timeline.seq0[i] + j - first,
             disc=disc,

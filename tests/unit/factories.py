@@ -14,6 +14,7 @@ from rcmedia.profiles import load_profile_file
 
 PROJECT = Path(__file__).resolve().parents[2]
 PROFILES_DIR = PROJECT / "transcode_profiles"
+TEST_PROFILES_DIR = PROJECT / "tests" / "resources" / "profiles"
 
 # A small valid profile as TOML would give it: two rungs, given lowest first on purpose.
 _PROFILE_DATA: dict[str, Any] = {
@@ -43,6 +44,12 @@ def profile_data(**changes: Any) -> dict[str, Any]:
 def default_profile() -> Profile:
     """The shipped ``transcode_profiles/default.toml``."""
     return load_profile_file(PROFILES_DIR / "default.toml")
+
+
+@cache
+def tiny_profile() -> Profile:
+    """The integration tests' ladder, ``tests/resources/profiles/tiny.toml``: 2 s segments, 25 fps."""
+    return load_profile_file(TEST_PROFILES_DIR / "tiny.toml")
 
 
 def small_profile(**changes: Any) -> Profile:

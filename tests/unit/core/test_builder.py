@@ -62,7 +62,10 @@ SLATE = ScheduleAsset(
     episode=None,
     source=Source.OWN,
     categories=(),
-    segment_us=tuple([SEGMENT] * 10 + [k * FRAME for k in range(1, 150)]),
+    # as plan_slate lays it out: shorter pieces before and after the loop, which is not at index 0
+    segment_us=tuple(
+        [k * FRAME for k in range(75, 150)] + [SEGMENT] * 10 + [k * FRAME for k in range(1, 75)]
+    ),
     rights=ALL,
 )
 

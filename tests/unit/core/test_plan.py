@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+
 import pytest
 
-from rcmedia.core.plan import AudioInput, LoudnessTarget, VideoInput, plan_transcode
+from rcmedia.core.plan import (
+    AudioInput,
+    LoudnessTarget,
+    VideoInput,
+    plan_slate,
+    plan_transcode,
+    slate_loop_quantum,
+)
 from rcmedia.core.probe import SourceFacts
-from tests.unit.factories import MEASURED, default_profile, make_plan, source_facts
+from rcmedia.core.profile import Profile
+from tests.unit.factories import (
+    MEASURED,
+    default_profile,
+    make_plan,
+    small_profile,
+    source_facts,
+    tiny_profile,
+)
 
 
 @pytest.mark.parametrize(
@@ -101,3 +119,95 @@ def test_target_is_passed_through() -> None:
     target = LoudnessTarget(integrated=-23.0, true_peak=-2.0, lra=7.0)
     plan = plan_transcode(source_facts(), default_profile(), title="t", loudness=None, target=target)
     assert plan.target == target
+
+
+# --- the house slate ----------------------------------------------------------------------------
+
+PROFILES: dict[str, Callable[[], Profile]] = {"default": default_profile, "tiny": tiny_profile}
+
+
+def loop_of(frames: tuple[int, ...]) -> tuple[int, int]:
+    """(first index, length) of the longest run of full-length segments: where players find the loop."""
+    full = max(frames)
+    runs, at = [], 0
+    for length, run in itertools.groupby(frames):
+        count = len(list(run))
+        if length == full:
+            runs.append((count, -at))
+        at += count
+    count, start = max(runs)
+    return -start, count
+
+
+@pytest.mark.parametrize("name", list(PROFILES))
+def test_the_slate_loop_wraps_on_a_whole_video_frame_and_a_whole_aac_frame(name: str) -> None:
+    profile = PROFILES[name]()
+    frames = plan_slate(profile, title="精彩节目 马上回来").segment_frames
+    assert frames is not None
+    start, length = loop_of(frames)
+    loop_us, rest = divmod(length * frames[start] * 1_000_000, profile.frame_rate)
+    assert rest == 0
+    assert loop_us * profile.frame_rate % 1_000_000 == 0, "whole video frames"
+    # an AAC frame is 1024 samples: 21 333.3 µs at 48 kHz
+    assert loop_us * profile.audio.sample_rate % (1024 * 1_000_000) == 0, "whole AAC frames"
+    # the encode's start (the AAC priming frame) and its end (the encoder's flush) stay out of it
+    assert start >= 1, "a non-loop segment before the loop"
+    assert start + length < len(frames), "a non-loop segment after the loop"
+
+
+@pytest.mark.parametrize(
+    ("name", "giants", "loop", "babies"),
+    [
+        pytest.param("default", range(13, 150, 13), 8, range(1, 13), id="default-48s"),
+        pytest.param("tiny", range(8, 50, 8), 28, range(1, 8), id="tiny-56s"),
+    ],
+)
+def test_slate_layout_is_giants_then_the_loop_then_babies(
+    name: str, giants: range, loop: int, babies: range
+) -> None:
+    profile = PROFILES[name]()
+    full = round(profile.segment_seconds * profile.frame_rate)
+    plan = plan_slate(profile, title="台标卡")
+    assert plan.segment_frames == (*giants, *(full,) * loop, *babies)
+    assert plan.frames == sum(plan.segment_frames)
+    assert (plan.video, plan.audio, plan.title) == (VideoInput.SLATE, AudioInput.SILENCE, "台标卡")
+
+
+@pytest.mark.parametrize(
+    ("loop_seconds", "segments"),
+    [
+        pytest.param(60.0, 8, id="60s-tie-to-the-shorter-48s"),
+        pytest.param(66.0, 12, id="66s-nearest-72s"),
+        pytest.param(37.0, 8, id="37s-nearest-48s"),
+        pytest.param(36.0, 4, id="36s-tie-to-the-shorter-24s"),
+        pytest.param(1.0, 4, id="at-least-one-quantum"),
+        pytest.param(0.0, 4, id="zero"),
+    ],
+)
+def test_slate_loop_is_the_nearest_whole_number_of_quanta(loop_seconds: float, segments: int) -> None:
+    frames = plan_slate(default_profile(), title="t", loop_seconds=loop_seconds).segment_frames
+    assert frames is not None
+    assert loop_of(frames)[1] == segments
+
+
+@pytest.mark.parametrize(
+    ("frame_rate", "gop_seconds", "segment_seconds", "quantum"),
+    [
+        pytest.param(25, 2, 6, 4, id="25fps-6s"),
+        pytest.param(25, 1, 2, 4, id="25fps-2s"),
+        pytest.param(25, 1, 1, 8, id="25fps-1s"),
+        pytest.param(25, 2, 4, 2, id="25fps-4s"),
+        pytest.param(25, 2, 8, 1, id="25fps-8s"),
+        pytest.param(30, 2, 6, 4, id="30fps-6s"),
+        pytest.param(24, 0.5, 0.5, 16, id="24fps-half-second"),
+    ],
+)
+def test_slate_loop_quantum(
+    frame_rate: int, gop_seconds: float, segment_seconds: float, quantum: int
+) -> None:
+    profile = small_profile(frame_rate=frame_rate, gop_seconds=gop_seconds, segment_seconds=segment_seconds)
+    assert slate_loop_quantum(profile) == quantum
+    full = round(segment_seconds * frame_rate)
+    samples_per_frame = 48_000 // frame_rate
+    assert quantum * full * samples_per_frame % 1024 == 0
+    assert all(n * full * samples_per_frame % 1024 for n in range(1, quantum)), "the fewest"

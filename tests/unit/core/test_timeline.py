@@ -27,7 +27,10 @@ from rcmedia.errors import ScheduleError
 from tests.unit.core.test_builder import FRAME, SEGMENT, asset
 from tests.unit.factories import default_profile
 
-LOOP = 10  # plan_slate's loop: 60 s of 6 s segments
+# plan_slate for the shipped profile: 11 giant steps (13 … 143 frames), then the loop of 48 s (8
+# segments of 6 s: whole AAC frames), then 12 baby steps
+LOOP_START = 11
+LOOP = 8
 TARGET = 6
 
 
@@ -181,13 +184,17 @@ def test_an_unavailable_asset_is_replaced_one_segment_for_one_by_the_slate_loop(
     assert {s.asset_id for s in stand_ins} == {SLATE.id}
     loop_us = LOOP * SEGMENT
     for k, segment in enumerate(stand_ins[:-1]):
-        assert (segment.index, segment.shift_us) == (k % LOOP, (k // LOOP) * loop_us)
+        # the loop from its real start, each pass one loop later: C's first segment plays the
+        # loop's first exactly where it lies in the slate (a splice comes before it)
+        assert (segment.index, segment.shift_us) == (LOOP_START + k % LOOP, (k // LOOP) * loop_us)
     # the last one (2 s: 50 frames) gets the longest piece that fits: the 39-frame giant; its EXTINF
     # stays 2 s
     last = stand_ins[-1]
     piece = SLATE.segment_us.index(39 * FRAME)
     assert (last.index, last.duration_us) == (piece, 50 * FRAME)
-    assert last.shift_us == 23 * SEGMENT - SLATE_OFFSETS[piece], "it plays where the event's segment 23 would"
+    assert last.shift_us + SLATE_OFFSETS[piece] == SLATE_OFFSETS[LOOP_START] + 23 * SEGMENT, (
+        "it plays where the event's segment 23 would, in the stream the loop began"
+    )
     assert all(s.asset_id != SLATE.id for s in replaced if s.stands_in_for is None)
 
 
@@ -256,15 +263,16 @@ def test_after_the_last_event_the_slate_loop_plays_and_the_counters_continue() -
     timeline = timeline_of(events, A, B)
     tail = range_segments(timeline, end, end + 25 * LOOP * SEGMENT, now_us=end + 25 * LOOP * SEGMENT)
     assert len(tail) == 25 * LOOP
-    assert [s.seq for s in tail] == list(range(300 + 11 + 5, 300 + 11 + 5 + 250))
+    assert [s.seq for s in tail] == list(range(300 + 11 + 5, 300 + 11 + 5 + 25 * LOOP))
     assert {s.disc for s in tail} == {22}
-    assert [s.discontinuity for s in tail] == [True] + [False] * 249, "one splice into the loop"
+    assert [s.discontinuity for s in tail] == [True] + [False] * (25 * LOOP - 1), "one splice into the loop"
     assert all(s.start_us == end + n * SEGMENT for n, s in enumerate(tail))
-    assert [(s.index, s.shift_us) for s in tail[8:12]] == [
-        (8, 0),
-        (9, 0),
-        (0, LOOP * SEGMENT),
-        (1, LOOP * SEGMENT),
+    assert [(s.index, s.shift_us) for s in tail[:2]] == [(LOOP_START, 0), (LOOP_START + 1, 0)]
+    assert [(s.index, s.shift_us) for s in tail[LOOP - 2 : LOOP + 2]] == [
+        (LOOP_START + LOOP - 2, 0),
+        (LOOP_START + LOOP - 1, 0),
+        (LOOP_START, LOOP * SEGMENT),
+        (LOOP_START + 1, LOOP * SEGMENT),
     ], "continuous: each pass of the loop plays one loop later"
     window = live_window(timeline, end + 3600 * US, target_duration_s=TARGET)
     assert len(window.segments) == 10
