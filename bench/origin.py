@@ -13,6 +13,10 @@ On loopback, with wrk (``-t2 -c64 -d10s --latency``), over a generated catalog:
              timeline, RSS once loaded, CPU while idle (goal < 5 %), a cached playlist over HTTP,
              and the playlist computation in this process (cache hit; uncached, with and without gzip).
 
+The origin answers both hot requests in its fast lane (``rcmedia.web.fast_lane``: a cached
+playlist or a plain segment GET is answered from the connection's protocol, before aiohttp's
+request cycle); ``--no-fast-lane`` measures the usual aiohttp path instead.
+
 Each row also gives the server's CPU time per request (its processes' utime + stime over the run),
 which shared or noisy cores distort less than requests/s. The cores are shared by wrk and the
 server under test (wrk, nginx and the origin never run their loads at the same time).
@@ -337,6 +341,9 @@ class Processes:
             self.stop(process)
 
 
+FAST_LANE = {"on": True}  # --no-fast-lane: the origin's usual aiohttp path
+
+
 def origin_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RCMEDIA_")}
     env.update(
@@ -346,6 +353,7 @@ def origin_env(settings: Settings) -> dict[str, str]:
         RCMEDIA_HOT_FOLDER=str(settings.hot_folder),
         RCMEDIA_SCHEDULE_DAYS="2",
         RCMEDIA_LOG_LEVEL="WARNING",
+        RCMEDIA_LIVE_FAST_LANE="true" if FAST_LANE["on"] else "false",
     )
     return env
 
@@ -631,7 +639,9 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=20.0, help="seconds of idle CPU measurement")
     parser.add_argument("--keep", type=Path, help="build the catalog in DIR and keep it (reused next time)")
     parser.add_argument("--part", choices=("all", "throughput", "density"), default="all")
+    parser.add_argument("--no-fast-lane", action="store_true", help="serve every request the usual way")
     args = parser.parse_args()
+    FAST_LANE["on"] = not args.no_fast_lane
     nginx, wrk = ensure_tools()
     with temporary_home(args.keep) as home:
         processes = Processes(home)
@@ -661,7 +671,8 @@ def throughput(
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio (uvloop is not installed)"
     print(
         f"\nthroughput: wrk -t2 -c{args.connections} -d{args.seconds}s --latency; origin = rcmedia serve "
-        f"--workers {args.workers} on the {loop} event loop; nginx worker_processes 2; "
+        f"--workers {args.workers} on the {loop} event loop, fast lane {'on' if FAST_LANE['on'] else 'off'}; "
+        "nginx worker_processes 2; "
         f"{os.cpu_count()} cores shared by wrk and the server",
         flush=True,
     )

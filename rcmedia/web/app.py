@@ -35,6 +35,7 @@ from rcmedia.web import (
     channels_api,
     editor_api,
     epg_xml,
+    fast_lane,
     health,
     live,
     media,
@@ -201,7 +202,7 @@ async def start_server(
         app.on_response_prepare.append(_worker_header(str(worker)))
     # The access log stays off unless its logger is at INFO (`serve --access-log`): aiohttp then
     # skips the per-request timing and formatting, half again a cached playlist's CPU.
-    runner = web.AppRunner(app)
+    runner = fast_lane.runner_for(app, _lanes(worker) if app[SETTINGS_KEY].live_fast_lane else None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
@@ -214,6 +215,19 @@ async def start_server(
     server = RunningServer(runner=runner, host=host, port=bound)
     log.info("serving on %s%s", server.url, f" (worker {worker})" if worker is not None else "")
     return server
+
+
+def _lanes(worker: int | None) -> Callable[[web.Application], fast_lane.Lanes]:
+    def lanes(app: web.Application) -> fast_lane.Lanes:
+        return fast_lane.Lanes(
+            app[LIVE_KEY],
+            app[CLOCK_KEY],
+            app[STORAGE_KEY],
+            cors_origin=app[SETTINGS_KEY].cors_origin,
+            worker=str(worker) if worker is not None else None,
+        )
+
+    return lanes
 
 
 def _worker_header(worker: str) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:

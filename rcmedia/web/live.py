@@ -25,15 +25,14 @@ MASTER_MAX_AGE = 60  # the rungs change only with the profile or the catalog's p
 _OUTPUTS = {output.value: output for output in Output}  # a dict lookup, not Enum's __call__
 
 # Every viewer reloads the media playlist each segment, so its cache hit is the origin's hottest
-# path. Counted with callgrind, a hit took 345k instructions, of which aiohttp's bare minimum is
-# 237k; what every request recomputed (an RFC 5322 date, the Accept-Encoding parse, the header
-# set) is now kept, bounded, and looked up, and a fresh playlist is found without awaiting
-# anything: 300k (bench/origin.py has the throughput against nginx).
-_accepts_gzip = functools.lru_cache(maxsize=256)(accepts_gzip)  # a client sends one value
+# path: rcmedia.web.fast_lane answers it before aiohttp's request cycle, and this handler renders
+# it (and answers where the lane does not). What every request would recompute (an RFC 5322 date,
+# the Accept-Encoding parse, the header set) is kept, bounded, and looked up.
+takes_gzip = functools.lru_cache(maxsize=256)(accepts_gzip)  # a client sends one value
 
 
 @functools.lru_cache(maxsize=16384)  # per expiry and max-age in flight; a miss costs 5 µs
-def _media_headers(valid_until_us: int, max_age: int, gzipped: bool) -> CIMultiDictProxy[str]:
+def media_playlist_headers(valid_until_us: int, max_age: int, gzipped: bool) -> CIMultiDictProxy[str]:
     headers = CIMultiDict(
         {
             hdrs.CONTENT_TYPE: PLAYLIST_TYPE,
@@ -69,7 +68,7 @@ async def live_media_playlist(request: web.Request) -> web.Response:
     now_us = us_of(now)
     match = request.match_info
     channel_id, rung = match["channel"], match["rendition"]
-    gzipped = _accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
+    gzipped = takes_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
     rendered = live.cached_playlist(channel_id, match["output"], rung, now, now_us, gzipped=gzipped)
     if rendered is None:  # not rendered yet, stale, or the channel output needs a (re)load
         loaded = await live.channel_output(channel_id, output_of(request), now)
@@ -83,5 +82,5 @@ def _media_response(rendered: RenderedPlaylist, now_us: int, *, gzipped: bool) -
     until = rendered.valid_until_us
     max_age = max(0, (until - now_us) // US)
     if gzipped and rendered.gzipped is not None:
-        return web.Response(body=rendered.gzipped, headers=_media_headers(until, max_age, True))
-    return web.Response(body=rendered.body, headers=_media_headers(until, max_age, False))
+        return web.Response(body=rendered.gzipped, headers=media_playlist_headers(until, max_age, True))
+    return web.Response(body=rendered.body, headers=media_playlist_headers(until, max_age, False))
