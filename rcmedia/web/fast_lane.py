@@ -208,7 +208,9 @@ class Lanes:
             extra.append(f"X-Rcmedia-Worker: {worker}")
         tail = "".join(f"{line}\r\n" for line in [*extra, f"Server: {SERVER_SOFTWARE}"])
         self.live = LiveLane(live, clock, tail)
-        self.media = MediaLane(storage, tail)
+        # the media lane finishes long sends with loop.sendfile, which uvloop lacks (uvloop#228)
+        sendfile = isinstance(asyncio.get_running_loop(), asyncio.BaseEventLoop)
+        self.media = MediaLane(storage, tail) if sendfile else None
         self.answered = 0  # requests the lanes answered (tests and benchmarks read it)
 
     def answer(self, message: RawRequestMessage) -> Answer | None:
@@ -219,7 +221,7 @@ class Lanes:
         answer: Answer | None = None
         if target.startswith("/live/"):
             answer = self.live.answer(target.split("/"), message.headers)
-        elif target.startswith("/media/"):
+        elif target.startswith("/media/") and self.media is not None:
             answer = self.media.answer(target, message.headers)
         if answer is not None:
             self.answered += 1
