@@ -642,7 +642,7 @@ def _serve(
     One worker: this process runs everything. More: see rcmedia.web.workers; this process keeps the
     ingest runner, the hot folder and the EPG jobs (once per origin, not once per worker).
     """
-    from rcmedia.scheduling.jobs import start_jobs
+    from rcmedia.scheduling.jobs import start_jobs, stop_jobs
     from rcmedia.web.app import create_app, serve
 
     log.info("serving on the %s event loop", event_loop_name())
@@ -672,7 +672,7 @@ def _serve(
     except KeyboardInterrupt:
         pass
     finally:
-        scheduler.shutdown(wait=False)
+        stop_jobs(scheduler)
         runner.stop()
     if status:
         console.print("[red]✗ a worker process failed; the origin stopped[/] (its error is above)")
@@ -767,7 +767,7 @@ def serve(
 @_guard
 def scheduler(ctx: click.Context) -> None:
     """Own the EPG jobs (daily build, rebuild on change) when `serve` runs on several machines."""
-    from rcmedia.scheduling.jobs import start_jobs
+    from rcmedia.scheduling.jobs import start_jobs, stop_jobs
 
     settings = _settings(ctx)
     with open_context(settings):  # migrates the catalog and checks the settings
@@ -778,7 +778,7 @@ def scheduler(ctx: click.Context) -> None:
     running = start_jobs(settings)
     console.print("scheduler running (daily EPG build, rebuild on change); Ctrl-C stops it")
     stop.wait()
-    running.shutdown(wait=False)
+    stop_jobs(running)
 
 
 @main.command()

@@ -214,6 +214,20 @@ class ScheduleStore:
             rows = session.scalars(select(EventRow).where(*conditions).order_by(EventRow.starts_at)).all()
             return [e for e in map(_event, rows) if e.end > start]
 
+    def asset_ids(self, channel_id: str, output: Output, *, start: datetime) -> set[int]:
+        """The assets of every event of one channel output that ends after ``start``."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(EventRow.asset_id)
+                .where(
+                    EventRow.channel_id == channel_id,
+                    EventRow.output == output.value,
+                    EventRow.starts_at >= start - _LONGEST_EVENT,
+                )
+                .distinct()
+            )
+            return set(rows)
+
     # --- what the builder writes -----------------------------------------------------------
 
     def save_days(

@@ -27,7 +27,10 @@ from rcmedia.playout.availability import unavailable_assets
 from rcmedia.storage.base import Storage
 
 LOOKBACK = timedelta(hours=3)  # events loaded before now: the window and start-over of a long programme
-FAR_FUTURE = timedelta(days=400)
+# Events loaded after now. A live load is used for at most an hour (playout.live reloads it every
+# 30 minutes, and awaits a reload after 60), so a few hours ahead is all it ever plays: a week of
+# a channel whose filler comes every few seconds is 200,000 events, 25 µs each to load.
+LOOKAHEAD = timedelta(hours=6)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -179,7 +182,8 @@ def load_channel_output(
     refused: Callable[[ScheduleAsset], str | None] | None = None,
 ) -> ChannelOutput:
     """Load one channel output from the catalog: by default the events from a little before ``now``
-    to the end of what is built (live); ``span`` for a replay of [start, end).
+    to a few hours ahead (live; its master covers what is built beyond); ``span`` for a replay of
+    [start, end).
 
     ``replaced_before``: the previous load's ``timeline.unavailable`` (None on a first load; see
     :func:`replaced_since`). ``epoch``: where the slate loop of a channel with no schedule at all
@@ -187,8 +191,10 @@ def load_channel_output(
     why an asset may not be played here although it is available (catch-up rights), or None.
     """
     rungs = tuple(profile.outputs[output])
-    start, end = span or (now - LOOKBACK, now + FAR_FUTURE)
+    start, end = span or (now - LOOKBACK, now + LOOKAHEAD)
     events = store.events(channel.id, output, start=start, end=end)
+    # the master holds for everything that can air until the end of what is built (players keep it)
+    airing = {e.asset_id for e in events} if span else store.asset_ids(channel.id, output, start=start)
     slates = asrun.series_assets(channel.grid.slate_series)
     if not slates:
         raise ConfigError(
@@ -197,13 +203,13 @@ def load_channel_output(
         )
     slate_id = slates[0][0]
     ids = {e.asset_id for e in events} | {slate_id}
-    assets = reads.assets(ids)
+    assets = reads.assets(ids | airing)
     media = {i: rung_media(a, profile, rungs) for i, a in assets.items()}
     if not media.get(slate_id):
         raise ConfigError(f"the slate asset {slate_id} of channel {channel.id!r} has no renditions")
     unavailable = unavailable_assets(ids - {slate_id}, asrun.asset_states(ids), storage)
-    unavailable.update((i, "has no renditions") for i, found in media.items() if not found)
-    schedule_assets = {i: schedule_asset(a) for i, a in assets.items() if media[i]}
+    unavailable.update((i, "has no renditions") for i in ids if i in media and not media[i])
+    schedule_assets = {i: schedule_asset(assets[i]) for i in ids if media.get(i)}
     if refused is not None:
         for asset_id, asset in schedule_assets.items():
             why = refused(asset) if asset_id != slate_id else None
@@ -225,7 +231,7 @@ def load_channel_output(
         media=media,
         target_duration=profile.target_duration,
         fmp4=profile.segment_type == "fmp4",
-        master=live_master(profile, rungs, (media[i] for i in schedule_assets)),
+        master=live_master(profile, rungs, (media[i] for i in airing | {slate_id} if media.get(i))),
         generation=generation,
         loaded_at=now,
     )

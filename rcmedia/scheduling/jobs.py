@@ -9,13 +9,19 @@
 * ``asrun-close`` (every minute): record the events that finished airing in the as-run log, with
   the slate substitutions of assets that could not air (rcmedia.scheduling.asrun).
 * ``hot-folder``: scan the ingest hot folder (only where ingest runs).
+
+Both EPG builds run in a child process (:class:`BuildProcess`), so that the origin's event loop
+never waits for one, and stopping the jobs (``stop_jobs``) stops a build in progress.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from multiprocessing.process import BaseProcess
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -28,6 +34,7 @@ from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.ingest.hotfolder import HotFolder
 from rcmedia.ingest.runner import JobRunner
+from rcmedia.logs import configure_logging
 from rcmedia.scheduling.asrun import close_asrun
 from rcmedia.scheduling.epg import build_all
 from rcmedia.storage.factory import open_storage
@@ -36,10 +43,71 @@ log = logging.getLogger(__name__)
 
 DAILY_BUILD = "epg-daily-build"
 PERSISTENT = "persistent"
+BUILD_STOP_S = 10.0  # how long a stopping build process gets before it is killed
+
+
+class BuildFailedError(RuntimeError):
+    """The EPG build process failed; its own error is in the log."""
+
+
+class BuildProcess:
+    """EPG builds, each in a process of its own, one at a time.
+
+    A week of every channel is seconds to minutes of Python: in the origin's process it would take
+    the interpreter lock from the event loop (a live playlist waited seconds while a build ran), and
+    stopping the origin would wait for it. The child is spawned (a fork would copy the origin's
+    threads' locks mid-use), reads and writes the catalog itself, and is terminated when the jobs
+    stop: every channel is stored in a transaction of its own, so a killed build leaves each
+    channel either built or as it was, and the next build (at start-up) does the rest.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: BaseProcess | None = None
+        self.stopped = False
+
+    def run(self, settings: Settings) -> None:
+        with self._lock:
+            if self.stopped:
+                return
+            process = multiprocessing.get_context("spawn").Process(
+                target=_build_here, args=(settings,), name="rcmedia-epg-build", daemon=True
+            )
+            process.start()
+            self._running = process
+        try:
+            process.join()
+        finally:
+            with self._lock:
+                self._running = None
+        if process.exitcode != 0 and not self.stopped:
+            raise BuildFailedError(f"the EPG build process exited with status {process.exitcode}")
+
+    def stop(self) -> None:
+        """Stop the build in progress, if any; no other starts."""
+        with self._lock:
+            self.stopped = True
+            process = self._running
+        if process is not None:
+            process.terminate()
+            process.join(BUILD_STOP_S)
+            if process.is_alive():
+                process.kill()
+
+
+_BUILDS = BuildProcess()
 
 
 def build_schedules(settings: Settings) -> None:
-    """Build every channel ``schedule_days`` ahead (a module-level function: the job store pickles it)."""
+    """Build every channel ``schedule_days`` ahead, in a child process (see :class:`BuildProcess`).
+
+    A module-level function: the job store pickles it."""
+    _BUILDS.run(settings)
+
+
+def _build_here(settings: Settings) -> None:
+    """The build itself (the child process's work)."""
+    configure_logging(settings.log_level)
     engine = make_engine(settings.database_url)
     try:
         store = ScheduleStore(engine)
@@ -54,6 +122,9 @@ def build_schedules(settings: Settings) -> None:
             freeze=timedelta(seconds=settings.freeze_seconds),
         )
         log.info("EPG build: %d channel(s) built %d day(s) ahead", len(built), settings.schedule_days)
+    except Exception:
+        log.exception("EPG build failed")
+        raise
     finally:
         engine.dispose()
 
@@ -97,7 +168,9 @@ def start_jobs(
     runner: JobRunner | None = None,
     daily_at: tuple[int, int] = (3, 0),
 ) -> BackgroundScheduler:
-    """Start the scheduler with the jobs this process owns; returns it (call ``shutdown``)."""
+    """Start the scheduler with the jobs this process owns; returns it (stop it with ``stop_jobs``)."""
+    global _BUILDS  # noqa: PLW0603 - one per running scheduler; a stopped one stays stopped
+    _BUILDS = BuildProcess()
     scheduler = BackgroundScheduler(
         jobstores={
             "default": MemoryJobStore(),
@@ -131,6 +204,12 @@ def start_jobs(
         scheduler.add_job(poll, "interval", seconds=settings.hot_folder_poll_seconds, id="hot-folder")
     scheduler.resume()
     return scheduler
+
+
+def stop_jobs(scheduler: BackgroundScheduler) -> None:
+    """Stop the scheduler without waiting for a running build to store every channel."""
+    _BUILDS.stop()
+    scheduler.shutdown(wait=False)
 
 
 def _hot_folder_poll(hot_folder: HotFolder, runner: JobRunner | None) -> Callable[[], None]:

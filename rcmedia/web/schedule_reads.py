@@ -6,13 +6,14 @@ by its text, so polling clients cost a query, not a parse.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.core.builder import broadcast_day, day_on_air
 from rcmedia.core.models import Output
-from rcmedia.core.schedule import Channel, Event
+from rcmedia.core.schedule import Channel, Event, EventKind
 from rcmedia.errors import NotFoundError
 from rcmedia.scheduling.epg import epg_window, parsed_channel
 
@@ -73,7 +74,16 @@ def channel_day(
     return day_listing(store, channel, output, day or day_on_air(channel, now))
 
 
-def day_listing(store: ScheduleStore, channel: Channel, output: Output, day: date) -> DayListing:
+def day_listing(
+    store: ScheduleStore,
+    channel: Channel,
+    output: Output,
+    day: date,
+    *,
+    kinds: Sequence[EventKind] | None = None,
+) -> DayListing:
+    """The events of a broadcast day (only of ``kinds`` when given: a guide wants the programmes
+    of a day that may hold thousands of fillers and idents)."""
     start, end = broadcast_day(channel, day)
     return DayListing(
         channel=channel,
@@ -82,7 +92,7 @@ def day_listing(store: ScheduleStore, channel: Channel, output: Output, day: dat
         start=start,
         end=end,
         version=store.built_days(channel.id, output).get(day),
-        events=tuple(store.events(channel.id, output, start=start, end=end)),
+        events=tuple(store.events(channel.id, output, start=start, end=end, kinds=kinds)),
     )
 
 

@@ -198,10 +198,8 @@ def channel_page(
     today = day_on_air(channel, now)
     if day is None and replay is not None:  # the guide of the day the replay comes from
         day = day_on_air(channel, datetime.fromtimestamp(replay.utc, UTC))
-    listing = day_listing(store, channel, output, day or today)
-    programmes = tuple(
-        programme(channel, e, now=now) for e in listing.events if e.kind is EventKind.PROGRAMME
-    )
+    listing = day_listing(store, channel, output, day or today, kinds=[EventKind.PROGRAMME])
+    programmes = tuple(programme(channel, e, now=now) for e in listing.events)
     on_now, upcoming = now_and_next(store, channel, output, now)
     built = store.built_days(channel.id, output)
     oldest = today - timedelta(days=channel.catchup_days)

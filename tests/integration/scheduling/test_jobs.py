@@ -5,12 +5,14 @@ from __future__ import annotations
 import pickle
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from rcmedia.catalog.db import make_engine, upgrade
 from rcmedia.config import Settings
-from rcmedia.scheduling.jobs import DAILY_BUILD, PERSISTENT, start_jobs
+from rcmedia.scheduling.jobs import DAILY_BUILD, PERSISTENT, BuildFailedError, BuildProcess, start_jobs
 
 
 def _stored_rows(settings: Settings) -> list[tuple[str, float]]:
@@ -65,3 +67,24 @@ def test_daily_build_is_stored_once_and_a_missed_run_happens_at_start_up(setting
         assert [row[0] for row in _stored_rows(settings)] == [DAILY_BUILD]
     finally:
         third.shutdown(wait=True)
+
+
+def test_a_build_runs_in_a_child_process_and_its_failure_fails_the_job(
+    settings: Settings, tmp_path: Path
+) -> None:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    BuildProcess().run(settings)  # nothing applied yet: a child that builds nothing, and succeeds
+
+    broken = settings.replace(database_url=f"sqlite:///{tmp_path / 'no' / 'such' / 'folder.db'}")
+    with pytest.raises(BuildFailedError, match="exited with status 1"):
+        BuildProcess().run(broken)
+
+
+def test_a_stopped_build_process_starts_no_build(settings: Settings) -> None:
+    builds = BuildProcess()
+    builds.stop()
+    started = time.monotonic()
+    builds.run(settings.replace(database_url="sqlite:////nonexistent/never/opened.db"))
+    assert time.monotonic() - started < 1, "no process was started"

@@ -11,6 +11,9 @@ import pytest
 from rcmedia.catalog.repository import Catalog
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import EventKind
+from rcmedia.core.timeline import at_us
+from rcmedia.playout.channel_output import LOOKAHEAD
+from rcmedia.playout.live import RELOAD_EVERY
 from rcmedia.web.keys import LIVE_KEY
 from tests.integration.web.published import Client
 from tests.integration.web.schedules import NOW, FixedClock, OnAir
@@ -147,6 +150,20 @@ async def test_a_withdrawn_asset_is_replaced_by_the_slate_without_moving_numbers
     slate = [s for s in after.segments if s.uri.startswith("/shifted/") or "/assets/1/" in s.uri]
     assert slate, after.dumps()
     assert all(f"/assets/{upcoming.asset_id}/" not in s.uri for s in after.segments)
+
+
+async def test_a_live_load_reaches_a_few_hours_ahead_and_is_reloaded_long_before_that(
+    schedule_client: Client, on_air: OnAir
+) -> None:
+    await playlist(schedule_client, f"{LIVE}/720p.m3u8")
+    loaded = await schedule_client.server.app[LIVE_KEY].channel_output("rcxf", Output.IPTV, NOW)
+    built = on_air.store.events("rcxf", Output.IPTV, start=NOW, end=NOW + timedelta(days=30))
+
+    assert built[-1].end - NOW > timedelta(days=1), "the EPG is built days ahead"
+    loaded_until = at_us(loaded.timeline.end_us)
+    assert NOW + LOOKAHEAD <= loaded_until < NOW + LOOKAHEAD + timedelta(hours=3)
+    # a load is used for 2 x RELOAD_EVERY at most, then awaited anew: never past what it holds
+    assert 2 * RELOAD_EVERY + timedelta(hours=1) < LOOKAHEAD
 
 
 # --- catch-up and start-over ---------------------------------------------------------------------------
