@@ -100,6 +100,41 @@ def shift_ts_in_place(buf: bytearray, shift_90khz: int) -> None:
         _shift_packet(buf, index * _PACKET, index, shift)
 
 
+def continuity_increments(data: bytes) -> dict[int, int]:
+    """Per PID, how many packets of ``data`` (whole MPEG-TS packets) carry a payload: by how much
+    each PID's continuity_counter advances over them (it does not on packets without one, §2.4.3.3)."""
+    _marks(data)  # the structure
+    counts: dict[int, int] = {}
+    for high, low, control in zip(data[1::_PACKET], data[2::_PACKET], data[3::_PACKET], strict=True):
+        if control & 0x10:
+            pid = (high & 0x1F) << 8 | low
+            counts[pid] = counts.get(pid, 0) + 1
+    return counts
+
+
+def advance_continuity(data: bytes, steps: Mapping[int, int]) -> bytes:
+    """``data`` with each PID's continuity_counter moved on by ``steps[pid]`` (mod 16).
+
+    A stand-in that repeats the slate's loop plays the same packets again: moved on by what the
+    loop's earlier passes counted, its counters continue the stream's, and a receiver sees no
+    continuity error where the loop wraps (ETR 290 1.4).
+    """
+    tables = {
+        pid: bytes((b & 0xF0) | ((b + step) & 0x0F) for b in range(256))
+        for pid, step in steps.items()
+        if step % 16
+    }
+    if not tables:
+        return bytes(data)
+    out = bytearray(data)
+    pids = [(high & 0x1F) << 8 | low for high, low in zip(out[1::_PACKET], out[2::_PACKET], strict=True)]
+    same = bytes(range(256))
+    out[3::_PACKET] = bytes(
+        tables.get(pid, same)[byte] for pid, byte in zip(pids, out[3::_PACKET], strict=True)
+    )
+    return bytes(out)
+
+
 def _marks(data: bytes | bytearray) -> bytes:
     """Check the packet structure; then one byte per packet, 1 where the packet may hold a time.
 

@@ -2,18 +2,89 @@
 
 The slate's loop is a handful of segments that every viewer of a substituted event asks for, so
 a few MB of memory save re-reading and re-shifting them on every request.
+
+An MPEG-TS loop segment shifted by whole passes of its loop (a stand-in from a splice on, see
+rcmedia.core.slate_stand_in) also has its continuity counters moved on by what those passes
+counted, so that the stream's counters run on where the loop wraps. The loop is found as the
+playout finds it, the longest run of full-length segments in its rendition's playlist.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from rcmedia.media.timeshift import shift_fmp4, shift_ts, shift_us_to_90khz, track_timescales
+import m3u8
+
+from rcmedia.errors import StorageError
+from rcmedia.media.timeshift import (
+    advance_continuity,
+    continuity_increments,
+    shift_fmp4,
+    shift_ts,
+    shift_us_to_90khz,
+    track_timescales,
+)
 from rcmedia.storage.base import Storage
 
 FMP4_INIT = "init.mp4"  # what ingest names an fMP4 rendition's init segment (rcmedia.media.command)
+RENDITION_PLAYLIST = "index.m3u8"  # and its media playlist
+PASS_TOLERANCE_US = 1_000  # a shift this close to whole passes of the loop is whole passes
+
+
+MAX_LOOP_SEGMENTS = 64  # a longer run of full segments is no slate loop (and not worth reading)
+LOOPS_KEPT = 256  # rendition folders remembered
+
+
+@dataclass(slots=True)
+class TsLoop:
+    """A rendition's loop: its segments' names and length, and (read when first needed) by how
+    much each PID's continuity counter advances over one pass."""
+
+    folder: str
+    names: tuple[str, ...]
+    duration_us: int
+    increments: dict[int, int] | None = None
+
+    def steps(self, storage: Storage, name: str, shift_us: int) -> dict[int, int]:
+        """Per PID, how far the counters of segment ``name`` shifted by ``shift_us`` move on."""
+        passes = round(shift_us / self.duration_us)
+        if (
+            name not in self.names
+            or passes <= 0
+            or abs(shift_us - passes * self.duration_us) > PASS_TOLERANCE_US
+        ):
+            return {}  # not a loop segment by whole passes (a stand-in continuing an asset's own stream)
+        if self.increments is None:
+            increments: dict[int, int] = {}
+            for loop_name in self.names:
+                for pid, count in continuity_increments(
+                    storage.read_bytes(f"{self.folder}/{loop_name}")
+                ).items():
+                    increments[pid] = increments.get(pid, 0) + count
+            self.increments = increments
+        return {pid: passes * count for pid, count in self.increments.items()}
+
+
+def ts_loop(storage: Storage, folder: str) -> TsLoop | None:
+    """The loop of the MPEG-TS rendition in ``folder``, or None (no playlist, or no loop there)."""
+    try:
+        listed = m3u8.loads(storage.read_bytes(f"{folder}/{RENDITION_PLAYLIST}").decode("utf-8"))
+    except (StorageError, UnicodeDecodeError):
+        return None
+    durations = [round(float(segment.duration or 0) * 1_000_000) for segment in listed.segments]
+    longest = max(durations, default=0)
+    run: list[str] = []
+    best: list[str] = []
+    for segment, duration in zip(listed.segments, durations, strict=True):
+        run = [*run, str(segment.uri)] if duration == longest else []
+        if len(run) > len(best):
+            best = run
+    if not best or len(best) > MAX_LOOP_SEGMENTS or longest <= 0:
+        return None
+    return TsLoop(folder=folder, names=tuple(best), duration_us=longest * len(best))
 
 
 class ShiftedSegments:
@@ -24,6 +95,7 @@ class ShiftedSegments:
         self._items: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()  # asked from worker threads
+        self._loops: dict[str, TsLoop | None] = {}  # by rendition folder
 
     def get(self, storage: Storage, key: str, shift_us: int) -> bytes:
         """The segment at ``key`` shifted by ``shift_us`` (blocking: reads storage on a miss)."""
@@ -33,6 +105,15 @@ class ShiftedSegments:
                 self._items.move_to_end((key, shift_us))
                 return found
         data = _shift(storage, key, shift_us)
+        if key.endswith(".ts") and shift_us > 0:
+            folder, _, name = key.rpartition("/")
+            if folder not in self._loops:
+                if len(self._loops) >= LOOPS_KEPT:
+                    self._loops.clear()
+                self._loops[folder] = ts_loop(storage, folder)  # two threads may both read it: same result
+            loop = self._loops[folder]
+            if loop is not None:
+                data = advance_continuity(data, loop.steps(storage, name, shift_us))
         with self._lock:
             if (key, shift_us) not in self._items:
                 self._items[(key, shift_us)] = data

@@ -3,6 +3,8 @@
 ``GET /shifted/{shift_us}/{key}`` is the stored segment at ``key`` with every PTS/DTS/PCR (MPEG-TS)
 or tfdt (fMP4) moved by ``shift_us``, so that slate loop segments play as one continuous stream
 inside an event (rcmedia.core.slate_stand_in explains why no EXT-X-DISCONTINUITY may be added).
+An MPEG-TS loop segment shifted by whole passes of the loop also has its continuity counters moved
+on, so they run on where the loop wraps (rcmedia.playout.shifted).
 The same URL always gives the same bytes: caches keep it like any segment.
 """
 

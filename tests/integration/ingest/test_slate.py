@@ -13,11 +13,27 @@ from rcmedia.core.slate_stand_in import SlateStandIn
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.intake import submit_slate
 from rcmedia.ingest.runner import JobRunner
-from rcmedia.media.timeshift import shift_fmp4, shift_ts, shift_us_to_90khz, track_timescales
+from rcmedia.media.timeshift import shift_fmp4, shift_us_to_90khz, track_timescales
+from rcmedia.playout.shifted import ShiftedSegments
 from tests.integration.ingest.reading import first_frame_is_key, media_playlist
 from tests.integration.media.test_timeshift import AUDIO, FRAME, VIDEO, decode_errors, demux, frame_steps
 
 FULL = 50  # the tiny test profiles: 2 s segments at 25 fps
+
+
+def continuity_errors(stream: bytes) -> list[tuple[int, int, int, int]]:
+    """(packet, PID, expected, found) wherever a PID's continuity_counter does not advance by one."""
+    errors = []
+    last: dict[int, int] = {}
+    for at in range(0, len(stream), 188):
+        pid = (stream[at + 1] & 0x1F) << 8 | stream[at + 2]
+        control, counter = stream[at + 3] >> 4, stream[at + 3] & 0x0F
+        if not control & 0x1 or pid == 0x1FFF:
+            continue  # no payload: the counter does not advance
+        if pid in last and counter != (last[pid] + 1) % 16:
+            errors.append((at // 188, pid, (last[pid] + 1) % 16, counter))
+        last[pid] = counter
+    return errors
 
 
 def make_slate(ctx: IngestContext, profile: str) -> Asset:
@@ -76,14 +92,22 @@ def test_the_slate_loop_wraps_as_one_stream(
         lines.append(f'#EXT-X-MAP:URI="{init.name}"')
         timescales = track_timescales(init.read_bytes())
     count = 2 * slate.loop_length + 2
+    shifted = ShiftedSegments()  # what the origin serves at /shifted/{µs}/{key}
+    stream = []
     for k in range(count):
         index, shift_us = slate.stand_in(k, k * slate.loop_us, slate.loop_us, from_start=True)
-        data, shift = (folder / names[index]).read_bytes(), shift_us_to_90khz(shift_us)
+        data = (folder / names[index]).read_bytes()
+        if init.exists():
+            data = shift_fmp4(data, shift_us_to_90khz(shift_us), timescales)
+        elif shift_us:
+            key = f"{asset.storage_prefix}/{rendition.name}/{names[index]}"
+            data = shifted.get(ingest_ctx.storage, key, shift_us)
         name = f"{k}{Path(names[index]).suffix}"
-        (tmp_path / name).write_bytes(
-            shift_fmp4(data, shift, timescales) if init.exists() else shift_ts(data, shift)
-        )
+        (tmp_path / name).write_bytes(data)
+        stream.append(data)
         lines += [f"#EXTINF:{slate.loop_us / 1e6:.6f},", name]
+    if not init.exists():  # MPEG-TS: no continuity error where the loop wraps (ETR 290 1.4)
+        assert continuity_errors(b"".join(stream)) == []
     playlist = tmp_path / "loop.m3u8"
     playlist.write_text("\n".join([*lines, "#EXT-X-ENDLIST", ""]), encoding="utf-8")
 

@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from rcmedia.errors import InvalidFieldError, MediaFormatError
 from rcmedia.media.timeshift import (
+    advance_continuity,
+    continuity_increments,
     shift_fmp4,
     shift_ts,
     shift_ts_in_place,
@@ -518,3 +520,40 @@ def test_bad_init_segments_are_refused(init: bytes, problem: str) -> None:
     with pytest.raises(MediaFormatError, match=problem) as caught:
         track_timescales(init)
     assert str(caught.value).startswith("fMP4 init segment: ")
+
+
+# --- continuity counters --------------------------------------------------------------------------
+
+
+def counted(pid: int, counter: int, *, payload: bool = True) -> bytes:
+    data = bytearray(packet(pid, b"\x01" if payload else b"", adaptation=None if payload else b"\x00"))
+    data[3] |= counter
+    return bytes(data)
+
+
+def test_continuity_increments_count_only_packets_with_a_payload() -> None:
+    segment = b"".join(
+        [
+            counted(VIDEO_PID, 0),
+            counted(VIDEO_PID, 1),
+            counted(VIDEO_PID, 1, payload=False),
+            counted(AUDIO_PID, 7),
+        ]
+    )
+    assert continuity_increments(segment) == {VIDEO_PID: 2, AUDIO_PID: 1}
+
+
+def test_advance_continuity_moves_each_pids_counter_on_modulo_16_and_nothing_else() -> None:
+    segment = b"".join([counted(VIDEO_PID, 14), counted(VIDEO_PID, 15), counted(AUDIO_PID, 3), counted(0, 9)])
+    moved = advance_continuity(segment, {VIDEO_PID: 3, AUDIO_PID: 32})
+
+    assert [moved[at + 3] & 0x0F for at in range(0, len(moved), 188)] == [1, 2, 3, 9]
+    assert [moved[at + 3] & 0xF0 for at in range(0, len(moved), 188)] == [
+        segment[at + 3] & 0xF0 for at in range(0, len(segment), 188)
+    ]
+    assert bytes(
+        b for at in range(0, len(moved), 188) for b in moved[at : at + 3] + moved[at + 4 : at + 188]
+    ) == bytes(
+        b for at in range(0, len(segment), 188) for b in segment[at : at + 3] + segment[at + 4 : at + 188]
+    )
+    assert advance_continuity(segment, {}) == segment
