@@ -299,12 +299,12 @@ class FastLaneHandler(web_protocol.RequestHandler):
             try:
                 while sent < answer.size:
                     count = os.sendfile(socket.fileno(), answer.fd, sent, answer.size - sent)
-                    if count == 0:
-                        break  # the file shrank: storage never does that; the usual path would fail too
+                    if count == 0:  # the file shrank since its stat (storage never rewrites one)
+                        raise EOFError(answer.size - sent)
                     sent += count
             except BlockingIOError:
                 pass
-            except OSError:  # the client went away
+            except (OSError, EOFError):  # the client went away, or the answer cannot be whole
                 os.close(answer.fd)
                 transport.abort()
                 return True
