@@ -341,9 +341,6 @@ class Processes:
             self.stop(process)
 
 
-FAST_LANE = {"on": True}  # --no-fast-lane: the origin's usual aiohttp path
-
-
 def origin_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RCMEDIA_")}
     env.update(
@@ -353,7 +350,7 @@ def origin_env(settings: Settings) -> dict[str, str]:
         RCMEDIA_HOT_FOLDER=str(settings.hot_folder),
         RCMEDIA_SCHEDULE_DAYS="2",
         RCMEDIA_LOG_LEVEL="WARNING",
-        RCMEDIA_LIVE_FAST_LANE="true" if FAST_LANE["on"] else "false",
+        RCMEDIA_LIVE_FAST_LANE="true" if settings.live_fast_lane else "false",
     )
     return env
 
@@ -641,7 +638,6 @@ def main() -> None:
     parser.add_argument("--part", choices=("all", "throughput", "density"), default="all")
     parser.add_argument("--no-fast-lane", action="store_true", help="serve every request the usual way")
     args = parser.parse_args()
-    FAST_LANE["on"] = not args.no_fast_lane
     nginx, wrk = ensure_tools()
     with temporary_home(args.keep) as home:
         processes = Processes(home)
@@ -657,6 +653,7 @@ def run(args: argparse.Namespace, home: Path, nginx: str, wrk: str, processes: P
         settings = bench_settings(home)
     else:
         settings = build_catalog(home, args.channels)
+    settings = settings.replace(live_fast_lane=not args.no_fast_lane)  # --no-fast-lane: aiohttp's path
     if args.part in ("all", "throughput"):
         throughput(args, settings, home, nginx, wrk, processes)
     if args.part in ("all", "density"):
@@ -671,7 +668,7 @@ def throughput(
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio (uvloop is not installed)"
     print(
         f"\nthroughput: wrk -t2 -c{args.connections} -d{args.seconds}s --latency; origin = rcmedia serve "
-        f"--workers {args.workers} on the {loop} event loop, fast lane {'on' if FAST_LANE['on'] else 'off'}; "
+        f"--workers {args.workers} on the {loop} event loop, fast lane {'on' if settings.live_fast_lane else 'off'}; "
         "nginx worker_processes 2; "
         f"{os.cpu_count()} cores shared by wrk and the server",
         flush=True,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -46,6 +46,9 @@ from rcmedia.web.workers import (
     run_workers,
     worker_count,
 )
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("rcmedia")
 console = Console(stderr=True)
@@ -643,7 +646,7 @@ def _serve(
     ingest runner, the hot folder and the EPG jobs (once per origin, not once per worker).
     """
     from rcmedia.scheduling.jobs import start_jobs, stop_jobs
-    from rcmedia.web.app import create_app, serve
+    from rcmedia.web.app import serve
 
     log.info("serving on the %s event loop", event_loop_name())
     settings = ictx.settings
@@ -661,13 +664,7 @@ def _serve(
             worker = functools.partial(_serve_worker, settings, host, port, access_log)
             status = run_workers(workers, worker, host=host, port=port, on_ready=on_ready)
         else:
-            app = create_app(
-                settings=settings,
-                catalog=ictx.catalog,
-                storage=ictx.storage,
-                profiles=ictx.profiles,
-                clock=ictx.clock,
-            )
+            app = _origin_app(ictx)
             run_event_loop(serve(app, host=host, port=port, on_ready=on_ready, stop_on=(signal.SIGTERM,)))
     except KeyboardInterrupt:
         pass
@@ -692,20 +689,27 @@ def _access_log(enabled: bool) -> None:
     access.setLevel(logging.INFO)
 
 
+def _origin_app(ictx: IngestContext) -> web.Application:
+    """The origin's app over the catalog, storage, profiles and clock ``ictx`` opened."""
+    from rcmedia.web.app import create_app
+
+    return create_app(
+        settings=ictx.settings,
+        catalog=ictx.catalog,
+        storage=ictx.storage,
+        profiles=ictx.profiles,
+        clock=ictx.clock,
+    )
+
+
 def _serve_worker(settings: Settings, host: str, port: int, access_log: bool, worker: Worker) -> None:
     """One of ``serve --workers N``'s processes: the whole app on the shared port, nothing else."""
-    from rcmedia.web.app import create_app, serve
+    from rcmedia.web.app import serve
 
     configure_logging(settings.log_level, console)
     _access_log(access_log)
     with open_context(settings) as ictx:
-        app = create_app(
-            settings=settings,
-            catalog=ictx.catalog,
-            storage=ictx.storage,
-            profiles=ictx.profiles,
-            clock=ictx.clock,
-        )
+        app = _origin_app(ictx)
         run_event_loop(
             serve(
                 app,

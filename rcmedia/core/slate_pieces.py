@@ -7,9 +7,23 @@ two of them, after a run of full-length ones: each anchor is reached to the fram
 from __future__ import annotations
 
 import bisect
+import itertools
+from collections.abc import Sequence
 
 from rcmedia.core.schedule import ScheduleAsset
 from rcmedia.errors import ScheduleError
+
+
+def loop_run(durations: Sequence[int]) -> tuple[int, int]:
+    """(first index, length) of the slate's loop: its longest run of its longest segments (the
+    first such run on a tie). :func:`rcmedia.core.plan.plan_slate` lays the loop out so."""
+    longest = max(durations, default=0)
+    best_start, best_length = 0, 0
+    for is_loop, run in itertools.groupby(enumerate(durations), key=lambda pair: pair[1] == longest):
+        indices = [index for index, _ in run]
+        if is_loop and len(indices) > best_length:
+            best_start, best_length = indices[0], len(indices)
+    return best_start, best_length
 
 
 class SlatePieces:
@@ -18,16 +32,7 @@ class SlatePieces:
     def __init__(self, asset: ScheduleAsset) -> None:
         self.asset = asset
         self.loop_us = max(asset.segment_us)
-        # the longest run of loop-length segments, for long gaps
-        best_start, best_len, start = 0, 0, None
-        for i, d in enumerate((*asset.segment_us, -1)):
-            if d == self.loop_us:
-                start = i if start is None else start
-            elif start is not None:
-                if i - start > best_len:
-                    best_start, best_len = start, i - start
-                start = None
-        self.run = (best_start, best_len)
+        self.run = loop_run(asset.segment_us)  # for long gaps
         self.lengths = sorted({d: i for i, d in reversed(list(enumerate(asset.segment_us)))}.items())
         self._keys = [d for d, _ in self.lengths]
 

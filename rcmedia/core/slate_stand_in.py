@@ -35,6 +35,7 @@ from array import array
 from dataclasses import dataclass
 
 from rcmedia.core.schedule import ScheduleAsset
+from rcmedia.core.slate_pieces import loop_run
 from rcmedia.errors import ScheduleError
 
 
@@ -62,11 +63,7 @@ class SlateStandIn:
         if not durations:
             raise ScheduleError(f"the slate asset {slate.id} has no segments: ingest the house slate")
         loop_us = max(durations)
-        best_start, best_length = 0, 0
-        for is_loop, run in itertools.groupby(enumerate(durations), key=lambda pair: pair[1] == loop_us):
-            indices = [index for index, _ in run]
-            if is_loop and len(indices) > best_length:
-                best_start, best_length = indices[0], len(indices)
+        best_start, best_length = loop_run(durations)
         first_of: dict[int, int] = {}
         for index, duration in enumerate(durations):
             first_of.setdefault(duration, index)

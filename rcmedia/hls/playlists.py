@@ -25,11 +25,20 @@ class MediaPlaylistFacts:
 def read_media_playlist(path: Path) -> MediaPlaylistFacts:
     """Parse a media playlist written by ffmpeg's hls muxer."""
     try:
-        playlist = m3u8.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError) as exc:
         raise VerificationError(str(path), f"cannot read the playlist: {exc}") from exc
+    return parse_media_playlist(text, where=str(path))
+
+
+def parse_media_playlist(text: str, *, where: str) -> MediaPlaylistFacts:
+    """Parse the text of a media playlist (``where`` names it in errors)."""
+    try:
+        playlist = m3u8.loads(text)
+    except ValueError as exc:
+        raise VerificationError(where, f"cannot read the playlist: {exc}") from exc
     if playlist.is_variant:
-        raise VerificationError(str(path), "expected a media playlist, found a master playlist")
+        raise VerificationError(where, "expected a media playlist, found a master playlist")
     init = playlist.segment_map[0].uri if playlist.segment_map else None
     return MediaPlaylistFacts(
         segments=tuple(str(s.uri) for s in playlist.segments),

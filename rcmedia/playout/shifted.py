@@ -16,9 +16,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-import m3u8
-
-from rcmedia.errors import StorageError
+from rcmedia.core.slate_pieces import loop_run
+from rcmedia.errors import StorageError, VerificationError
+from rcmedia.hls.playlists import parse_media_playlist
 from rcmedia.media.timeshift import (
     advance_continuity,
     continuity_increments,
@@ -70,21 +70,18 @@ class TsLoop:
 
 def ts_loop(storage: Storage, folder: str) -> TsLoop | None:
     """The loop of the MPEG-TS rendition in ``folder``, or None (no playlist, or no loop there)."""
+    key = f"{folder}/{RENDITION_PLAYLIST}"
     try:
-        listed = m3u8.loads(storage.read_bytes(f"{folder}/{RENDITION_PLAYLIST}").decode("utf-8"))
-    except (StorageError, UnicodeDecodeError):
+        listed = parse_media_playlist(storage.read_bytes(key).decode("utf-8"), where=key)
+    except (StorageError, UnicodeDecodeError, VerificationError):
         return None
-    durations = [round(float(segment.duration or 0) * 1_000_000) for segment in listed.segments]
-    longest = max(durations, default=0)
-    run: list[str] = []
-    best: list[str] = []
-    for segment, duration in zip(listed.segments, durations, strict=True):
-        run = [*run, str(segment.uri)] if duration == longest else []
-        if len(run) > len(best):
-            best = run
-    if not best or len(best) > MAX_LOOP_SEGMENTS or longest <= 0:
+    durations = [round(duration * 1_000_000) for duration in listed.durations]
+    start, length = loop_run(durations)
+    if not 0 < length <= MAX_LOOP_SEGMENTS or durations[start] <= 0:
         return None
-    return TsLoop(folder=folder, names=tuple(best), duration_us=longest * len(best))
+    return TsLoop(
+        folder=folder, names=listed.segments[start : start + length], duration_us=durations[start] * length
+    )
 
 
 class ShiftedSegments:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -179,15 +179,12 @@ def build_all(
     channel_ids: Sequence[str] = (),
     freeze: timedelta = FREEZE,
     workers: int | None = None,
-    stopping: Callable[[], bool] = lambda: False,
 ) -> dict[str, dict[Output, list[DaySchedule]]]:
     """Build every applied channel (or those named), sharing one asset index.
 
     Every channel's inputs are read first; the channels are then built, in ``workers`` processes
     (default: one per CPU; see ``build_workers``: the same days as building them one by one), and
-    stored here, a channel at a time. Once ``stopping()`` says so (the process is shutting down),
-    no further channel is stored: each is stored whole or not at all, and the next build (at
-    start-up) does the rest.
+    stored here.
     """
     channels = [c for c in load_channels(store) if not channel_ids or c.id in channel_ids]
     missing = set(channel_ids) - {c.id for c in channels}
@@ -209,16 +206,10 @@ def build_all(
     ]
     # stored in order as they come: a channel that cannot be built stops here, the ones before it stored
     built = build_channels(builds, workers=workers)
-    saved: dict[str, dict[Output, list[DaySchedule]]] = {}
-    for channel, build, schedules in zip(channels, builds, built, strict=True):
-        if stopping():
-            log.info(
-                "EPG build stopped (shutting down): %d channel(s) left for the next build",
-                len(channels) - len(saved),
-            )
-            break
-        saved[channel.id] = _save_built(store, build, schedules, now=now)
-    return saved
+    return {
+        channel.id: _save_built(store, build, schedules, now=now)
+        for channel, build, schedules in zip(channels, builds, built, strict=True)
+    }
 
 
 def epg_window(channel: Channel, now: datetime, days: int) -> tuple[datetime, datetime]:

@@ -16,11 +16,16 @@ CORS_PREFIXES = ("/live/", "/catchup/", "/vod/", "/media/", "/shifted/", "/chann
 EXPOSED = "Content-Length, Content-Range"
 
 
+def cors_headers(origin: str) -> dict[str, str]:
+    """What a response on a CORS path carries, allowing ``origin`` (none when it is empty)."""
+    if not origin:
+        return {}
+    return {hdrs.ACCESS_CONTROL_ALLOW_ORIGIN: origin, hdrs.ACCESS_CONTROL_EXPOSE_HEADERS: EXPOSED}
+
+
 async def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
-    origin = request.app[SETTINGS_KEY].cors_origin
-    if origin and request.path.startswith(CORS_PREFIXES):
-        response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = origin
-        response.headers[hdrs.ACCESS_CONTROL_EXPOSE_HEADERS] = EXPOSED
+    if request.path.startswith(CORS_PREFIXES):
+        response.headers.update(cors_headers(request.app[SETTINGS_KEY].cors_origin))
 
 
 async def preflight(request: web.Request) -> web.Response:

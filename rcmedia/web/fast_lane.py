@@ -40,7 +40,6 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from aiohttp import web, web_protocol, web_server
@@ -50,14 +49,14 @@ from aiohttp.http_parser import RawRequestMessage
 from multidict import CIMultiDictProxy
 
 from rcmedia.core.clock import Clock
-from rcmedia.core.schedule import US
 from rcmedia.core.timeline import us_of
-from rcmedia.errors import UnsafePathError
+from rcmedia.errors import NotFoundError, UnsafePathError
 from rcmedia.playout.live import LiveChannels
-from rcmedia.storage.base import Storage, safe_key
-from rcmedia.web.cors import EXPOSED
-from rcmedia.web.live import media_playlist_headers, takes_gzip
-from rcmedia.web.media import IMMUTABLE, MEDIA_TYPES
+from rcmedia.storage.base import Storage
+from rcmedia.web.cors import cors_headers
+from rcmedia.web.live import media_playlist_headers, playlist_answer, takes_gzip
+from rcmedia.web.media import IMMUTABLE, media_path
+from rcmedia.web.workers import WORKER_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +109,9 @@ class LiveLane:
         rendered = self.live.cached_playlist(parts[2], parts[3], parts[4][:-5], now, now_us, gzipped=gzipped)
         if rendered is None:
             return None
-        body = rendered.gzipped if gzipped and rendered.gzipped is not None else rendered.body
-        until = rendered.valid_until_us
-        max_age = max(0, (until - now_us) // US)
-        return (
-            _playlist_head(
-                until, max_age, body is rendered.gzipped, len(body), rfc822_formatted_time(), self.tail
-            )
-            + body
-        )
+        body, max_age, gzipped = playlist_answer(rendered, now_us, gzipped=gzipped)
+        date = rfc822_formatted_time()
+        return _playlist_head(rendered.valid_until_us, max_age, gzipped, len(body), date, self.tail) + body
 
 
 @functools.lru_cache(maxsize=4096)  # a few per playlist per second
@@ -138,41 +131,36 @@ class MediaLane:
     def __init__(self, storage: Storage, tail: str) -> None:
         self.storage = storage
         self.tail = tail
-        # key → the file's checked path: a key never names other bytes (each publish takes a new
-        # prefix), so only a deleted file makes an entry wrong, and opening it then fails
-        self._paths: dict[str, str] = {}
+        # key → the file's checked path and media type: a key never names other bytes (each publish
+        # takes a new prefix), so only a deleted file makes an entry wrong, and opening it then fails
+        self._paths: dict[str, tuple[str, str]] = {}
 
     def answer(self, target: str, headers: CIMultiDictProxy[str]) -> FileAnswer | None:
         if any(name in headers for name in _NOT_PLAIN):
             return None
         key = target[len("/media/") :]
-        path = self._paths.get(key) or self._path(key)
-        if path is None:
+        found = self._paths.get(key) or self._path(key)
+        if found is None:
             return None
+        path, media_type = found
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             self._paths.pop(key, None)
             return None
         st = os.fstat(fd)
-        media_type = MEDIA_TYPES[path[path.rindex(".") :].lower()]
         head = _file_head(media_type, st.st_mtime_ns, st.st_size, rfc822_formatted_time(), self.tail)
         return FileAnswer(head=head, fd=fd, size=st.st_size)
 
-    def _path(self, key: str) -> str | None:
-        """The file at ``key`` when it is media in local storage (``web.media``'s checks), else None."""
+    def _path(self, key: str) -> tuple[str, str] | None:
+        """The file at ``key`` and its media type, checked as ``web.media`` checks them; else None."""
         try:
-            key = safe_key(key)
-        except UnsafePathError:
+            path, media_type = media_path(self.storage, key)
+        except (NotFoundError, UnsafePathError):
             return None  # the usual path says 404
-        if PurePosixPath(key).suffix.lower() not in MEDIA_TYPES:
-            return None
-        path = self.storage.local_path(key)  # resolved, inside the store, a file
-        if path is None:
-            return None
         if len(self._paths) >= PATHS_KEPT:
             self._paths.clear()
-        self._paths[key] = found = str(path)
+        self._paths[key] = found = (str(path), media_type)
         return found
 
 
@@ -198,15 +186,12 @@ class Lanes:
     def __init__(
         self, live: LiveChannels, clock: Clock, storage: Storage, *, cors_origin: str, worker: str | None
     ) -> None:
-        extra = []
-        if cors_origin:  # as web.cors.add_cors_headers does on /live/ and /media/
-            extra += [
-                f"Access-Control-Allow-Origin: {cors_origin}",
-                f"Access-Control-Expose-Headers: {EXPOSED}",
-            ]
+        # as web.cors.add_cors_headers and web.app's worker header add them on /live/ and /media/
+        extra = cors_headers(cors_origin)
         if worker is not None:
-            extra.append(f"X-Rcmedia-Worker: {worker}")
-        tail = "".join(f"{line}\r\n" for line in [*extra, f"Server: {SERVER_SOFTWARE}"])
+            extra[WORKER_HEADER] = worker
+        extra["Server"] = SERVER_SOFTWARE
+        tail = "".join(f"{name}: {value}\r\n" for name, value in extra.items())
         self.live = LiveLane(live, clock, tail)
         # the media lane finishes long sends with loop.sendfile, which uvloop lacks (uvloop#228)
         sendfile = isinstance(asyncio.get_running_loop(), asyncio.BaseEventLoop)

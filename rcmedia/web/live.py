@@ -78,9 +78,15 @@ async def live_media_playlist(request: web.Request) -> web.Response:
     return _media_response(rendered, now_us, gzipped=gzipped)
 
 
-def _media_response(rendered: RenderedPlaylist, now_us: int, *, gzipped: bool) -> web.Response:
-    until = rendered.valid_until_us
-    max_age = max(0, (until - now_us) // US)
+def playlist_answer(rendered: RenderedPlaylist, now_us: int, *, gzipped: bool) -> tuple[bytes, int, bool]:
+    """What a client gets of ``rendered`` at ``now_us``: the body (gzipped when it takes gzip),
+    the seconds caches may keep it (to the next segment boundary), and whether it is gzipped."""
+    max_age = max(0, (rendered.valid_until_us - now_us) // US)
     if gzipped and rendered.gzipped is not None:
-        return web.Response(body=rendered.gzipped, headers=media_playlist_headers(until, max_age, True))
-    return web.Response(body=rendered.body, headers=media_playlist_headers(until, max_age, False))
+        return rendered.gzipped, max_age, True
+    return rendered.body, max_age, False
+
+
+def _media_response(rendered: RenderedPlaylist, now_us: int, *, gzipped: bool) -> web.Response:
+    body, max_age, gzipped = playlist_answer(rendered, now_us, gzipped=gzipped)
+    return web.Response(body=body, headers=media_playlist_headers(rendered.valid_until_us, max_age, gzipped))

@@ -7,7 +7,7 @@ caches may keep it for a year.
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from aiohttp import hdrs, web
 from aiohttp.abc import AbstractStreamWriter
@@ -16,7 +16,7 @@ from aiohttp.web_fileresponse import _FileResponseResult
 from aiohttp.web_request import BaseRequest
 
 from rcmedia.errors import NotFoundError
-from rcmedia.storage.base import safe_key
+from rcmedia.storage.base import Storage, safe_key
 from rcmedia.web.keys import STORAGE_KEY
 
 # Set explicitly: the system's mime tables disagree (``.ts`` is Qt Linguist or TypeScript on some).
@@ -65,12 +65,23 @@ class SegmentFile(web.FileResponse):
             return await self._prepare_open_file(request, fobj, st, None)
 
 
-async def media_file(request: web.Request) -> web.FileResponse:
-    key = safe_key(request.match_info["key"])  # UnsafePathError: 404 (errors middleware)
+def media_path(storage: Storage, key: str) -> tuple[Path, str]:
+    """The local file at storage key ``key`` (from a URL) and its media type.
+
+    :class:`NotFoundError` unless it is a media file in local storage; :class:`UnsafePathError`
+    for a key that could leave the store. A stat, run on the event loop (see :class:`SegmentFile`).
+    """
+    key = safe_key(key)
     media_type = MEDIA_TYPES.get(PurePosixPath(key).suffix.lower())
     if media_type is None:  # only media leaves the store, whatever else lands in it
         raise NotFoundError("media file", key)
-    path = request.app[STORAGE_KEY].local_path(key)  # a stat, on the loop (see SegmentFile)
+    path = storage.local_path(key)
     if path is None:
         raise NotFoundError("media file", key)
+    return path, media_type
+
+
+async def media_file(request: web.Request) -> web.FileResponse:
+    # UnsafePathError and NotFoundError: 404 (errors middleware)
+    path, media_type = media_path(request.app[STORAGE_KEY], request.match_info["key"])
     return SegmentFile(path, headers={hdrs.CONTENT_TYPE: media_type, hdrs.CACHE_CONTROL: IMMUTABLE})

@@ -120,13 +120,3 @@ def test_xmltv_lists_the_built_programmes(store: ScheduleStore, rcjy: Path) -> N
     document = "".join(xmltv_document(store, output=Output.IPTV, days=1, now=NOW))
     assert '<channel id="rcjy.rcmedia">' in document
     assert "科普天地" in document
-
-
-def test_a_build_told_to_stop_stores_no_further_channel(store: ScheduleStore, rcjy: Path) -> None:
-    apply_channel_files(store, [rcjy], now=NOW)
-    assert build_all(store, first_day=None, days=1, now=NOW, stopping=lambda: True) == {}
-    assert store.built_days("rcjy", Output.IPTV) == {}, "nothing half-stored"
-
-    asked = iter([False, True])
-    assert set(build_all(store, first_day=None, days=1, now=NOW, stopping=lambda: next(asked))) == {"rcjy"}
-    assert store.built_days("rcjy", Output.IPTV) == {date(2026, 11, 27): 1}
