@@ -96,6 +96,34 @@ class CatalogError(RcmediaError):
     """The catalog database refused an operation."""
 
 
+class BusyError(CatalogError):
+    """The catalog (or a lock on what was asked for) is busy: try again after ``retry_after`` seconds.
+
+    Not a fault of the request: the web answers 503 with ``Retry-After``, the CLI says to retry.
+    """
+
+    def __init__(self, what: str, *, retry_after: int = 2) -> None:
+        self.what = what
+        self.retry_after = retry_after
+        super().__init__(f"{what} is busy; try again in {retry_after} s")
+
+
+class ConflictError(RcmediaError):
+    """A write was based on a version that is no longer current (optimistic versioning).
+
+    ``current`` is the version now stored, so the client can reload and decide again.
+    """
+
+    def __init__(self, what: str, *, expected: object, current: object) -> None:
+        self.what = what
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"{what} changed: your change was based on version {expected!r}, the current version is "
+            f"{current!r}; reload and try again"
+        )
+
+
 class ScheduleError(RcmediaError, ValueError):
     """A schedule cannot be built or an edit is refused; the message says why."""
 
