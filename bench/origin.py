@@ -69,7 +69,8 @@ from rcmedia.core.profile import Profile  # noqa: E402
 from rcmedia.core.timeline import us_of  # noqa: E402
 from rcmedia.playout.live import LiveChannels  # noqa: E402
 from rcmedia.profiles import load_profiles  # noqa: E402
-from rcmedia.scheduling.epg import apply_channel_files, build_all  # noqa: E402
+from rcmedia.service.channels import apply_channel_files  # noqa: E402
+from rcmedia.service.schedules import build_all  # noqa: E402
 from rcmedia.storage.local import LocalStorage  # noqa: E402
 
 SEGMENT_S = 6.0

@@ -92,6 +92,13 @@ SETTINGS: tuple[Setting, ...] = (
         doc="Freeze horizon: rebuilds and operator edits never change events starting before now + this.",
     ),
     Setting(
+        name="schedule_lock_wait_seconds",
+        kind="float",
+        default=5.0,
+        doc="How long an operator edit waits for another write of the same channel output (an edit "
+        "or a rebuild storing its days) before it is answered 503 with Retry-After.",
+    ),
+    Setting(
         name="profile", kind="str", default="default", doc="Profile used when an ingest does not name one."
     ),
     Setting(
@@ -203,6 +210,7 @@ class Settings:
     playlists_dir: Path
     schedule_days: int
     freeze_seconds: float
+    schedule_lock_wait_seconds: float
     profile: str
     hot_folder: Path
     hot_folder_poll_seconds: float
@@ -299,6 +307,7 @@ def _validate(values: dict[str, Any]) -> None:
         (values["job_attempts"] >= 1, "job_attempts must be at least 1"),
         (1 <= values["schedule_days"] <= 60, "schedule_days must be between 1 and 60"),
         (values["freeze_seconds"] >= 0, "freeze_seconds must not be negative"),
+        (values["schedule_lock_wait_seconds"] > 0, "schedule_lock_wait_seconds must be positive"),
         (values["job_lease_seconds"] > 0, "job_lease_seconds must be positive"),
         (values["hot_folder_poll_seconds"] > 0, "hot_folder_poll_seconds must be positive"),
         (values["session_hours"] > 0, "session_hours must be positive"),

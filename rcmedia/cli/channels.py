@@ -28,7 +28,8 @@ def channels_apply(ctx: click.Context, files: tuple[Path, ...], no_build: bool) 
     Every error names the file, the line or key, and what is wrong. Afterwards the EPG of the
     applied channels is rebuilt from today for `schedule_days` days (unless --no-build).
     """
-    from rcmedia.scheduling.epg import InvalidChannelFiles, apply_channel_files, build_all
+    from rcmedia.service.channels import InvalidChannelFiles, apply_channel_files
+    from rcmedia.service.schedules import build_all
 
     settings = settings_of(ctx)
     paths = list(files) or sorted(settings.playlists_dir.glob("*.toml"))

@@ -39,7 +39,8 @@ def demo(
     import os
 
     from rcmedia.demo import ingest_samples, plan_courseware
-    from rcmedia.scheduling.epg import apply_channel_files, build_all, read_channel_files
+    from rcmedia.service.channels import apply_channel_files, read_channel_files
+    from rcmedia.service.schedules import build_all
 
     settings = settings_of(ctx, host=host, port=port)
     paths = sorted(settings.playlists_dir.glob("*.toml"))
@@ -87,7 +88,7 @@ def print_urls(ictx: IngestContext, store: ScheduleStore, base: str, *, serving:
 
     from rcmedia.core.models import AssetStatus
     from rcmedia.demo import last_programme, on_air
-    from rcmedia.scheduling.epg import load_channels
+    from rcmedia.service.channels import load_channels
 
     if serving:
         console.print(f"\n[bold]rcmedia is serving on {base}[/]")

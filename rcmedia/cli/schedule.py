@@ -15,7 +15,7 @@ from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.cli.common import console, freeze_of, guard, report_builds, settings_of
 from rcmedia.core.edits import Edit, EditKind
 from rcmedia.core.models import Output
-from rcmedia.errors import ConfigError, ScheduleError
+from rcmedia.errors import ConflictError, ScheduleError
 
 
 @click.group()
@@ -35,7 +35,7 @@ def schedule_build(
     ctx: click.Context, channel_ids: tuple[str, ...], first_day: datetime | None, days: int | None
 ) -> None:
     """Build (or rebuild) the EPG; events before the freeze horizon and locked edits are kept."""
-    from rcmedia.scheduling.epg import build_all
+    from rcmedia.service.schedules import build_all
 
     settings = settings_of(ctx)
     with open_context(settings) as ictx:
@@ -66,6 +66,12 @@ def schedule_build(
 )
 @click.option("--asset", "asset_id", type=click.IntRange(min=1), help="Asset to put in (replace, insert).")
 @click.option("--to", "to", help="Where to place it (move, insert), written as --at.")
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    help="Refuse the edit if the day is no longer at this version (what `GET …/schedule` said).",
+)
 @click.pass_context
 @guard
 def schedule_edit(
@@ -77,6 +83,7 @@ def schedule_edit(
     event_start: str | None,
     asset_id: int | None,
     to: str | None,
+    version: int | None,
 ) -> None:
     """Edit a built day: replace, move, insert, delete, lock or unlock an event.
 
@@ -85,7 +92,8 @@ def schedule_edit(
     reason and exits with status 1.
     """
     from rcmedia.core.changes import EDIT_FIELDS, clock_time_in_day
-    from rcmedia.scheduling.epg import edit_schedule, load_channels
+    from rcmedia.service.channels import channel_on
+    from rcmedia.service.schedules import edit_schedule
 
     kind = EditKind(action)
     given = {"event_start": event_start, "asset_id": asset_id, "to": to}
@@ -97,9 +105,7 @@ def schedule_edit(
     settings = settings_of(ctx)
     with open_context(settings) as ictx:
         store = ScheduleStore(ictx.catalog.engine)
-        channel = next((c for c in load_channels(store) if c.id == channel_id), None)
-        if channel is None:
-            raise ConfigError(f"unknown channel {channel_id!r}; apply it first")
+        channel = channel_on(store, channel_id, Output(output_name))
         edit = Edit(
             kind=kind,
             event_start=clock_time_in_day(channel, day.date(), event_start) if event_start else None,
@@ -109,14 +115,15 @@ def schedule_edit(
         try:
             edited = edit_schedule(
                 store,
-                channel,
+                channel.id,
                 Output(output_name),
                 edit,
                 day=day.date(),
                 now=ictx.clock.now(),
                 freeze=freeze_of(settings),
+                expected_version=version,
             )
-        except ScheduleError as exc:
+        except (ScheduleError, ConflictError) as exc:
             console.print(f"[red]✗ refused:[/] {exc}")
             sys.exit(1)
     zone = ZoneInfo(channel.timezone)
@@ -131,7 +138,9 @@ def schedule_edit(
             "locked" if event.locked else "",
         )
     Console().print(table)
-    console.print(f"[green]✓[/] {action} applied to {channel.id}/{output_name} on {day.date()}")
+    console.print(
+        f"[green]✓[/] {action} applied to {channel.id}/{output_name} on {day.date()} (version {edited.version})"
+    )
 
 
 @click.group()
@@ -148,7 +157,7 @@ def epg() -> None:
 @guard
 def epg_export(ctx: click.Context, output_name: str, days: int) -> None:
     """Write the XMLTV of every channel on an output to stdout (catch-up days included)."""
-    from rcmedia.scheduling.epg import xmltv_document
+    from rcmedia.service.guide import xmltv_document
 
     with open_context(settings_of(ctx)) as ictx:
         store = ScheduleStore(ictx.catalog.engine)

@@ -31,7 +31,7 @@ from rcmedia.core.schedule import Channel
 from rcmedia.core.timeline import live_window
 from rcmedia.errors import NotFoundError
 from rcmedia.playout.channel_output import ChannelOutput, load_channel_output
-from rcmedia.scheduling.epg import load_channels
+from rcmedia.service.channels import load_channels
 from rcmedia.storage.base import Storage
 
 log = logging.getLogger(__name__)

@@ -152,7 +152,6 @@ def create_app(
     app[EPG_RENDERS_KEY] = SharedRenders(ttl=epg_xml.RENDER_TTL)
     app[ACCOUNTS_KEY] = Accounts(catalog.engine)
     app[LOGIN_THROTTLE_KEY] = FailureThrottle()
-    app[operator_api.SCHEDULE_WRITES_KEY] = asyncio.Lock()
     app[LIVE_KEY] = LiveChannels(catalog.engine, storage, _house_profile(settings, profiles))
     app[SHIFTED_KEY] = ShiftedSegments()
     app.cleanup_ctx.append(_close_epg_renders)

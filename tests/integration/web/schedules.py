@@ -17,7 +17,8 @@ from pathlib import Path
 from rcmedia.catalog.repository import Catalog
 from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.core.models import Output, Rights
-from rcmedia.scheduling.epg import apply_channel_files, build_all
+from rcmedia.service.channels import apply_channel_files
+from rcmedia.service.schedules import build_all
 from rcmedia.storage.local import LocalStorage
 from tests.integration.web.published import publish_fake_asset
 

@@ -158,7 +158,7 @@ async def test_an_edit_inside_the_freeze_horizon_is_refused_with_the_reason(
         },
     )
 
-    assert status == 409
+    assert status == 422
     assert "inside the freeze horizon" in body["error"]
     assert await schedule(schedule_client, "rcxf", "iptv", TODAY) == before
 
@@ -173,7 +173,7 @@ async def test_an_edit_inside_the_freeze_horizon_is_refused_with_the_reason(
             "asset_id": asset_id(catalog, "宣传片 A"),
         },
     )
-    assert status == 409
+    assert status == 422
     assert "freeze horizon" in body["error"]
 
 
@@ -191,7 +191,7 @@ async def test_edits_the_grid_refuses_say_why(schedule_client: Client, catalog: 
             "asset_id": sdkm,
         },
     )
-    assert status == 409
+    assert status == 422
     assert "has no rights on iptv" in body["error"]
 
 
@@ -261,7 +261,7 @@ async def test_edits_the_grid_refuses_say_why(schedule_client: Client, catalog: 
                 "action": "delete",
                 "event_start": "2026-03-20T11:00:00Z",
             },
-            409,
+            422,
             "no schedule for 2026-03-20; build it first",
             id="day-not-built",
         ),
@@ -273,7 +273,7 @@ async def test_edits_the_grid_refuses_say_why(schedule_client: Client, catalog: 
                 "action": "delete",
                 "event_start": "2026-03-03T11:00:01Z",
             },
-            409,
+            422,
             "no event starts at 2026-03-03 11:00:01 UTC",
             id="no-such-event",
         ),
