@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from rcmedia.bootstrap import open_context
-from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.cli.common import console, freeze_of, guard, report_builds, settings_of
 
 
@@ -34,7 +33,7 @@ def channels_apply(ctx: click.Context, files: tuple[Path, ...], no_build: bool) 
     settings = settings_of(ctx)
     paths = list(files) or sorted(settings.playlists_dir.glob("*.toml"))
     with open_context(settings) as ictx:
-        store = ScheduleStore(ictx.catalog.engine)
+        store = ictx.catalog.schedules
         now = ictx.clock.now()
         try:
             versions = apply_channel_files(store, paths, now=now)

@@ -49,7 +49,7 @@ def demo(
             f"no channel files (*.toml) in {str(settings.playlists_dir)!r} (setting playlists_dir)"
         )
     with open_context(settings) as ictx:
-        store = ScheduleStore(ictx.catalog.engine)
+        store = ictx.catalog.schedules
         if ictx.catalog.find_assets(AssetQuery(limit=1)).total == 0:
             channel_list = [f.channel for f in read_channel_files(paths, known_series=None)]
             folder = settings.home / "samples"

@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.table import Table
 
 from rcmedia.bootstrap import open_context
-from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.cli.common import console, freeze_of, guard, report_builds, settings_of
 from rcmedia.core.edits import Edit, EditKind
 from rcmedia.core.models import Output
@@ -39,7 +38,7 @@ def schedule_build(
 
     settings = settings_of(ctx)
     with open_context(settings) as ictx:
-        store = ScheduleStore(ictx.catalog.engine)
+        store = ictx.catalog.schedules
         built = build_all(
             store,
             first_day=first_day.date() if first_day else None,
@@ -104,7 +103,7 @@ def schedule_edit(
             raise click.UsageError(f"a {action} edit {needs} {flags[field]}")
     settings = settings_of(ctx)
     with open_context(settings) as ictx:
-        store = ScheduleStore(ictx.catalog.engine)
+        store = ictx.catalog.schedules
         channel = channel_on(store, channel_id, Output(output_name))
         edit = Edit(
             kind=kind,
@@ -160,6 +159,6 @@ def epg_export(ctx: click.Context, output_name: str, days: int) -> None:
     from rcmedia.service.guide import xmltv_document
 
     with open_context(settings_of(ctx)) as ictx:
-        store = ScheduleStore(ictx.catalog.engine)
+        store = ictx.catalog.schedules
         for chunk in xmltv_document(store, output=Output(output_name), days=days, now=ictx.clock.now()):
             sys.stdout.write(chunk)

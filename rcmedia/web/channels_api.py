@@ -8,7 +8,6 @@ from enum import StrEnum
 
 from aiohttp import hdrs, web
 
-from rcmedia.catalog.asrun import AsRunLog
 from rcmedia.core.models import Output
 from rcmedia.scheduling.asrun import asrun_between
 from rcmedia.service.channels import find_channel, listed_channels
@@ -69,7 +68,7 @@ async def channel_asrun(request: web.Request) -> web.Response:
     listing = await _day(request, now)
     rows = await asyncio.to_thread(
         asrun_between,
-        AsRunLog(request.app[CATALOG_KEY].engine),
+        request.app[CATALOG_KEY].asrun,
         request.app[STORAGE_KEY],
         listing.channel,
         listing.output,
