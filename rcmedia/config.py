@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from rcmedia import defaults
 from rcmedia.errors import ConfigError
 
 ENV_PREFIX = "RCMEDIA_"
@@ -70,14 +71,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         name="profiles_dir",
         kind="path",
-        default="transcode_profiles",
-        doc="Folder of transcode profiles (TOML, one file per profile).",
+        default=None,
+        doc="Folder of transcode profiles (TOML, one file per profile). Default: the house profile "
+        "shipped in the package (`rcmedia init` writes an editable copy and names it here).",
     ),
     Setting(
         name="playlists_dir",
         kind="path",
-        default="playlists",
-        doc="Folder of channel and grid files (TOML) that `rcmedia channels apply` loads by default.",
+        default=None,
+        doc="Folder of channel and grid files (TOML) that `rcmedia channels apply` loads by default. "
+        "Default: the demo channels shipped in the package (`rcmedia init` writes editable copies).",
     ),
     Setting(
         name="schedule_days",
@@ -326,7 +329,10 @@ def load_settings(
     cwd: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Read defaults, then ``rcmedia.toml``, then ``RCMEDIA_*`` variables, then ``overrides``."""
+    """Read defaults, then ``rcmedia.toml``, then ``RCMEDIA_*`` variables, then ``overrides``.
+
+    Relative paths in the settings file are relative to the file; others to the working directory.
+    """
     env = os.environ if environ is None else environ
     base = Path.cwd() if cwd is None else cwd
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -343,6 +349,9 @@ def load_settings(
                 known = ", ".join(sorted(_BY_NAME))
                 raise ConfigError(f"{candidate}: unknown setting {key!r} (known: {known})")
             values[key] = _convert(_BY_NAME[key], value, str(candidate))
+            if isinstance(values[key], Path) and not values[key].is_absolute():
+                # a file's relative paths are relative to the file, wherever the process runs
+                values[key] = candidate.resolve().parent / values[key]
     elif config_file is not None:
         raise ConfigError(f"RCMEDIA_CONFIG names {str(config_file)!r}, which does not exist")
 
@@ -366,6 +375,9 @@ def load_settings(
         if path is not None and not path.is_absolute():
             path = base / path
         values[name] = path
+    # not configured: what the package ships, so that an installed rcmedia runs in any folder
+    values["profiles_dir"] = values["profiles_dir"] or defaults.PROFILES
+    values["playlists_dir"] = values["playlists_dir"] or defaults.PLAYLISTS
     home: Path = values["home"]
     if not values["database_url"]:
         values["database_url"] = f"sqlite:///{home / 'rcmedia.db'}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from rcmedia import __version__
-from rcmedia.cli import assets, channels, db, demo, ingest, schedule, serve, users
+from rcmedia.cli import assets, channels, db, demo, ingest, init, schedule, serve, users
 from rcmedia.cli.common import console
 from rcmedia.config import load_settings
 from rcmedia.errors import RcmediaError
@@ -29,6 +29,7 @@ def main(ctx: click.Context) -> None:
 
 
 for command in (
+    init.init,
     db.settings,
     db.db,
     ingest.ingest,
