@@ -25,14 +25,20 @@ from rcmedia.core.edits import Edit, EditKind
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Event, EventKind
 from rcmedia.errors import BusyError, ConflictError, ScheduleError
-from rcmedia.profiles import load_profiles
 from rcmedia.service import schedules
 from rcmedia.service.channels import find_channel
 from rcmedia.service.schedules import build_all, day_listing, edit_schedule
 from rcmedia.storage.local import LocalStorage
-from rcmedia.web.app import create_app
 from tests.integration.web.accounts import add_accounts, logged_in
-from tests.integration.web.schedules import NOW, TODAY, TOMORROW, FixedClock, put_on_air
+from tests.integration.web.schedules import (
+    NOW,
+    TODAY,
+    TOMORROW,
+    FixedClock,
+    holding_write_lock,
+    origin_app,
+    put_on_air,
+)
 
 IPTV = Output.IPTV
 
@@ -144,23 +150,9 @@ def test_two_operators_replacing_one_event_at_once_one_wins_the_other_is_told(
 
 def test_an_edit_that_cannot_get_the_lock_in_time_is_busy(store: ScheduleStore) -> None:
     before = events_of(store, TOMORROW)
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with store.writing("rcxf", IPTV):
-            holding.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert holding.wait(10)
-        with pytest.raises(BusyError) as busy:
-            lock(store, before[4], wait_s=0.3)
-        assert busy.value.retry_after >= 1
-    finally:
-        release.set()
-        holder.join()
+    with holding_write_lock(store, "rcxf", IPTV), pytest.raises(BusyError) as busy:
+        lock(store, before[4], wait_s=0.3)
+    assert busy.value.retry_after >= 1
     assert events_of(store, TOMORROW) == before
     assert lock(store, before[4]) is not None  # once the other write is done, it applies
 
@@ -257,13 +249,7 @@ async def test_over_http_edits_racing_rebuilds_never_get_a_500_and_none_confirme
     settings: Settings,
     store: ScheduleStore,
 ) -> None:
-    app = create_app(
-        settings=settings,
-        catalog=any_catalog,
-        storage=storage,
-        profiles=load_profiles(settings.profiles_dir),
-        clock=FixedClock(NOW),
-    )
+    app = origin_app(settings, any_catalog, storage, FixedClock(NOW))
     add_accounts(any_catalog)
     client = await logged_in(await aiohttp_client(app), "operator")
     stop = threading.Event()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -15,12 +14,18 @@ from rcmedia.catalog.repository import AssetQuery, Catalog
 from rcmedia.config import Settings
 from rcmedia.core.accounts import Role
 from rcmedia.core.models import Output
-from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
-from rcmedia.web.app import create_app
 from tests.integration.web.accounts import add_accounts, logged_in
 from tests.integration.web.published import Client
-from tests.integration.web.schedules import NOW, TODAY, TOMORROW, FixedClock, OnAir
+from tests.integration.web.schedules import (
+    NOW,
+    TODAY,
+    TOMORROW,
+    FixedClock,
+    OnAir,
+    holding_write_lock,
+    origin_app,
+)
 
 Document = dict[str, Any]
 EDITS = "/api/v1/channels/rcxf/schedule/edits"
@@ -392,26 +397,11 @@ async def test_an_edit_that_cannot_get_the_lock_gets_503_with_retry_after(
     clock: FixedClock,
     on_air: OnAir,
 ) -> None:
-    app = create_app(
-        settings=app_settings.replace(schedule_lock_wait_seconds=0.3),
-        catalog=catalog,
-        storage=storage,
-        profiles=load_profiles(app_settings.profiles_dir),
-        clock=clock,
-    )
+    app = origin_app(app_settings.replace(schedule_lock_wait_seconds=0.3), catalog, storage, clock)
     client = await logged_in(await aiohttp_client(app), "operator")
     before = await schedule(client, "rcxf", "iptv", TOMORROW)
-    holding, release = threading.Event(), threading.Event()
 
-    def hold() -> None:  # a rebuild storing this channel output, say
-        with on_air.store.writing("rcxf", Output.IPTV):
-            holding.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert holding.wait(10)
+    with holding_write_lock(on_air.store, "rcxf", Output.IPTV):  # a rebuild storing it, say
         response = await client.post(
             EDITS,
             json={
@@ -424,7 +414,4 @@ async def test_an_edit_that_cannot_get_the_lock_gets_503_with_retry_after(
         assert response.status == 503, await response.text()
         assert int(response.headers["Retry-After"]) >= 1
         assert "busy" in (await response.json())["error"]
-    finally:
-        release.set()
-        holder.join()
     assert await schedule(client, "rcxf", "iptv", TOMORROW) == before
