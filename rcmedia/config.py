@@ -171,7 +171,8 @@ SETTINGS: tuple[Setting, ...] = (
         kind="str",
         default="",
         doc="Absolute base URL viewers reach the origin at (for M3U and printed URLs). "
-        "Default: built from host and port.",
+        "Default: the channel list is built on the request's Host and kept out of shared caches "
+        "(`private`); the CLI prints host and port. Set it behind a proxy or an edge cache.",
     ),
     Setting(
         name="cors_origin",
