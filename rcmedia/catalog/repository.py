@@ -21,7 +21,7 @@ from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow, RightsRow
 from rcmedia.core.assets import Asset, Job, Rendition
 from rcmedia.core.changes import MetadataChange
 from rcmedia.core.models import AssetMetadata, AssetStatus, JobState, Output, Rights, Source
-from rcmedia.errors import AssetStateError, JobError, NotFoundError
+from rcmedia.errors import AssetStateError, ConflictError, JobError, NotFoundError
 
 if TYPE_CHECKING:  # imported where used: these modules import this one
     from rcmedia.catalog.accounts import Accounts
@@ -75,6 +75,7 @@ def _asset(row: AssetRow) -> Asset:
         renditions=tuple(_rendition(r) for r in row.renditions),
         created_at=row.created_at,
         published_at=row.published_at,
+        updated_at=row.updated_at,
     )
 
 
@@ -487,20 +488,24 @@ class Catalog:
     # --- editor changes --------------------------------------------------------------------
     # Each moves assets.updated_at: the EPG watch (ScheduleStore.change_fingerprint) rebuilds then.
 
-    def update_metadata(self, asset_id: int, change: MetadataChange, *, now: datetime) -> Asset:
-        """Change the given fields of an asset's metadata."""
+    def update_metadata(
+        self, asset_id: int, change: MetadataChange, *, now: datetime, expected_version: int | None = None
+    ) -> Asset:
+        """Change the given fields of an asset's metadata (on ``expected_version``, if given)."""
         with self._session() as session:
-            row = _row_for_change(session, asset_id)
+            row = _row_for_change(session, asset_id, expected_version)
             for name, value in change.changed().items():
                 setattr(row, name, list(value) if name == "categories" else value)
             _bump(session, row, now)
             session.flush()
             return _asset(row)
 
-    def set_rights(self, asset_id: int, rights: Sequence[Rights], *, now: datetime) -> Asset:
+    def set_rights(
+        self, asset_id: int, rights: Sequence[Rights], *, now: datetime, expected_version: int | None = None
+    ) -> Asset:
         """Replace every rights window of an asset (an output without one may not air it)."""
         with self._session() as session:
-            row = _row_for_change(session, asset_id)
+            row = _row_for_change(session, asset_id, expected_version)
             row.rights.clear()
             session.flush()
             row.rights.extend(
@@ -510,10 +515,10 @@ class Catalog:
             session.flush()
             return _asset(row)
 
-    def withdraw(self, asset_id: int, *, now: datetime) -> Asset:
+    def withdraw(self, asset_id: int, *, now: datetime, expected_version: int | None = None) -> Asset:
         """Take a published asset off the air and off VOD (again: nothing changes)."""
         with self._session() as session:
-            row = _row_for_change(session, asset_id)
+            row = _row_for_change(session, asset_id, expected_version)
             if row.status == AssetStatus.WITHDRAWN.value:
                 return _asset(row)
             if row.status != AssetStatus.PUBLISHED.value:
@@ -526,7 +531,8 @@ class Catalog:
             return _asset(row)
 
 
-def _row_for_change(session: Session, asset_id: int) -> AssetRow:
+def _row_for_change(session: Session, asset_id: int, expected_version: int | None) -> AssetRow:
+    """The asset's row, locked for the change; ConflictError when it moved past ``expected_version``."""
     row = session.get(
         AssetRow,
         asset_id,
@@ -535,6 +541,10 @@ def _row_for_change(session: Session, asset_id: int) -> AssetRow:
     )
     if row is None:
         raise NotFoundError("asset", asset_id)
+    if expected_version is not None:
+        current = _asset(row).version
+        if current != expected_version:
+            raise ConflictError(f"asset {asset_id!r}", expected=expected_version, current=current)
     return row
 
 
@@ -544,4 +554,8 @@ def _bump(session: Session, row: AssetRow, now: datetime) -> None:
     newest = session.scalar(
         select(func.max(AssetRow.updated_at)).where(AssetRow.status == AssetStatus.PUBLISHED.value)
     )
-    row.updated_at = max(now, newest + timedelta(microseconds=1)) if newest is not None else now
+    row.updated_at = max(
+        now,
+        row.updated_at + timedelta(microseconds=1),  # a new version, also within one clock tick
+        *([newest + timedelta(microseconds=1)] if newest is not None else []),
+    )

@@ -76,10 +76,14 @@ def assets_rights(
     starts = rights_bound(start, "--from", SHANGHAI) if start else None
     ends = rights_bound(end, "--until", SHANGHAI) if end else None
     with open_context(settings_of(ctx)) as ictx:
-        rights = ictx.catalog.get_asset(asset_id).metadata.rights
+        current = ictx.catalog.get_asset(asset_id)
+        rights = current.metadata.rights
         for name in output_names:
             rights = window_rights(rights, Output(name), start=starts, end=ends, allowed=not remove)
-        asset = ictx.catalog.set_rights(asset_id, rights, now=ictx.clock.now())
+        # on the version read: another editor's change in between is refused, never overwritten
+        asset = ictx.catalog.set_rights(
+            asset_id, rights, now=ictx.clock.now(), expected_version=current.version
+        )
     for output in Output:
         windows = [r for r in asset.metadata.rights if r.output is output]
         shown = ", ".join(f"{_moment(r.start, 'open')} → {_moment(r.end, 'open')}" for r in windows)

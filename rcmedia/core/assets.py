@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from rcmedia.core.models import AssetMetadata, AssetStatus, JobState
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -42,6 +44,12 @@ class Asset:
     renditions: tuple[Rendition, ...]
     created_at: datetime
     published_at: datetime | None
+    updated_at: datetime  # moves with every change: the asset's version
+
+    @property
+    def version(self) -> int:
+        """What an editor's change names to say which state it was made on (``If-Match``)."""
+        return (self.updated_at - EPOCH) // timedelta(microseconds=1)
 
     def rendition(self, name: str) -> Rendition | None:
         return next((r for r in self.renditions if r.name == name), None)

@@ -81,6 +81,11 @@ def _object(data: object, where: str) -> Mapping[str, Any]:
     return data
 
 
+def parse_version(value: object, field: str = "version") -> int:
+    """A version a write names (what a GET said), a positive whole number."""
+    return _id(value, field)
+
+
 def _id(value: object, field: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
         raise InvalidFieldError(field, f"expected a positive whole number, got {value!r}")
@@ -124,7 +129,7 @@ def parse_schedule_edit(data: object) -> ScheduleEditRequest:
             asset_id=_id(body["asset_id"], "asset_id") if "asset_id" in needed else None,
             to=parse_instant(body["to"], "to") if "to" in needed else None,
         ),
-        version=_id(body["version"], "version") if body.get("version") is not None else None,
+        version=parse_version(body["version"]) if body.get("version") is not None else None,
     )
 
 
@@ -182,8 +187,9 @@ def _text(value: object, field: str, limit: int, *, required: bool, multiline: b
 
 
 def parse_metadata_change(data: object) -> MetadataChange:
-    """A JSON object with some of title, series, episode, description, categories."""
-    body = _object(data, "body")
+    """A JSON object with some of title, series, episode, description, categories (and maybe the
+    asset's ``version`` the change was made on: see :func:`parse_asset_patch`)."""
+    body = {k: v for k, v in _object(data, "body").items() if k != "version"}
     for key in body:
         if key not in EDITABLE:
             hint = {
@@ -217,6 +223,13 @@ def parse_metadata_change(data: object) -> MetadataChange:
             _text(c, f"categories[{i}]", MAX_CATEGORY, required=True) or "" for i, c in enumerate(categories)
         )
     return MetadataChange(**values)
+
+
+def parse_asset_patch(data: object) -> tuple[MetadataChange, int | None]:
+    """``PATCH /api/v1/assets/{id}``'s body: the change, and the version it was made on (if given)."""
+    body = _object(data, "body")
+    version = parse_version(body["version"]) if body.get("version") is not None else None
+    return parse_metadata_change(body), version
 
 
 def parse_rights(data: object) -> tuple[Rights, ...]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from rcmedia.catalog.repository import AssetQuery
 from rcmedia.core.models import AssetStatus, JobState, Source
-from rcmedia.web.documents import asset_document, job_document, page_document
+from rcmedia.web.documents import asset_document, asset_etag, job_document, page_document
 from rcmedia.web.json_response import json_response
 from rcmedia.web.keys import CATALOG_KEY
 from rcmedia.web.params import enum_param, int_param, text_param
@@ -41,7 +41,9 @@ async def list_assets(request: web.Request) -> web.Response:
 
 async def get_asset(request: web.Request) -> web.Response:
     asset = await asyncio.to_thread(request.app[CATALOG_KEY].get_asset, int(request.match_info["id"]))
-    return json_response(asset_document(asset))
+    response = json_response(asset_document(asset))
+    response.headers[hdrs.ETAG] = asset_etag(asset)  # what an editor's write sends back as If-Match
+    return response
 
 
 async def list_jobs(request: web.Request) -> web.Response:

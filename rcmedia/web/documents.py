@@ -65,10 +65,16 @@ def asset_document(asset: Asset) -> Document:
         "status": asset.status.value,
         "created_at": iso_utc(asset.created_at),
         "published_at": iso_utc(asset.published_at),
+        "version": asset.version,
         "rights": [_rights(r) for r in metadata.rights],
         "renditions": [_rendition(r) for r in asset.renditions],
         "urls": vod_urls(asset.id) if published else None,
     }
+
+
+def asset_etag(asset: Asset) -> str:
+    """The ETag of an asset document: its version, which every change moves."""
+    return f'"asset/{asset.id}/v{asset.version}"'
 
 
 def job_document(job: Job) -> Document:

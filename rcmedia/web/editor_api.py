@@ -2,9 +2,12 @@
 
 ``PATCH /api/v1/assets/{id}`` (title, series, episode, description, categories),
 ``PUT /api/v1/assets/{id}/rights`` (the whole list of ``{output, start, end}`` windows) and
-``POST /api/v1/assets/{id}/withdraw``. Each answers with the asset document, and each moves the
-asset's ``updated_at``, so the EPG watch rebuilds the days after the freeze horizon: a withdrawn
-asset, or one without rights on an output, is substituted there from the next rebuild.
+``POST /api/v1/assets/{id}/withdraw``. Each answers with the asset document (and its ETag), and
+each moves the asset's ``updated_at`` (its ``version``), so the EPG watch rebuilds the days after
+the freeze horizon: a withdrawn asset, or one without rights on an output, is substituted there
+from the next rebuild. A write may name the version it was made on (``If-Match`` with the ETag of
+``GET /api/v1/assets/{id}``, or ``"version"`` in a PATCH body): if another editor changed the
+asset since, it is refused with 409 and the current version, and nothing is changed.
 """
 
 from __future__ import annotations
@@ -12,15 +15,16 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from rcmedia.core.accounts import Role
-from rcmedia.core.changes import parse_metadata_change, parse_rights
+from rcmedia.core.assets import Asset
+from rcmedia.core.changes import parse_asset_patch, parse_rights
 from rcmedia.web.access import require_role
-from rcmedia.web.documents import asset_document
+from rcmedia.web.documents import asset_document, asset_etag
 from rcmedia.web.json_response import json_response
 from rcmedia.web.keys import CATALOG_KEY, CLOCK_KEY
-from rcmedia.web.writes import answers_refusals, read_json
+from rcmedia.web.writes import answers_refusals, expected_version, read_json
 
 log = logging.getLogger(__name__)
 
@@ -29,30 +33,44 @@ def _asset_id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
+def asset_answer(asset: Asset) -> web.Response:
+    """The asset's document with its ETag (what a later write sends back as If-Match)."""
+    response = json_response(asset_document(asset))
+    response.headers[hdrs.ETAG] = asset_etag(asset)
+    return response
+
+
 @answers_refusals
 async def update_asset(request: web.Request) -> web.StreamResponse:
     user = await require_role(request, Role.EDITOR)
-    change = parse_metadata_change(await read_json(request))
+    change, version = parse_asset_patch(await read_json(request))
+    expected = expected_version(request, version)
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
-    asset = await asyncio.to_thread(catalog.update_metadata, _asset_id(request), change, now=now)
+    asset = await asyncio.to_thread(
+        catalog.update_metadata, _asset_id(request), change, now=now, expected_version=expected
+    )
     log.info("asset %d changed by %r: %s", asset.id, user.name, ", ".join(change.changed()))
-    return json_response(asset_document(asset))
+    return asset_answer(asset)
 
 
 @answers_refusals
 async def set_rights(request: web.Request) -> web.StreamResponse:
     user = await require_role(request, Role.EDITOR)
     rights = parse_rights(await read_json(request))
+    expected = expected_version(request)
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
-    asset = await asyncio.to_thread(catalog.set_rights, _asset_id(request), rights, now=now)
+    asset = await asyncio.to_thread(
+        catalog.set_rights, _asset_id(request), rights, now=now, expected_version=expected
+    )
     log.info("asset %d rights set by %r: %s", asset.id, user.name, rights)
-    return json_response(asset_document(asset))
+    return asset_answer(asset)
 
 
 @answers_refusals
 async def withdraw(request: web.Request) -> web.StreamResponse:
     user = await require_role(request, Role.EDITOR)
+    expected = expected_version(request)
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
-    asset = await asyncio.to_thread(catalog.withdraw, _asset_id(request), now=now)
+    asset = await asyncio.to_thread(catalog.withdraw, _asset_id(request), now=now, expected_version=expected)
     log.info("asset %d withdrawn by %r", asset.id, user.name)
-    return json_response(asset_document(asset))
+    return asset_answer(asset)

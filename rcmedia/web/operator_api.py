@@ -20,13 +20,12 @@ from aiohttp import hdrs, web
 
 from rcmedia.core.accounts import Role
 from rcmedia.core.changes import parse_schedule_edit
-from rcmedia.errors import InvalidFieldError
 from rcmedia.service.schedules import edit_schedule
 from rcmedia.web.access import require_role
 from rcmedia.web.json_response import json_response
 from rcmedia.web.keys import CLOCK_KEY, SCHEDULES_KEY, SETTINGS_KEY
-from rcmedia.web.schedule_documents import day_document, day_etag, version_of_etag
-from rcmedia.web.writes import answers_refusals, read_json
+from rcmedia.web.schedule_documents import day_document, day_etag
+from rcmedia.web.writes import answers_refusals, expected_version, read_json
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +34,7 @@ log = logging.getLogger(__name__)
 async def schedule_edit(request: web.Request) -> web.StreamResponse:
     user = await require_role(request, Role.OPERATOR)
     wanted = parse_schedule_edit(await read_json(request))
-    if_match = request.headers.get(hdrs.IF_MATCH)
-    if if_match is not None and if_match.strip() != "*":
-        tagged = version_of_etag(if_match)
-        if tagged is None:
-            raise InvalidFieldError("If-Match", f"expected the ETag of GET …/schedule, got {if_match!r}")
-        if wanted.version is not None and wanted.version != tagged:
-            raise InvalidFieldError("version", f"{wanted.version} disagrees with If-Match {if_match}")
-        expected: int | None = tagged
-    else:
-        expected = wanted.version
+    expected = expected_version(request, wanted.version)
     app = request.app
     channel_id = request.match_info["channel"]
     listing = await asyncio.to_thread(

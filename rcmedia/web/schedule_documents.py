@@ -88,12 +88,3 @@ def day_document(listing: DayListing) -> Document:
 def day_etag(listing: DayListing) -> str:
     """The ETag of a built day: its version (strong: equal versions are equal days)."""
     return f'"{listing.channel.id}/{listing.output.value}/{listing.day.isoformat()}/v{listing.version}"'
-
-
-def version_of_etag(tag: str) -> int | None:
-    """The version an ``If-Match`` names (as :func:`day_etag` made it), or None when it names none."""
-    tag = tag.strip().removeprefix("W/")
-    if not (len(tag) > 2 and tag[0] == tag[-1] == '"'):
-        return None
-    _, _, version = tag[1:-1].rpartition("/v")
-    return int(version) if version.isdigit() and len(version) < 19 else None

@@ -14,12 +14,38 @@ import functools
 import json
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from rcmedia.errors import AssetStateError, ConflictError, InvalidFieldError, ScheduleError
 from rcmedia.web.json_response import json_response
 
 WriteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def version_of_etag(tag: str) -> int | None:
+    """The version an ETag of ours names (``"…/v12"``), or None when it names none."""
+    tag = tag.strip().removeprefix("W/")
+    if not (len(tag) > 2 and tag[0] == tag[-1] == '"'):
+        return None
+    _, _, version = tag[1:-1].rpartition("/v")
+    return int(version) if version.isdigit() and len(version) < 19 else None
+
+
+def expected_version(request: web.Request, given: int | None = None) -> int | None:
+    """The version a write is based on: ``If-Match`` (an ETag of the thing's GET) or ``given``
+    (a ``"version"`` field of the body); None when neither is sent (write on whatever is current).
+
+    400 when ``If-Match`` names no version of ours, or disagrees with ``given``.
+    """
+    if_match = request.headers.get(hdrs.IF_MATCH)
+    if if_match is None or if_match.strip() == "*":
+        return given
+    tagged = version_of_etag(if_match)
+    if tagged is None:
+        raise InvalidFieldError("If-Match", f"expected an ETag this server gave, got {if_match!r}")
+    if given is not None and given != tagged:
+        raise InvalidFieldError("version", f"{given} disagrees with If-Match {if_match}")
+    return tagged
 
 
 async def read_json(request: web.Request) -> object:

@@ -78,6 +78,7 @@ async def test_a_published_asset_document(client: Client, library: dict[str, int
         "status": "published",
         "created_at": "2024-03-01T08:00:00Z",
         "published_at": "2024-03-01T08:00:00Z",
+        "version": 1709280000000000,  # updated_at in µs: what an editor's write names (If-Match)
         "rights": [
             {"output": "tv", "start": None, "end": None},
             {"output": "iptv", "start": None, "end": None},

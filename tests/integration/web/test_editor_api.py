@@ -199,3 +199,51 @@ async def test_a_pending_asset_cannot_be_withdrawn(schedule_client: Client, cata
     response = await schedule_client.post(f"/api/v1/assets/{pending}/withdraw", json={})
     assert response.status == 409
     assert "only a published asset can be withdrawn" in (await response.json())["error"]
+
+
+async def test_editors_changes_name_the_version_they_saw_and_a_stale_one_is_refused(
+    schedule_client: Client, catalog: Catalog
+) -> None:
+    """Two editors open the same asset; the second save must not silently undo the first."""
+    await logged_in(schedule_client, "editor")
+    asset = asset_id(catalog, "红色记忆")
+    opened = await schedule_client.get(f"/api/v1/assets/{asset}")
+    seen, etag = await opened.json(), opened.headers["ETag"]
+    assert str(seen["version"]) in etag
+
+    first = await schedule_client.patch(
+        f"/api/v1/assets/{asset}", json={"title": "红色记忆（一）"}, headers={"If-Match": etag}
+    )
+    assert first.status == 200, await first.text()
+    saved = await first.json()
+    assert saved["version"] > seen["version"]
+    assert first.headers["ETag"] != etag
+
+    for stale in (
+        schedule_client.patch(
+            f"/api/v1/assets/{asset}", json={"title": "红色记忆（二）", "version": seen["version"]}
+        ),
+        schedule_client.patch(
+            f"/api/v1/assets/{asset}", json={"title": "红色记忆（二）"}, headers={"If-Match": etag}
+        ),
+        schedule_client.put(f"/api/v1/assets/{asset}/rights", json=[], headers={"If-Match": etag}),
+        schedule_client.post(f"/api/v1/assets/{asset}/withdraw", json={}, headers={"If-Match": etag}),
+    ):
+        response = await stale
+        assert response.status == 409, await response.text()
+        body = await response.json()
+        assert body["current_version"] == saved["version"]
+    now = await (await schedule_client.get(f"/api/v1/assets/{asset}")).json()
+    assert now == saved, "nothing a refused write asked for was applied"
+
+    newer = await schedule_client.patch(
+        f"/api/v1/assets/{asset}",
+        json={"description": "第二位编辑"},
+        headers={"If-Match": first.headers["ETag"]},
+    )
+    assert newer.status == 200, await newer.text()
+    assert (await newer.json())["title"] == "红色记忆（一）"
+    bad = await schedule_client.patch(
+        f"/api/v1/assets/{asset}", json={"title": "x"}, headers={"If-Match": "*x"}
+    )
+    assert (bad.status, (await bad.json())["field"]) == (400, "If-Match")
