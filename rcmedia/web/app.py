@@ -24,6 +24,7 @@ from rcmedia.core.clock import Clock
 from rcmedia.core.profile import Profile
 from rcmedia.core.throttle import FailureThrottle
 from rcmedia.errors import ConfigError
+from rcmedia.playout.catchup import CatchupPlaylists
 from rcmedia.playout.live import LiveChannels
 from rcmedia.playout.shifted import ShiftedSegments
 from rcmedia.storage.base import Storage
@@ -50,6 +51,7 @@ from rcmedia.web.cors import add_cors_headers, preflight
 from rcmedia.web.errors import error_middleware
 from rcmedia.web.keys import (
     CATALOG_KEY,
+    CATCHUP_KEY,
     CLOCK_KEY,
     EPG_RENDERS_KEY,
     LIVE_KEY,
@@ -121,6 +123,11 @@ async def _close_epg_renders(app: web.Application) -> AsyncIterator[None]:
     await app[EPG_RENDERS_KEY].close()
 
 
+async def _close_catchup(app: web.Application) -> AsyncIterator[None]:
+    yield
+    app[CATCHUP_KEY].close()
+
+
 async def _watch_live_channels(app: web.Application) -> AsyncIterator[None]:
     """Keep the live timelines in step with the catalog while the app runs."""
     task = asyncio.create_task(app[LIVE_KEY].watch())
@@ -154,9 +161,13 @@ def create_app(
     app[LOGIN_THROTTLE_KEY] = FailureThrottle()
     app[operator_api.SCHEDULE_WRITES_KEY] = asyncio.Lock()
     app[LIVE_KEY] = LiveChannels(catalog.engine, storage, _house_profile(settings, profiles))
+    app[CATCHUP_KEY] = CatchupPlaylists(
+        app[LIVE_KEY], builds=settings.catchup_builds, queue=settings.catchup_queue
+    )
     app[SHIFTED_KEY] = ShiftedSegments()
     app.cleanup_ctx.append(_close_epg_renders)
     app.cleanup_ctx.append(_watch_live_channels)
+    app.cleanup_ctx.append(_close_catchup)
     app.on_response_prepare.append(add_cors_headers)
     _add_routes(app.router)
     return app
