@@ -39,8 +39,10 @@ from rcmedia.playout.work_slots import WorkSlots
 
 STRETCH = timedelta(hours=6)  # archives cover whole UTC stretches of this length
 ARCHIVE_TTL = timedelta(minutes=10)
-ARCHIVES_KEPT = 24  # a dense channel's six hours hold ~2,500 events, about 2 MB loaded
-PLAYLISTS_KEPT = 512  # a one-hour playlist is ~70 KB (~8 KB gzipped)
+# Archives kept, counted in events (~600 bytes each loaded): a week and a half of a dense channel
+# output (~10,000 events a day), or hundreds of stretches of ordinary ones
+ARCHIVE_EVENTS_KEPT = 100_000
+PLAYLIST_BYTES_KEPT = 32 << 20  # a one-hour playlist is ~70 KB (~8 KB gzipped)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 K = TypeVar("K", bound=Hashable)
@@ -89,15 +91,23 @@ def refusals(output: Output, now: datetime) -> tuple[Callable[[ScheduleAsset], s
 
 
 class _Lru(OrderedDict[K, V]):
-    def __init__(self, kept: int) -> None:
+    """Least recently used entries dropped while their summed ``weight`` is over ``budget``."""
+
+    def __init__(self, budget: int, weight: Callable[[V], int]) -> None:
         super().__init__()
-        self.kept = kept
+        self.budget = budget
+        self.weight = weight
+        self.total = 0
 
     def keep(self, key: K, value: V) -> None:
+        before = self.pop(key, None)
+        if before is not None:
+            self.total -= self.weight(before)
         self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.kept:
-            self.popitem(last=False)
+        self.total += self.weight(value)
+        while self.total > self.budget and len(self) > 1:
+            _, dropped = self.popitem(last=False)
+            self.total -= self.weight(dropped)
 
     def fresh(self, key: K) -> V | None:
         found = self.get(key)
@@ -113,8 +123,12 @@ class CatchupPlaylists:
         self.live = live
         self.slots = WorkSlots("catch-up playlists", slots=builds, queue=queue)
         self._reads = GenerationReads(live.engine, None)
-        self._archives: _Lru[tuple[str, Output, datetime, datetime], Archive] = _Lru(ARCHIVES_KEPT)
-        self._playlists: _Lru[tuple[object, ...], Replay] = _Lru(PLAYLISTS_KEPT)
+        self._archives: _Lru[tuple[str, Output, datetime, datetime], Archive] = _Lru(
+            ARCHIVE_EVENTS_KEPT, lambda archive: 1 + len(archive.loaded.timeline.events)
+        )
+        self._playlists: _Lru[tuple[object, ...], Replay] = _Lru(
+            PLAYLIST_BYTES_KEPT, lambda replay: len(replay.body) + len(replay.gzipped or b"")
+        )
         self._in_flight: dict[Hashable, asyncio.Future[Any]] = {}
         self.loads = 0  # archives loaded (tests and the benchmark read it)
         self.renders = 0  # playlists rendered
