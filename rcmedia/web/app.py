@@ -26,6 +26,7 @@ from rcmedia.core.throttle import FailureThrottle
 from rcmedia.errors import ConfigError
 from rcmedia.playout.catchup import CatchupPlaylists
 from rcmedia.playout.live import LiveChannels
+from rcmedia.playout.missing_segments import MissingSegments
 from rcmedia.playout.shifted import ShiftedSegments
 from rcmedia.storage.base import Storage
 from rcmedia.web import (
@@ -55,6 +56,7 @@ from rcmedia.web.keys import (
     CLOCK_KEY,
     EPG_RENDERS_KEY,
     LIVE_KEY,
+    MISSING_KEY,
     PROFILES_KEY,
     SCHEDULES_KEY,
     SETTINGS_KEY,
@@ -165,6 +167,7 @@ def create_app(
         app[LIVE_KEY], builds=settings.catchup_builds, queue=settings.catchup_queue
     )
     app[SHIFTED_KEY] = ShiftedSegments()
+    app[MISSING_KEY] = MissingSegments(app[LIVE_KEY], app[SHIFTED_KEY])
     app.cleanup_ctx.append(_close_epg_renders)
     app.cleanup_ctx.append(_watch_live_channels)
     app.cleanup_ctx.append(_close_catchup)
