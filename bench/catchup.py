@@ -47,7 +47,8 @@ from rcmedia.core.timeline import range_segments, us_of  # noqa: E402
 from rcmedia.playout.catchup import CatchupPlaylists  # noqa: E402
 from rcmedia.playout.channel_output import load_channel_output  # noqa: E402
 from rcmedia.playout.live import LiveChannels  # noqa: E402
-from rcmedia.scheduling.epg import apply_channel_files, build_all, load_channels  # noqa: E402
+from rcmedia.service.channels import apply_channel_files, load_channels  # noqa: E402
+from rcmedia.service.schedules import build_all  # noqa: E402
 
 CHANNEL, OUTPUT, RUNG = "dense", Output.IPTV, "360p"
 HOUR = timedelta(hours=1)
@@ -136,7 +137,7 @@ def ms(seconds: list[float]) -> str:
 
 async def measure(settings: Settings, ranges: int) -> None:
     with open_context(settings) as ictx:
-        live = LiveChannels(ictx.catalog.engine, ictx.storage, ictx.profiles[settings.profile])
+        live = LiveChannels(ictx.catalog, ictx.storage, ictx.profiles[settings.profile])
         replays = CatchupPlaylists(live, builds=settings.catchup_builds, queue=settings.catchup_queue)
         now = datetime.now(UTC)
         now_us = us_of(now)

@@ -69,7 +69,8 @@ from rcmedia.core.profile import Profile  # noqa: E402
 from rcmedia.core.timeline import us_of  # noqa: E402
 from rcmedia.playout.live import LiveChannels  # noqa: E402
 from rcmedia.profiles import load_profiles  # noqa: E402
-from rcmedia.scheduling.epg import apply_channel_files, build_all  # noqa: E402
+from rcmedia.service.channels import apply_channel_files  # noqa: E402
+from rcmedia.service.schedules import build_all  # noqa: E402
 from rcmedia.storage.local import LocalStorage  # noqa: E402
 
 SEGMENT_S = 6.0
@@ -545,7 +546,7 @@ async def warm_up(base: str, channels: int, profile: Profile, concurrency: int =
 async def playlist_costs(settings: Settings, repeat: int) -> tuple[float, float, float]:
     """µs per playlist in this process, on one loaded channel output: cached, uncached, uncached + gzip."""
     with open_context(settings) as ictx:
-        live = LiveChannels(ictx.catalog.engine, ictx.storage, ictx.profiles[settings.profile])
+        live = LiveChannels(ictx.catalog, ictx.storage, ictx.profiles[settings.profile])
         now = datetime.now(UTC)
         loaded = await live.channel_output(channel_id(1), PLAYLIST_OUTPUT, now)
         now_us = us_of(now)

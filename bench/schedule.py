@@ -4,7 +4,7 @@ Generated rows, no media. Reports the total, and growth with days and channels (
 goal: the time per channel-day should stay flat). Goal (issue 3): 7 days x 100 channels x 3
 outputs in <= 2 s.
 
-It times what ``rcmedia.scheduling.epg.build_all`` runs between reading the catalog and storing
+It times what ``rcmedia.service.schedules.build_all`` runs between reading the catalog and storing
 the days: ``build_workers.build_channels``, which builds channels in forked worker processes
 (one per idle CPU, see ``default_workers``) as well as in this one, and returns the same days as
 building them one by one. The one-by-one build is timed too, as the baseline, and checked equal.
@@ -36,7 +36,7 @@ from rcmedia.core.schedule import (
     Recurrence,
     ScheduleAsset,
 )
-from rcmedia.scheduling.build_workers import (
+from rcmedia.service.build_workers import (
     ChannelBuild,
     available_cpus,
     build_channels,

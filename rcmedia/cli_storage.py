@@ -11,9 +11,8 @@ from collections.abc import Iterable, Mapping
 
 import click
 
-from rcmedia.catalog.asrun import AsRunLog
 from rcmedia.catalog.db import make_engine
-from rcmedia.catalog.playout import PlayoutReads
+from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings, load_settings
 from rcmedia.core.models import AssetStatus
 from rcmedia.errors import RcmediaError
@@ -25,7 +24,8 @@ def check_storage(settings: Settings) -> AuditReport:
     """Audit the packages in the storage ``settings`` name against their catalog."""
     engine = make_engine(settings.database_url)
     try:
-        reads, asrun = PlayoutReads(engine), AsRunLog(engine)
+        catalog = Catalog(engine)
+        reads, asrun = catalog.playout, catalog.asrun
         published = reads.assets(reads.published_prefixes().values())
 
         def states(asset_ids: Iterable[int]) -> Mapping[int, tuple[AssetStatus, str | None]]:

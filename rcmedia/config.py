@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from rcmedia import defaults
 from rcmedia.errors import ConfigError
 
 ENV_PREFIX = "RCMEDIA_"
@@ -70,14 +71,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         name="profiles_dir",
         kind="path",
-        default="transcode_profiles",
-        doc="Folder of transcode profiles (TOML, one file per profile).",
+        default=None,
+        doc="Folder of transcode profiles (TOML, one file per profile). Default: the house profile "
+        "shipped in the package (`rcmedia init` writes an editable copy and names it here).",
     ),
     Setting(
         name="playlists_dir",
         kind="path",
-        default="playlists",
-        doc="Folder of channel and grid files (TOML) that `rcmedia channels apply` loads by default.",
+        default=None,
+        doc="Folder of channel and grid files (TOML) that `rcmedia channels apply` loads by default. "
+        "Default: the demo channels shipped in the package (`rcmedia init` writes editable copies).",
     ),
     Setting(
         name="schedule_days",
@@ -90,6 +93,13 @@ SETTINGS: tuple[Setting, ...] = (
         kind="float",
         default=120.0,
         doc="Freeze horizon: rebuilds and operator edits never change events starting before now + this.",
+    ),
+    Setting(
+        name="schedule_lock_wait_seconds",
+        kind="float",
+        default=5.0,
+        doc="How long an operator edit waits for another write of the same channel output (an edit "
+        "or a rebuild storing its days) before it is answered 503 with Retry-After.",
     ),
     Setting(
         name="profile", kind="str", default="default", doc="Profile used when an ingest does not name one."
@@ -217,6 +227,7 @@ class Settings:
     playlists_dir: Path
     schedule_days: int
     freeze_seconds: float
+    schedule_lock_wait_seconds: float
     profile: str
     hot_folder: Path
     hot_folder_poll_seconds: float
@@ -315,6 +326,7 @@ def _validate(values: dict[str, Any]) -> None:
         (values["job_attempts"] >= 1, "job_attempts must be at least 1"),
         (1 <= values["schedule_days"] <= 60, "schedule_days must be between 1 and 60"),
         (values["freeze_seconds"] >= 0, "freeze_seconds must not be negative"),
+        (values["schedule_lock_wait_seconds"] > 0, "schedule_lock_wait_seconds must be positive"),
         (values["job_lease_seconds"] > 0, "job_lease_seconds must be positive"),
         (values["hot_folder_poll_seconds"] > 0, "hot_folder_poll_seconds must be positive"),
         (values["session_hours"] > 0, "session_hours must be positive"),
@@ -335,7 +347,10 @@ def load_settings(
     cwd: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Read defaults, then ``rcmedia.toml``, then ``RCMEDIA_*`` variables, then ``overrides``."""
+    """Read defaults, then ``rcmedia.toml``, then ``RCMEDIA_*`` variables, then ``overrides``.
+
+    Relative paths in the settings file are relative to the file; others to the working directory.
+    """
     env = os.environ if environ is None else environ
     base = Path.cwd() if cwd is None else cwd
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -352,6 +367,9 @@ def load_settings(
                 known = ", ".join(sorted(_BY_NAME))
                 raise ConfigError(f"{candidate}: unknown setting {key!r} (known: {known})")
             values[key] = _convert(_BY_NAME[key], value, str(candidate))
+            if isinstance(values[key], Path) and not values[key].is_absolute():
+                # a file's relative paths are relative to the file, wherever the process runs
+                values[key] = candidate.resolve().parent / values[key]
     elif config_file is not None:
         raise ConfigError(f"RCMEDIA_CONFIG names {str(config_file)!r}, which does not exist")
 
@@ -375,6 +393,9 @@ def load_settings(
         if path is not None and not path.is_absolute():
             path = base / path
         values[name] = path
+    # not configured: what the package ships, so that an installed rcmedia runs in any folder
+    values["profiles_dir"] = values["profiles_dir"] or defaults.PROFILES
+    values["playlists_dir"] = values["playlists_dir"] or defaults.PLAYLISTS
     home: Path = values["home"]
     if not values["database_url"]:
         values["database_url"] = f"sqlite:///{home / 'rcmedia.db'}"

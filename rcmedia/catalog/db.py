@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from rcmedia.errors import CatalogError
 
 log = logging.getLogger(__name__)
+SQLITE_BUSY_MS = 10_000  # how long an SQLite statement waits for another connection's write lock
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -26,7 +27,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the origin read while a worker writes; busy_timeout rides out short write locks.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -34,7 +34,12 @@ class RungPeak:
 
 class PlayoutReads:
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._session = Transactions(engine)
+
+    def for_generation(self, generation: tuple[object, ...] | None) -> GenerationReads:
+        """These reads, with what one catalog generation holds read once (see GenerationReads)."""
+        return GenerationReads(self._engine, generation)
 
     def assets(self, asset_ids: Iterable[int]) -> dict[int, Asset]:
         """The given assets with renditions and rights, whatever their status (ids not found are left out)."""
@@ -97,3 +102,33 @@ class PlayoutReads:
             channels = session.execute(select(func.count(ChannelRow.id), func.sum(ChannelRow.version))).one()
             assets = session.execute(select(func.count(AssetRow.id), func.max(AssetRow.updated_at))).one()
             return (*days, *channels, *assets)
+
+
+class GenerationReads(PlayoutReads):
+    """The playout's reads, with the assets and rung peaks of one catalog generation read once.
+
+    Thousands of channel outputs air the same few hundred assets: without sharing, every load
+    decoded each asset's segment lists again (two thirds of a load's time) and kept its own copy
+    (4 MB per channel output in the benchmark, 12 GB for 3,000). Within one generation nothing an
+    asset row holds can change (``generation`` moves with every asset update), so a load of that
+    generation may take the copy another load read. Loads run in worker threads: two may read the
+    same asset at once, and the later copy wins (the same values).
+    """
+
+    def __init__(self, engine: Engine, generation: tuple[object, ...] | None) -> None:
+        super().__init__(engine)
+        self.of_generation = generation
+        self._assets: dict[int, Asset] = {}
+        self._peaks: dict[str, RungPeak] | None = None
+
+    def assets(self, asset_ids: Iterable[int]) -> dict[int, Asset]:
+        wanted = set(asset_ids)
+        missing = wanted - self._assets.keys()
+        if missing:
+            self._assets.update(super().assets(missing))
+        return {i: self._assets[i] for i in wanted if i in self._assets}
+
+    def rung_peaks(self) -> dict[str, RungPeak]:
+        if self._peaks is None:
+            self._peaks = super().rung_peaks()
+        return self._peaks

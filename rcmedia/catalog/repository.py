@@ -6,10 +6,11 @@ Job claiming is a conditional UPDATE, so any number of workers can share one dat
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Engine
@@ -21,6 +22,12 @@ from rcmedia.core.assets import Asset, Job, Rendition
 from rcmedia.core.changes import MetadataChange
 from rcmedia.core.models import AssetMetadata, AssetStatus, JobState, Output, Rights, Source
 from rcmedia.errors import AssetStateError, JobError, NotFoundError
+
+if TYPE_CHECKING:  # imported where used: these modules import this one
+    from rcmedia.catalog.accounts import Accounts
+    from rcmedia.catalog.asrun import AsRunLog
+    from rcmedia.catalog.playout import PlayoutReads
+    from rcmedia.catalog.schedules import ScheduleStore
 
 T = TypeVar("T")
 RUNNING_STATES = tuple(s.value for s in JobState if s.running)
@@ -136,6 +143,36 @@ class Catalog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._session = Transactions(engine)
+
+    # --- the other repositories on the same database: one facade, so callers pass a Catalog ---
+
+    @functools.cached_property
+    def schedules(self) -> ScheduleStore:
+        """Channels as applied, built days and their events."""
+        from rcmedia.catalog.schedules import ScheduleStore  # noqa: PLC0415 - it imports this module
+
+        return ScheduleStore(self.engine)
+
+    @functools.cached_property
+    def playout(self) -> PlayoutReads:
+        """What the live playout reads."""
+        from rcmedia.catalog.playout import PlayoutReads  # noqa: PLC0415 - it imports this module
+
+        return PlayoutReads(self.engine)
+
+    @functools.cached_property
+    def asrun(self) -> AsRunLog:
+        """The as-run log."""
+        from rcmedia.catalog.asrun import AsRunLog  # noqa: PLC0415 - it imports this module
+
+        return AsRunLog(self.engine)
+
+    @functools.cached_property
+    def accounts(self) -> Accounts:
+        """Users and their sessions."""
+        from rcmedia.catalog.accounts import Accounts  # noqa: PLC0415 - it imports this module
+
+        return Accounts(self.engine)
 
     # --- ingest ----------------------------------------------------------------------------
 

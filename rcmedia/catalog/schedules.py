@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import selectinload
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, selectinload
 
-from rcmedia.catalog.db import Transactions
+from rcmedia.catalog.db import SQLITE_BUSY_MS, Transactions
 from rcmedia.catalog.tables import AssetRow, ChannelRow, EventRow, RenditionRow, ScheduleDayRow
 from rcmedia.core.builder import DaySchedule
 from rcmedia.core.models import AssetStatus, Output, Rights, Source
 from rcmedia.core.schedule import Airing, Counters, Event, EventKind, ScheduleAsset, to_us
+from rcmedia.errors import BusyError
 
 # an event never lasts longer than a broadcast day (25 h on a daylight-saving change)
 _LONGEST_EVENT = timedelta(hours=25)
+LOCK_WAIT_S = 5.0  # how long a schedule write waits for another one of the same channel output
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -162,35 +167,12 @@ class ScheduleStore:
 
     def history(self, channel_id: str, output: Output, *, since: datetime, before: datetime) -> list[Airing]:
         with self._session() as session:
-            rows = session.execute(
-                select(EventRow.asset_id, EventRow.starts_at, EventRow.slot_id, EventRow.premiere)
-                .where(
-                    EventRow.channel_id == channel_id,
-                    EventRow.output == output.value,
-                    EventRow.starts_at >= since,
-                    EventRow.starts_at < before,
-                )
-                .order_by(EventRow.starts_at)
-            ).all()
-            return [Airing(asset_id=a, start=s, slot_id=slot, premiere=p) for a, s, slot, p in rows]
+            return ScheduleTx(session, channel_id, output).history(since=since, before=before)
 
     def counters_before(self, channel_id: str, output: Output, when: datetime) -> Counters:
         """The counters at ``when``: after the last event that starts before it (zero at the epoch)."""
         with self._session() as session:
-            row = session.execute(
-                select(EventRow.seq0, EventRow.disc0, EventRow.first_segment, EventRow.last_segment)
-                .where(
-                    EventRow.channel_id == channel_id,
-                    EventRow.output == output.value,
-                    EventRow.starts_at < when,
-                )
-                .order_by(EventRow.starts_at.desc())
-                .limit(1)
-            ).first()
-            if row is None:
-                return Counters()
-            seq0, disc0, first, last = row
-            return Counters(seq=seq0 + last - first + 1, disc=disc0 + 1)
+            return ScheduleTx(session, channel_id, output).counters_before(when)
 
     def events(
         self,
@@ -201,35 +183,9 @@ class ScheduleStore:
         end: datetime,
         kinds: Sequence[EventKind] | None = None,
     ) -> list[Event]:
-        """Events overlapping [start, end), in order (only of ``kinds`` when given).
-
-        A channel output's events do not overlap, so at most one that starts before ``start``
-        reaches into the range: the last one to start before it, read on its own. Reading every
-        event of the 25 hours an event may last instead cost a dense channel (an event every few
-        seconds) some 10,000 rows per call, 90 % of a one-hour catch-up playlist's time.
-        """
-        channel_output = (EventRow.channel_id == channel_id, EventRow.output == output.value)
-        wanted = [] if kinds is None else [EventRow.kind.in_([k.value for k in kinds])]
+        """Events overlapping [start, end), in order (only of ``kinds`` when given)."""
         with self._session() as session:
-            before = session.scalars(
-                select(EventRow)
-                .where(
-                    *channel_output, EventRow.starts_at < start, EventRow.starts_at >= start - _LONGEST_EVENT
-                )
-                .order_by(EventRow.starts_at.desc())
-                .limit(1)
-            ).first()
-            rows = session.scalars(
-                select(EventRow)
-                .where(*channel_output, *wanted, EventRow.starts_at < end, EventRow.starts_at >= start)
-                .order_by(EventRow.starts_at)
-            ).all()
-            found = [_event(row) for row in rows]
-            if before is not None and (kinds is None or EventKind(before.kind) in kinds):
-                overlapping = _event(before)
-                if overlapping.end > start:
-                    found.insert(0, overlapping)
-            return found
+            return ScheduleTx(session, channel_id, output).events(start=start, end=end, kinds=kinds)
 
     def asset_ids(self, channel_id: str, output: Output, *, start: datetime) -> set[int]:
         """The assets of every event of one channel output that ends after ``start``."""
@@ -245,48 +201,183 @@ class ScheduleStore:
             )
             return set(rows)
 
-    # --- what the builder writes -----------------------------------------------------------
-
-    def save_days(
-        self, channel_id: str, output: Output, schedules: Sequence[DaySchedule], *, now: datetime
-    ) -> None:
-        """Replace the given days of one channel output, all in one transaction."""
-        with self._session() as session:
-            for schedule in schedules:
-                old = session.scalar(
-                    select(ScheduleDayRow).where(
-                        ScheduleDayRow.channel_id == channel_id,
-                        ScheduleDayRow.output == output.value,
-                        ScheduleDayRow.day == schedule.day,
-                    )
-                )
-                version = 1
-                if old is not None:
-                    version = old.version + 1
-                    session.execute(delete(EventRow).where(EventRow.day_id == old.id))
-                    session.delete(old)
-                    session.flush()
-                day = ScheduleDayRow(
-                    channel_id=channel_id,
-                    output=output.value,
-                    day=schedule.day,
-                    starts_at=schedule.start,
-                    ends_at=schedule.end,
-                    version=version,
-                    built_at=now,
-                )
-                session.add(day)
-                session.flush()
-                session.execute(
-                    insert(EventRow), [_event_values(channel_id, output, day.id, e) for e in schedule.events]
-                )
-
     def built_days(self, channel_id: str, output: Output) -> dict[date, int]:
         """Day → version of every built day of a channel output."""
         with self._session() as session:
-            rows = session.execute(
-                select(ScheduleDayRow.day, ScheduleDayRow.version).where(
-                    ScheduleDayRow.channel_id == channel_id, ScheduleDayRow.output == output.value
+            return ScheduleTx(session, channel_id, output).built_days()
+
+    # --- writing: one channel output at a time ---------------------------------------------
+
+    def save_days(
+        self, channel_id: str, output: Output, schedules: Sequence[DaySchedule], *, now: datetime
+    ) -> dict[date, int]:
+        """Replace the given days of one channel output in one locked transaction (see ``writing``)."""
+        with self.writing(channel_id, output) as tx:
+            return tx.save_days(schedules, now=now)
+
+    @contextmanager
+    def reading(self, channel_id: str, output: Output) -> Iterator[ScheduleTx]:
+        """One transaction of reads of a channel output's schedule, without its write lock."""
+        with self._session() as session:
+            yield ScheduleTx(session, channel_id, output)
+
+    @contextmanager
+    def writing(
+        self, channel_id: str, output: Output, *, wait_s: float = LOCK_WAIT_S
+    ) -> Iterator[ScheduleTx]:
+        """One transaction holding the write lock of a channel output's schedule.
+
+        Every schedule write (an operator edit, a rebuild storing its days) reads what it depends
+        on and stores its result inside this, so two writes of one channel output are serialized
+        and neither can overwrite what the other stored unseen. PostgreSQL: a transaction-level
+        advisory lock on the channel output (other outputs and readers go on); SQLite: the
+        database's write lock (``BEGIN IMMEDIATE``), taken before the first read. A lock not had
+        within ``wait_s`` is :class:`BusyError`, and nothing was written.
+        """
+        with self._session() as session:
+            _take_write_lock(session, f"{channel_id}/{output.value}", wait_s)
+            yield ScheduleTx(session, channel_id, output)
+
+
+class ScheduleTx:
+    """The schedule of one channel output, read and written inside one transaction."""
+
+    def __init__(self, session: Session, channel_id: str, output: Output) -> None:
+        self._session = session
+        self.channel_id = channel_id
+        self.output = output
+
+    def _of_output(self) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+        return EventRow.channel_id == self.channel_id, EventRow.output == self.output.value
+
+    def history(self, *, since: datetime, before: datetime) -> list[Airing]:
+        rows = self._session.execute(
+            select(EventRow.asset_id, EventRow.starts_at, EventRow.slot_id, EventRow.premiere)
+            .where(*self._of_output(), EventRow.starts_at >= since, EventRow.starts_at < before)
+            .order_by(EventRow.starts_at)
+        ).all()
+        return [Airing(asset_id=a, start=s, slot_id=slot, premiere=p) for a, s, slot, p in rows]
+
+    def counters_before(self, when: datetime) -> Counters:
+        """The counters at ``when``: after the last event that starts before it (zero at the epoch)."""
+        row = self._session.execute(
+            select(EventRow.seq0, EventRow.disc0, EventRow.first_segment, EventRow.last_segment)
+            .where(*self._of_output(), EventRow.starts_at < when)
+            .order_by(EventRow.starts_at.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return Counters()
+        seq0, disc0, first, last = row
+        return Counters(seq=seq0 + last - first + 1, disc=disc0 + 1)
+
+    def events(
+        self, *, start: datetime, end: datetime, kinds: Sequence[EventKind] | None = None
+    ) -> list[Event]:
+        """Events overlapping [start, end), in order (only of ``kinds`` when given).
+
+        A channel output's events do not overlap, so at most one that starts before ``start``
+        reaches into the range: the last one to start before it, read on its own. Reading every
+        event of the 25 hours an event may last instead cost a dense channel (an event every few
+        seconds) some 10,000 rows per call, 90 % of a one-hour catch-up playlist's time.
+        """
+        wanted = [] if kinds is None else [EventRow.kind.in_([k.value for k in kinds])]
+        before = self._session.scalars(
+            select(EventRow)
+            .where(
+                *self._of_output(), EventRow.starts_at < start, EventRow.starts_at >= start - _LONGEST_EVENT
+            )
+            .order_by(EventRow.starts_at.desc())
+            .limit(1)
+        ).first()
+        rows = self._session.scalars(
+            select(EventRow)
+            .where(*self._of_output(), *wanted, EventRow.starts_at < end, EventRow.starts_at >= start)
+            .order_by(EventRow.starts_at)
+        ).all()
+        found = [_event(row) for row in rows]
+        if before is not None and (kinds is None or EventKind(before.kind) in kinds):
+            overlapping = _event(before)
+            if overlapping.end > start:
+                found.insert(0, overlapping)
+        return found
+
+    def built_days(self) -> dict[date, int]:
+        """Day → version of every built day of the channel output."""
+        rows = self._session.execute(
+            select(ScheduleDayRow.day, ScheduleDayRow.version).where(
+                ScheduleDayRow.channel_id == self.channel_id, ScheduleDayRow.output == self.output.value
+            )
+        )
+        return {day: version for day, version in rows}  # noqa: C416 - rows are Row objects
+
+    def save_days(self, schedules: Sequence[DaySchedule], *, now: datetime) -> dict[date, int]:
+        """Replace the given days; day → its version afterwards.
+
+        A day whose events come out exactly as stored keeps its version: a rebuild that changes
+        nothing must not make an operator's next edit of that day stale (see the edits' 409).
+        """
+        versions = {}
+        for schedule in schedules:
+            old = self._session.scalar(
+                select(ScheduleDayRow).where(
+                    ScheduleDayRow.channel_id == self.channel_id,
+                    ScheduleDayRow.output == self.output.value,
+                    ScheduleDayRow.day == schedule.day,
                 )
             )
-            return {day: version for day, version in rows}  # noqa: C416 - rows are Row objects
+            if old is None:
+                day = ScheduleDayRow(
+                    channel_id=self.channel_id,
+                    output=self.output.value,
+                    day=schedule.day,
+                    starts_at=schedule.start,
+                    ends_at=schedule.end,
+                    version=1,
+                    built_at=now,
+                )
+                self._session.add(day)
+                self._session.flush()
+            else:
+                stored = self._session.scalars(
+                    select(EventRow).where(EventRow.day_id == old.id).order_by(EventRow.starts_at)
+                ).all()
+                if tuple(map(_event, stored)) == tuple(schedule.events):
+                    versions[schedule.day] = old.version
+                    continue
+                self._session.execute(delete(EventRow).where(EventRow.day_id == old.id))
+                old.starts_at, old.ends_at, old.version, old.built_at = (
+                    schedule.start,
+                    schedule.end,
+                    old.version + 1,
+                    now,
+                )
+                day = old
+            if schedule.events:
+                self._session.execute(
+                    insert(EventRow),
+                    [_event_values(self.channel_id, self.output, day.id, e) for e in schedule.events],
+                )
+            versions[schedule.day] = day.version
+        self._session.flush()
+        return versions
+
+
+def _take_write_lock(session: Session, name: str, wait_s: float) -> None:
+    """Take the write lock of ``name`` for the rest of the transaction, or raise BusyError."""
+    connection = session.connection()
+    wait_ms = max(1, int(wait_s * 1000))
+    try:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
+            key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {wait_ms}")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+    except OperationalError as exc:
+        raise BusyError(f"the schedule of {name}", retry_after=max(1, round(wait_s))) from exc

@@ -91,17 +91,22 @@ class ScheduleEditRequest:
     output: Output
     day: date  # the broadcast day edited
     edit: Edit
+    version: int | None = None  # the day's version the edit is based on (None: whatever is current)
 
 
 def parse_schedule_edit(data: object) -> ScheduleEditRequest:
-    """``{output, date, action, event_start?, asset_id?, to?}``; times with their UTC offset."""
+    """``{output, date, action, event_start?, asset_id?, to?, version?}``; times with their UTC offset.
+
+    ``version`` is the day's version the edit was made on (``GET …/schedule`` says it): an edit of
+    a day that changed since is refused rather than applied over the change.
+    """
     body = _object(data, "body")
     if "action" not in body:
         raise InvalidFieldError("action", f"missing (one of {', '.join(k.value for k in EditKind)})")
     kind: EditKind = _enum(EditKind, body["action"], "action")
     needed = EDIT_FIELDS[kind]
     for key in body:
-        if key not in _EDIT_COMMON | needed:
+        if key not in _EDIT_COMMON | needed | {"version"}:
             known = key in {"event_start", "asset_id", "to"}
             raise InvalidFieldError(key, f"not used by a {kind.value} edit" if known else "unknown field")
     for key in sorted(_EDIT_COMMON | needed):
@@ -118,6 +123,7 @@ def parse_schedule_edit(data: object) -> ScheduleEditRequest:
             asset_id=_id(body["asset_id"], "asset_id") if "asset_id" in needed else None,
             to=parse_instant(body["to"], "to") if "to" in needed else None,
         ),
+        version=_id(body["version"], "version") if body.get("version") is not None else None,
     )
 
 

@@ -5,7 +5,7 @@ keywords and sets each slot through ``object.__setattr__`` looked up by name, wh
 three times what setting the slots through their descriptors does; unpickling through the
 dataclass's ``__setstate__`` costs more still. ``new_event`` makes the same object (Event has no
 ``__post_init__`` to skip), and ``event_fields`` is its inverse: worker processes send events as
-these tuples (see ``rcmedia.scheduling.build_workers``).
+these tuples (see ``rcmedia.service.build_workers``).
 """
 
 from __future__ import annotations

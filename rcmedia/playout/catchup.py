@@ -34,7 +34,7 @@ from rcmedia.core.models import Output
 from rcmedia.core.schedule import Channel, ScheduleAsset
 from rcmedia.core.timeline import at_us, range_segments, replay_bounds, us_of
 from rcmedia.playout.channel_output import ChannelOutput, live_master, load_channel_output
-from rcmedia.playout.live import GenerationReads, LiveChannels
+from rcmedia.playout.live import LiveChannels
 from rcmedia.playout.work_slots import WorkSlots
 
 STRETCH = timedelta(hours=6)  # archives cover whole UTC stretches of this length
@@ -122,7 +122,7 @@ class CatchupPlaylists:
     def __init__(self, live: LiveChannels, *, builds: int = 2, queue: int = 32) -> None:
         self.live = live
         self.slots = WorkSlots("catch-up playlists", slots=builds, queue=queue)
-        self._reads = GenerationReads(live.engine, None)
+        self._reads = live.reads.for_generation(None)
         self._archives: _Lru[tuple[str, Output, datetime, datetime], Archive] = _Lru(
             ARCHIVE_EVENTS_KEPT, lambda archive: 1 + len(archive.loaded.timeline.events)
         )
@@ -160,7 +160,7 @@ class CatchupPlaylists:
         live = self.live
         generation = live.generation or ()
         if self._reads.of_generation != generation:
-            self._reads = GenerationReads(live.engine, generation)
+            self._reads = live.reads.for_generation(generation)
         reads = self._reads
         refused, changes = refusals(output, now)
 

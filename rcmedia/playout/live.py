@@ -14,16 +14,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.engine import Engine
-
-from rcmedia.catalog.asrun import AsRunLog
-from rcmedia.catalog.playout import PlayoutReads, RungPeak
-from rcmedia.catalog.schedules import ScheduleStore
-from rcmedia.core.assets import Asset
+from rcmedia.catalog.repository import Catalog
 from rcmedia.core.live_playlist import no_init, render_live
 from rcmedia.core.models import Output
 from rcmedia.core.profile import Profile
@@ -31,43 +25,13 @@ from rcmedia.core.schedule import Channel
 from rcmedia.core.timeline import live_window
 from rcmedia.errors import NotFoundError
 from rcmedia.playout.channel_output import ChannelOutput, load_channel_output
-from rcmedia.scheduling.epg import load_channels
+from rcmedia.service.channels import load_channels
 from rcmedia.storage.base import Storage
 
 log = logging.getLogger(__name__)
 
 RELOAD_EVERY = timedelta(minutes=30)  # also without changes: the look-back moves, storage may lose files
 WATCH_SECONDS = 2.0  # below a segment's length: a withdrawal is seen before its next segment is listed
-
-
-class GenerationReads(PlayoutReads):
-    """The playout's reads, with the assets and rung peaks of one catalog generation read once.
-
-    Thousands of channel outputs air the same few hundred assets: without sharing, every load
-    decoded each asset's segment lists again (two thirds of a load's time) and kept its own copy
-    (4 MB per channel output in the benchmark, 12 GB for 3,000). Within one generation nothing an
-    asset row holds can change (``generation`` moves with every asset update), so a load of that
-    generation may take the copy another load read. Loads run in worker threads: two may read the
-    same asset at once, and the later copy wins (the same values).
-    """
-
-    def __init__(self, engine: Engine, generation: tuple[object, ...] | None) -> None:
-        super().__init__(engine)
-        self.of_generation = generation
-        self._assets: dict[int, Asset] = {}
-        self._peaks: dict[str, RungPeak] | None = None
-
-    def assets(self, asset_ids: Iterable[int]) -> dict[int, Asset]:
-        wanted = set(asset_ids)
-        missing = wanted - self._assets.keys()
-        if missing:
-            self._assets.update(super().assets(missing))
-        return {i: self._assets[i] for i in wanted if i in self._assets}
-
-    def rung_peaks(self) -> dict[str, RungPeak]:
-        if self._peaks is None:
-            self._peaks = super().rung_peaks()
-        return self._peaks
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -81,12 +45,11 @@ class RenderedPlaylist:
 class LiveChannels:
     """Every channel output the origin serves live; ask it from the event loop."""
 
-    def __init__(self, engine: Engine, storage: Storage, profile: Profile) -> None:
-        self.engine = engine
-        self.store = ScheduleStore(engine)
-        self.reads = PlayoutReads(engine)
-        self._shared_reads = GenerationReads(engine, None)
-        self.asrun = AsRunLog(engine)
+    def __init__(self, catalog: Catalog, storage: Storage, profile: Profile) -> None:
+        self.store = catalog.schedules
+        self.reads = catalog.playout
+        self._shared_reads = self.reads.for_generation(None)
+        self.asrun = catalog.asrun
         self.storage = storage
         self.profile = profile
         self.generation: tuple[object, ...] | None = None
@@ -166,7 +129,7 @@ class LiveChannels:
     ) -> ChannelOutput:
         generation = self.generation or ()
         if self._shared_reads.of_generation != generation:
-            self._shared_reads = GenerationReads(self.engine, generation)
+            self._shared_reads = self.reads.for_generation(generation)
         loaded = await asyncio.to_thread(
             load_channel_output,
             self.store,

@@ -80,7 +80,7 @@ class MissingSegments:
         self.live = live
         self.storage: Storage = live.storage
         self.shifted = shifted
-        self.reads = reads or PlayoutReads(live.engine)
+        self.reads = reads or live.reads
         self.asrun: AsRunLog = live.asrun
         self.count = StandInCount()
         self._lock = threading.Lock()

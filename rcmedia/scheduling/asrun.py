@@ -19,7 +19,7 @@ from rcmedia.core.builder import broadcast_day, day_on_air
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Channel, Event
 from rcmedia.playout.availability import unavailable_assets
-from rcmedia.scheduling.epg import load_channels
+from rcmedia.service.channels import load_channels
 from rcmedia.storage.base import Storage
 
 log = logging.getLogger(__name__)

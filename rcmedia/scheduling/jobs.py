@@ -36,7 +36,7 @@ from rcmedia.ingest.hotfolder import HotFolder
 from rcmedia.ingest.runner import JobRunner
 from rcmedia.logs import configure_logging
 from rcmedia.scheduling.asrun import close_asrun
-from rcmedia.scheduling.epg import build_all
+from rcmedia.service.schedules import build_all
 from rcmedia.storage.factory import open_storage
 
 log = logging.getLogger(__name__)

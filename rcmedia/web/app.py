@@ -15,9 +15,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from rcmedia.catalog.accounts import Accounts
 from rcmedia.catalog.repository import Catalog
-from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.core.clock import Clock
@@ -154,15 +152,14 @@ def create_app(
     app = web.Application(middlewares=[error_middleware, write_guard])
     app[SETTINGS_KEY] = settings
     app[CATALOG_KEY] = catalog
-    app[SCHEDULES_KEY] = ScheduleStore(catalog.engine)
+    app[SCHEDULES_KEY] = catalog.schedules
     app[STORAGE_KEY] = storage
     app[PROFILES_KEY] = dict(profiles)
     app[CLOCK_KEY] = clock or SystemClock()
     app[EPG_RENDERS_KEY] = SharedRenders(ttl=epg_xml.RENDER_TTL)
-    app[ACCOUNTS_KEY] = Accounts(catalog.engine)
+    app[ACCOUNTS_KEY] = catalog.accounts
     app[LOGIN_THROTTLE_KEY] = FailureThrottle()
-    app[operator_api.SCHEDULE_WRITES_KEY] = asyncio.Lock()
-    app[LIVE_KEY] = LiveChannels(catalog.engine, storage, _house_profile(settings, profiles))
+    app[LIVE_KEY] = LiveChannels(catalog, storage, _house_profile(settings, profiles))
     app[CATCHUP_KEY] = CatchupPlaylists(
         app[LIVE_KEY], builds=settings.catchup_builds, queue=settings.catchup_queue
     )

@@ -19,8 +19,8 @@ from datetime import datetime
 
 from rcmedia.core.asrun import AsRunEntry
 from rcmedia.core.schedule import US
+from rcmedia.service.schedules import DayListing
 from rcmedia.web.documents import Document, iso_utc
-from rcmedia.web.schedule_reads import DayListing
 
 COLUMNS = ("scheduled_start", "actual_start", "duration", "asset_id", "title", "kind", "substitution")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

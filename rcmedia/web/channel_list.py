@@ -18,10 +18,10 @@ from aiohttp import hdrs, web
 
 from rcmedia.core.m3u import render_channel_list
 from rcmedia.core.models import Output
+from rcmedia.service.channels import listed_channels
 from rcmedia.web.keys import SCHEDULES_KEY, SETTINGS_KEY
 from rcmedia.web.params import enum_param
 from rcmedia.web.playlist_response import accepts_gzip
-from rcmedia.web.schedule_reads import listed_channels
 
 M3U_TYPE = "audio/x-mpegurl; charset=utf-8"
 MAX_AGE = 300

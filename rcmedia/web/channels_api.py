@@ -8,15 +8,15 @@ from enum import StrEnum
 
 from aiohttp import hdrs, web
 
-from rcmedia.catalog.asrun import AsRunLog
 from rcmedia.core.models import Output
 from rcmedia.scheduling.asrun import asrun_between
+from rcmedia.service.channels import find_channel, listed_channels
+from rcmedia.service.schedules import DayListing, channel_day
 from rcmedia.web.asrun import asrun_csv, asrun_document, csv_filename
 from rcmedia.web.json_response import json_response
 from rcmedia.web.keys import CATALOG_KEY, CLOCK_KEY, SCHEDULES_KEY, STORAGE_KEY
 from rcmedia.web.params import date_param, enum_param
-from rcmedia.web.schedule_documents import channel_document, day_document
-from rcmedia.web.schedule_reads import DayListing, channel_day, find_channel, listed_channels
+from rcmedia.web.schedule_documents import channel_document, day_document, day_etag
 
 CSV_TYPE = "text/csv; charset=utf-8"
 
@@ -55,7 +55,10 @@ async def channel_schedule(request: web.Request) -> web.Response:
     """``?output=`` (default iptv, else the channel's first output), ``?date=YYYY-MM-DD`` (default:
     the broadcast day on air now in the channel's zone)."""
     listing = await _day(request, request.app[CLOCK_KEY].now())
-    return json_response(day_document(listing))
+    response = json_response(day_document(listing))
+    if listing.version is not None:  # what an edit sends back as If-Match (or as "version")
+        response.headers[hdrs.ETAG] = day_etag(listing)
+    return response
 
 
 async def channel_asrun(request: web.Request) -> web.Response:
@@ -65,7 +68,7 @@ async def channel_asrun(request: web.Request) -> web.Response:
     listing = await _day(request, now)
     rows = await asyncio.to_thread(
         asrun_between,
-        AsRunLog(request.app[CATALOG_KEY].engine),
+        request.app[CATALOG_KEY].asrun,
         request.app[STORAGE_KEY],
         listing.channel,
         listing.output,

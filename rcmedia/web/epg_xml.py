@@ -16,11 +16,10 @@ import logging
 from aiohttp import hdrs, web
 
 from rcmedia.core.models import Output
-from rcmedia.scheduling.epg import xmltv_document
+from rcmedia.service.guide import epg_fingerprint, xmltv_document
 from rcmedia.web.keys import CLOCK_KEY, EPG_RENDERS_KEY, SCHEDULES_KEY, SETTINGS_KEY
 from rcmedia.web.params import enum_param, int_param
 from rcmedia.web.playlist_response import accepts_gzip
-from rcmedia.web.schedule_reads import epg_fingerprint
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """Turn rcmedia errors into HTTP answers: JSON under ``/api/``, plain text elsewhere.
 
 ``NotFoundError`` and ``UnsafePathError`` are 404 (a traversal attempt learns nothing more than a
-missing file would tell it); any other ``RcmediaError`` is a logged 500 with a short body.
+missing file would tell it); ``BusyError`` (a lock or the database not had in time) is a 503 with
+``Retry-After``; any other ``RcmediaError`` is a logged 500 with a short body.
 aiohttp's own HTTP exceptions pass through, re-rendered as JSON for API clients.
 """
 
@@ -12,7 +13,7 @@ import logging
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from rcmedia.errors import NotFoundError, RcmediaError, UnsafePathError
+from rcmedia.errors import BusyError, NotFoundError, RcmediaError, UnsafePathError
 from rcmedia.web.json_response import json_response
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     except (NotFoundError, UnsafePathError) as exc:
         return error_response(request, 404, str(exc))
+    except BusyError as exc:
+        log.warning("%s %s: %s", request.method, request.path, exc)
+        response = error_response(request, 503, str(exc))
+        response.headers[hdrs.RETRY_AFTER] = str(exc.retry_after)
+        return response
     except RcmediaError as exc:
         log.error("%s %s failed: %s", request.method, request.path, exc, exc_info=exc)
         return error_response(

@@ -7,8 +7,9 @@ ones are needed.
 from __future__ import annotations
 
 from rcmedia.core.schedule import US, Channel, Event
+from rcmedia.service.channels import ListedChannel
+from rcmedia.service.schedules import DayListing
 from rcmedia.web.documents import Document, iso_utc
-from rcmedia.web.schedule_reads import DayListing, ListedChannel
 
 
 def live_url(channel_id: str, output: str) -> str:
@@ -82,3 +83,17 @@ def day_document(listing: DayListing) -> Document:
         "version": listing.version,
         "events": [event_document(e) for e in listing.events],
     }
+
+
+def day_etag(listing: DayListing) -> str:
+    """The ETag of a built day: its version (strong: equal versions are equal days)."""
+    return f'"{listing.channel.id}/{listing.output.value}/{listing.day.isoformat()}/v{listing.version}"'
+
+
+def version_of_etag(tag: str) -> int | None:
+    """The version an ``If-Match`` names (as :func:`day_etag` made it), or None when it names none."""
+    tag = tag.strip().removeprefix("W/")
+    if not (len(tag) > 2 and tag[0] == tag[-1] == '"'):
+        return None
+    _, _, version = tag[1:-1].rpartition("/v")
+    return int(version) if version.isdigit() and len(version) < 19 else None

@@ -20,9 +20,12 @@ from rcmedia.core.builder import day_on_air
 from rcmedia.core.models import AssetStatus, Output
 from rcmedia.core.schedule import Channel, Event, EventKind
 from rcmedia.errors import NotFoundError
-from rcmedia.scheduling.epg import epg_window
+from rcmedia.service.channels import default_output, find_channel, listed_channels
+from rcmedia.service.guide import epg_window
+
+# how far ahead "next" is looked for: a grid may leave half a day between two programmes
+from rcmedia.service.schedules import day_listing
 from rcmedia.web.schedule_documents import live_url
-from rcmedia.web.schedule_reads import day_listing, default_output, find_channel, listed_channels
 
 # how far ahead "next" is looked for: a grid may leave half a day between two programmes
 LOOKAHEAD = timedelta(days=1)

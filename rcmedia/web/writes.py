@@ -1,8 +1,11 @@
 """What every write endpoint shares: reading the JSON body, and answering refusals clearly.
 
-A bad field is a 400 naming it (``{"error": "episode: must be …", "field": "episode"}``); a change
-the current state refuses (an edit inside the freeze horizon, withdrawing a pending asset) is a
-409 with the reason. Unknown ids are 404s from the error middleware.
+A bad field is a 400 naming it (``{"error": "episode: must be …", "field": "episode"}``); a write
+based on a version that is no longer current is a 409 naming the current version
+(``{"error": …, "current_version": 7}``), as is a change the asset's state refuses (withdrawing a
+pending asset); a schedule edit the schedule refuses (inside the freeze horizon, into a fixed
+slot, an asset without rights) is a 422 with the reason. Unknown ids are 404s, a busy catalog a
+503 with ``Retry-After``, from the error middleware.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from rcmedia.errors import AssetStateError, InvalidFieldError, ScheduleError
+from rcmedia.errors import AssetStateError, ConflictError, InvalidFieldError, ScheduleError
 from rcmedia.web.json_response import json_response
 
 WriteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -29,7 +32,7 @@ async def read_json(request: web.Request) -> object:
 
 
 def answers_refusals(handler: WriteHandler) -> WriteHandler:
-    """Turn field errors into 400 and refusals by the current state into 409, with the reason."""
+    """Field errors are 400, stale versions and asset states 409, refused schedule edits 422."""
 
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
@@ -37,7 +40,11 @@ def answers_refusals(handler: WriteHandler) -> WriteHandler:
             return await handler(request)
         except InvalidFieldError as exc:
             return json_response({"error": str(exc), "field": exc.field}, status=400)
-        except (ScheduleError, AssetStateError) as exc:
+        except ConflictError as exc:
+            return json_response({"error": str(exc), "current_version": exc.current}, status=409)
+        except AssetStateError as exc:
             return json_response({"error": str(exc)}, status=409)
+        except ScheduleError as exc:
+            return json_response({"error": str(exc)}, status=422)
 
     return wrapper

@@ -29,7 +29,8 @@ from rcmedia.ingest.runner import JobRunner
 from rcmedia.media.ffmpeg import ffmpeg_binary
 from rcmedia.media.samples import make_clip
 from rcmedia.profiles import load_profiles
-from rcmedia.scheduling.epg import apply_channel_files, build_all
+from rcmedia.service.channels import apply_channel_files
+from rcmedia.service.schedules import build_all
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.app import create_app, start_server
 from tests.conftest import require_system

@@ -15,7 +15,8 @@ from rcmedia.catalog.repository import AssetQuery, Catalog
 from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.core.builder import broadcast_day, day_on_air
 from rcmedia.core.models import AssetStatus, Output
-from rcmedia.scheduling.epg import apply_channel_files, build_all, load_channels
+from rcmedia.service.channels import apply_channel_files, load_channels
+from rcmedia.service.schedules import build_all
 from rcmedia.storage.local import LocalStorage
 from tests.acceptance.test_cli import _env
 from tests.integration.web.published import publish_fake_asset
@@ -188,7 +189,7 @@ def test_schedule_edit_applies_or_says_why_not(tmp_path: Path, on_air: tuple[dat
     assert "a delete edit needs --at" in usage.stderr
     unknown = rcmedia(tmp_path, "schedule", "edit", "--channel", "nope", *base[4:], "lock", "--at", "19:00")
     assert unknown.returncode == 1
-    assert "unknown channel 'nope'" in unknown.stderr
+    assert "channel 'nope' not found" in unknown.stderr
 
 
 def test_assets_rights_and_withdraw(tmp_path: Path, on_air: tuple[date, dict[str, int]]) -> None:

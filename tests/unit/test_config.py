@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rcmedia import defaults
 from rcmedia.config import SETTINGS, Settings, load_settings, settings_markdown
 from rcmedia.errors import ConfigError
 from tests.unit.factories import PROJECT
@@ -27,7 +28,11 @@ def test_defaults_are_derived_from_the_working_directory(tmp_path: Path) -> None
     assert settings.home == tmp_path / "var"
     assert settings.database_url == f"sqlite:///{tmp_path / 'var' / 'rcmedia.db'}"
     assert settings.storage == str(tmp_path / "var" / "storage")
-    assert settings.profiles_dir == tmp_path / "transcode_profiles"
+    # nothing configured: the profile and channel files the package ships, whatever the folder
+    assert settings.profiles_dir == defaults.PROFILES
+    assert (settings.profiles_dir / "default.toml").is_file()
+    assert settings.playlists_dir == defaults.PLAYLISTS
+    assert sorted(p.name for p in settings.playlists_dir.glob("*.toml")) == ["rcjy.toml", "rcxf.toml"]
     assert settings.hot_folder == tmp_path / "ingest"
     assert settings.work_dir == tmp_path / "var" / "work"
     assert settings.port == 8080

@@ -22,7 +22,7 @@ from rcmedia.core.schedule import (
     ScheduleAsset,
 )
 from rcmedia.errors import ScheduleError
-from rcmedia.scheduling.build_workers import MIN_PARALLEL, ChannelBuild, build_channels
+from rcmedia.service.build_workers import MIN_PARALLEL, ChannelBuild, build_channels
 
 FRAME = 40_000
 SEGMENT = 150 * FRAME

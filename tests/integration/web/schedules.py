@@ -10,15 +10,24 @@ day of 2 March. Days 1, 2 and 3 March are built; 1 March is the catch-up day. Th
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from aiohttp import web
+
 from rcmedia.catalog.repository import Catalog
 from rcmedia.catalog.schedules import ScheduleStore
+from rcmedia.config import Settings
 from rcmedia.core.models import Output, Rights
-from rcmedia.scheduling.epg import apply_channel_files, build_all
+from rcmedia.profiles import load_profiles
+from rcmedia.service.channels import apply_channel_files
+from rcmedia.service.schedules import build_all
 from rcmedia.storage.local import LocalStorage
+from rcmedia.web.app import create_app
 from tests.integration.web.published import publish_fake_asset
 
 NOW = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
@@ -172,3 +181,36 @@ def put_on_air(catalog: Catalog, storage: LocalStorage, folder: Path) -> OnAir:
     apply_channel_files(store, files, now=NOW)
     build_all(store, first_day=FIRST_DAY, days=DAYS, now=NOW)
     return OnAir(store=store, files=tuple(files))
+
+
+@contextmanager
+def holding_write_lock(store: ScheduleStore, channel_id: str, output: Output) -> Iterator[None]:
+    """Another process's write of a channel output's schedule, in progress for the body's length."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.writing(channel_id, output):
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10), "the lock was not had"
+        yield
+    finally:
+        release.set()
+        holder.join()
+
+
+def origin_app(
+    settings: Settings, catalog: Catalog, storage: LocalStorage, clock: FixedClock
+) -> web.Application:
+    """The origin's app on these settings (tests that need a setting changed make their own)."""
+    return create_app(
+        settings=settings,
+        catalog=catalog,
+        storage=storage,
+        profiles=load_profiles(settings.profiles_dir),
+        clock=clock,
+    )

@@ -12,7 +12,7 @@ import pytest
 
 from rcmedia.core.asrun import AsRunEntry
 from rcmedia.core.schedule import EventKind
-from rcmedia.scheduling.epg import apply_channel_files
+from rcmedia.service.channels import apply_channel_files
 from rcmedia.web.asrun import COLUMNS, asrun_csv
 from tests.integration.web.published import Client
 from tests.integration.web.schedules import NOW, TODAY, TOMORROW, YESTERDAY, FixedClock, OnAir

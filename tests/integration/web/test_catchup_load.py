@@ -23,7 +23,8 @@ from rcmedia.core.models import Output
 from rcmedia.core.timeline import range_segments, us_of
 from rcmedia.playout.channel_output import load_channel_output
 from rcmedia.profiles import load_profiles
-from rcmedia.scheduling.epg import apply_channel_files, build_all
+from rcmedia.service.channels import apply_channel_files
+from rcmedia.service.schedules import build_all
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.app import create_app
 from rcmedia.web.keys import CATCHUP_KEY, LIVE_KEY

@@ -10,7 +10,8 @@ from rcmedia.catalog.repository import AssetQuery, Catalog
 from rcmedia.core.accounts import Role
 from rcmedia.core.builder import broadcast_day
 from rcmedia.core.models import Output
-from rcmedia.scheduling.epg import build_all, load_channels
+from rcmedia.service.channels import load_channels
+from rcmedia.service.schedules import build_all
 from tests.integration.web.accounts import add_accounts, logged_in
 from tests.integration.web.published import Client
 from tests.integration.web.schedules import NOW, TOMORROW, OnAir

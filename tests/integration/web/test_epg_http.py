@@ -18,8 +18,9 @@ from rcmedia.core.models import Output
 from rcmedia.core.schedule import EventKind
 from rcmedia.core.xmltv import xmltv_time
 from rcmedia.errors import ConfigError
-from rcmedia.scheduling import epg
-from rcmedia.scheduling.epg import epg_window, load_channels
+from rcmedia.service import guide as epg
+from rcmedia.service.channels import load_channels
+from rcmedia.service.guide import epg_window
 from rcmedia.web import epg_xml
 from rcmedia.web.keys import EPG_RENDERS_KEY
 from rcmedia.web.shared_render import SharedRenders

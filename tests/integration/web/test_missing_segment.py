@@ -31,7 +31,8 @@ from rcmedia.ingest.runner import JobRunner
 from rcmedia.media.samples import make_clip
 from rcmedia.profiles import load_profiles
 from rcmedia.scheduling.asrun import close_channel
-from rcmedia.scheduling.epg import apply_channel_files, build_all, load_channels
+from rcmedia.service.channels import apply_channel_files, load_channels
+from rcmedia.service.schedules import build_all
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.app import RunningServer, create_app, start_server
 from rcmedia.web.fast_lane import FastLaneRunner

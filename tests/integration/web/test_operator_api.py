@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
 import pytest
+from pytest_aiohttp import AiohttpClient
 
 from rcmedia.catalog.repository import AssetQuery, Catalog
+from rcmedia.config import Settings
 from rcmedia.core.accounts import Role
+from rcmedia.core.models import Output
+from rcmedia.storage.local import LocalStorage
 from tests.integration.web.accounts import add_accounts, logged_in
 from tests.integration.web.published import Client
-from tests.integration.web.schedules import NOW, TODAY, TOMORROW
+from tests.integration.web.schedules import (
+    NOW,
+    TODAY,
+    TOMORROW,
+    FixedClock,
+    OnAir,
+    holding_write_lock,
+    origin_app,
+)
 
 Document = dict[str, Any]
 EDITS = "/api/v1/channels/rcxf/schedule/edits"
@@ -158,7 +171,7 @@ async def test_an_edit_inside_the_freeze_horizon_is_refused_with_the_reason(
         },
     )
 
-    assert status == 409
+    assert status == 422
     assert "inside the freeze horizon" in body["error"]
     assert await schedule(schedule_client, "rcxf", "iptv", TODAY) == before
 
@@ -173,7 +186,7 @@ async def test_an_edit_inside_the_freeze_horizon_is_refused_with_the_reason(
             "asset_id": asset_id(catalog, "宣传片 A"),
         },
     )
-    assert status == 409
+    assert status == 422
     assert "freeze horizon" in body["error"]
 
 
@@ -191,7 +204,7 @@ async def test_edits_the_grid_refuses_say_why(schedule_client: Client, catalog: 
             "asset_id": sdkm,
         },
     )
-    assert status == 409
+    assert status == 422
     assert "has no rights on iptv" in body["error"]
 
 
@@ -261,7 +274,7 @@ async def test_edits_the_grid_refuses_say_why(schedule_client: Client, catalog: 
                 "action": "delete",
                 "event_start": "2026-03-20T11:00:00Z",
             },
-            409,
+            422,
             "no schedule for 2026-03-20; build it first",
             id="day-not-built",
         ),
@@ -273,7 +286,7 @@ async def test_edits_the_grid_refuses_say_why(schedule_client: Client, catalog: 
                 "action": "delete",
                 "event_start": "2026-03-03T11:00:01Z",
             },
-            409,
+            422,
             "no event starts at 2026-03-03 11:00:01 UTC",
             id="no-such-event",
         ),
@@ -315,3 +328,90 @@ async def test_cross_site_and_form_posts_are_refused(schedule_client: Client) ->
     status, answer = await post_edit(schedule_client, body, Origin=own)
     assert status == 200, answer
     assert slot_event(answer, "xxsj-1900")["locked"]
+
+
+# --- optimistic versioning and a busy schedule (issue 9, item 1) ---------------------------------
+
+
+async def test_the_schedule_has_an_etag_and_a_stale_edit_is_refused_with_the_current_version(
+    schedule_client: Client,
+) -> None:
+    await logged_in(schedule_client, "operator")
+    response = await schedule_client.get(f"/api/v1/channels/rcxf/schedule?output=iptv&date={TOMORROW}")
+    seen = await response.json()
+    etag = response.headers["ETag"]
+    assert str(seen["version"]) in etag
+    free = [e for e in seen["events"] if not e["locked"]]
+    lock = {"output": "iptv", "date": str(TOMORROW), "action": "lock"}
+
+    status, first = await post_edit(
+        schedule_client, {**lock, "event_start": free[3]["start"]}, **{"If-Match": etag}
+    )
+    assert status == 200, first
+    assert first["version"] == seen["version"] + 1
+
+    # another operator's save on the version both saw: refused, nothing applied
+    for stale in ({"If-Match": etag}, {}):
+        body = {**lock, "event_start": free[6]["start"]}
+        if not stale:
+            body["version"] = seen["version"]
+        status, refused = await post_edit(schedule_client, body, **stale)
+        assert status == 409, refused
+        assert refused["current_version"] == first["version"]
+        assert "reload" in refused["error"]
+    assert await schedule(schedule_client, "rcxf", "iptv", TOMORROW) == first
+
+    status, body = await post_edit(
+        schedule_client, {**lock, "event_start": free[6]["start"], "version": first["version"]}
+    )
+    assert (status, body["version"]) == (200, first["version"] + 1)
+    status, body = await post_edit(
+        schedule_client, {**lock, "event_start": free[7]["start"]}, **{"If-Match": "yesterday"}
+    )
+    assert (status, body["field"]) == (400, "If-Match")
+
+
+async def test_concurrent_saves_of_one_version_one_applies_the_other_gets_409(
+    schedule_client: Client, catalog: Catalog
+) -> None:
+    await logged_in(schedule_client, "operator")
+    seen = await schedule(schedule_client, "rcxf", "iptv", TOMORROW)
+    event = slot_event(seen, "xxsj-1900")
+    body = {
+        "output": "iptv",
+        "date": str(TOMORROW),
+        "action": "replace",
+        "event_start": event["start"],
+        "asset_id": asset_id(catalog, "宣传片 A"),
+        "version": seen["version"],
+    }
+    outcomes = await asyncio.gather(*(post_edit(schedule_client, body) for _ in range(4)))
+    assert sorted(status for status, _ in outcomes) == [200, 409, 409, 409]
+
+
+async def test_an_edit_that_cannot_get_the_lock_gets_503_with_retry_after(
+    aiohttp_client: AiohttpClient,
+    app_settings: Settings,
+    catalog: Catalog,
+    storage: LocalStorage,
+    clock: FixedClock,
+    on_air: OnAir,
+) -> None:
+    app = origin_app(app_settings.replace(schedule_lock_wait_seconds=0.3), catalog, storage, clock)
+    client = await logged_in(await aiohttp_client(app), "operator")
+    before = await schedule(client, "rcxf", "iptv", TOMORROW)
+
+    with holding_write_lock(on_air.store, "rcxf", Output.IPTV):  # a rebuild storing it, say
+        response = await client.post(
+            EDITS,
+            json={
+                "output": "iptv",
+                "date": str(TOMORROW),
+                "action": "lock",
+                "event_start": before["events"][5]["start"],
+            },
+        )
+        assert response.status == 503, await response.text()
+        assert int(response.headers["Retry-After"]) >= 1
+        assert "busy" in (await response.json())["error"]
+    assert await schedule(client, "rcxf", "iptv", TOMORROW) == before

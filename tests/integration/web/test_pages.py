@@ -18,7 +18,7 @@ import pytest
 
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Event, EventKind
-from rcmedia.scheduling.epg import apply_channel_files
+from rcmedia.service.channels import apply_channel_files
 from rcmedia.web import static_files
 from tests.integration.web.published import Client, PublishAsset, create_pending
 from tests.integration.web.schedules import NOW, TODAY, TOMORROW, YESTERDAY, FixedClock, OnAir

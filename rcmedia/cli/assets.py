@@ -1,0 +1,100 @@
+"""`rcmedia assets`: list, rights and withdrawal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from rcmedia.bootstrap import open_context
+from rcmedia.catalog.repository import AssetQuery
+from rcmedia.cli.common import console, guard, settings_of
+from rcmedia.core.models import Output
+
+
+@click.group(invoke_without_command=True)
+@click.option("--search", "text", help="Part of the title or file name.")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_context
+@guard
+def assets(ctx: click.Context, text: str | None, limit: int) -> None:
+    """List assets in the catalog (or change one: see the commands)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_context(settings_of(ctx)) as ictx:
+        page = ictx.catalog.find_assets(AssetQuery(text=text, limit=limit))
+    table = Table("asset", "title", "series", "file", "status", "duration", "renditions")
+    for asset in page.items:
+        table.add_row(
+            str(asset.id),
+            asset.metadata.title,
+            asset.metadata.series or "",
+            asset.original_filename,
+            asset.status.value,
+            f"{asset.duration:.1f} s" if asset.duration else "",
+            " ".join(r.name for r in asset.renditions),
+        )
+    Console().print(table)
+
+
+@assets.command("rights")
+@click.argument("asset_id", type=click.IntRange(min=1))
+@click.option(
+    "--output",
+    "output_names",
+    multiple=True,
+    required=True,
+    type=click.Choice([o.value for o in Output]),
+    help="Output to set (repeat for several).",
+)
+@click.option("--from", "start", help="Allowed from: YYYY-MM-DD or a date-time (default: open).")
+@click.option("--until", "end", help="Allowed until, exclusive: YYYY-MM-DD or a date-time (default: open).")
+@click.option("--none", "remove", is_flag=True, help="Not allowed on these outputs at all.")
+@click.pass_context
+@guard
+def assets_rights(
+    ctx: click.Context,
+    asset_id: int,
+    output_names: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    remove: bool,
+) -> None:
+    """Set where and when an asset may air: one window per output, or none.
+
+    Dates and date-times without an offset are in Asia/Shanghai, as in sidecar files. Running
+    schedulers rebuild the EPG after the freeze horizon within a minute.
+    """
+    from rcmedia.core.changes import rights_bound, window_rights
+    from rcmedia.core.metadata import SHANGHAI
+
+    if remove and (start or end):
+        raise click.UsageError("--none takes no --from or --until")
+    starts = rights_bound(start, "--from", SHANGHAI) if start else None
+    ends = rights_bound(end, "--until", SHANGHAI) if end else None
+    with open_context(settings_of(ctx)) as ictx:
+        rights = ictx.catalog.get_asset(asset_id).metadata.rights
+        for name in output_names:
+            rights = window_rights(rights, Output(name), start=starts, end=ends, allowed=not remove)
+        asset = ictx.catalog.set_rights(asset_id, rights, now=ictx.clock.now())
+    for output in Output:
+        windows = [r for r in asset.metadata.rights if r.output is output]
+        shown = ", ".join(f"{_moment(r.start, 'open')} → {_moment(r.end, 'open')}" for r in windows)
+        console.print(f"  asset {asset.id} on {output.value}: {shown or 'not allowed'}")
+
+
+def _moment(moment: datetime | None, default: str) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else default
+
+
+@assets.command("withdraw")
+@click.argument("asset_id", type=click.IntRange(min=1))
+@click.pass_context
+@guard
+def assets_withdraw(ctx: click.Context, asset_id: int) -> None:
+    """Take a published asset off VOD and off the channels (from the next EPG rebuild on)."""
+    with open_context(settings_of(ctx)) as ictx:
+        asset = ictx.catalog.withdraw(asset_id, now=ictx.clock.now())
+    console.print(f"[green]✓[/] asset {asset.id} {asset.metadata.title!r} is withdrawn")

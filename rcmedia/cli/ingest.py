@@ -1,0 +1,92 @@
+"""`rcmedia ingest`, `rcmedia jobs` and `rcmedia worker`: files in, jobs listed and run."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from rcmedia.bootstrap import open_context
+from rcmedia.cli.common import console, guard, settings_of
+from rcmedia.cli.progress import ingest_files, report
+from rcmedia.core.models import JobState, Source
+from rcmedia.ingest.runner import JobRunner
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--title", help="Title (default: the sidecar's, else the file name).")
+@click.option("--series", help="Series (programme) the asset belongs to.")
+@click.option("--episode", type=click.IntRange(min=0), help="Episode number in the series.")
+@click.option("--source", type=click.Choice([s.value for s in Source]), help="Who supplied it.")
+@click.option("--language", help="Language code (default zh).")
+@click.option("--profile", help="Transcode profile (default: the `profile` setting).")
+@click.pass_context
+@guard
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    title: str | None,
+    series: str | None,
+    episode: int | None,
+    source: str | None,
+    language: str | None,
+    profile: str | None,
+) -> None:
+    """Ingest files: probe, condition, transcode once into the ladder, verify, publish.
+
+    A NAME.toml next to a file gives its metadata (see ingest/README.md); flags override it.
+    Exits non-zero if any file failed, with each reason.
+    """
+    if len(paths) > 1 and (title or episode is not None):
+        raise click.UsageError("--title and --episode name one file; give one path, or use sidecar files")
+    overrides = {"title": title, "series": series, "episode": episode, "source": source, "language": language}
+    with open_context(settings_of(ctx)) as ictx:
+        jobs = ingest_files(ictx, [(p, overrides) for p in paths], profile=profile)
+    if not report(jobs, len(paths)):
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--state", type=click.Choice([s.value for s in JobState]))
+@click.option("--limit", default=50, show_default=True)
+@click.pass_context
+@guard
+def jobs(ctx: click.Context, state: str | None, limit: int) -> None:
+    """List ingest jobs, newest first."""
+    with open_context(settings_of(ctx)) as ictx:
+        page = ictx.catalog.find_jobs(state=JobState(state) if state else None, limit=limit)
+    table = Table("job", "asset", "file", "state", "attempts", "progress", "reason")
+    for job in page.items:
+        table.add_row(
+            str(job.id),
+            str(job.asset_id),
+            job.original_filename,
+            job.state.value,
+            f"{job.attempts}/{job.max_attempts}",
+            f"{job.progress:.0%}",
+            job.failure_reason or "",
+        )
+    Console().print(table)
+
+
+@click.command()
+@click.pass_context
+@guard
+def worker(ctx: click.Context) -> None:
+    """Run queued ingest jobs until stopped (Ctrl-C or SIGTERM)."""
+    settings = settings_of(ctx)
+    with open_context(settings) as ictx:
+        runner = JobRunner(ictx)
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        runner.start()
+        console.print(f"ingest worker running {runner.slots} transcode(s) at a time; Ctrl-C stops it")
+        stop.wait()
+        runner.stop()

@@ -1,0 +1,113 @@
+"""`rcmedia users`: accounts for the operator and editor actions."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from rcmedia.catalog.accounts import Accounts
+from rcmedia.catalog.db import make_engine, upgrade
+from rcmedia.cli.common import console, guard, settings_of
+from rcmedia.clock import SystemClock
+from rcmedia.config import Settings
+from rcmedia.core.accounts import Role, check_password
+
+
+@click.group()
+def users() -> None:
+    """Accounts for the operator and editor actions (web API and pages)."""
+
+
+@contextmanager
+def _accounts(settings: Settings) -> Iterator[Accounts]:
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        yield Accounts(engine)
+    finally:
+        engine.dispose()
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    check_password(password)
+    return password
+
+
+PASSWORD_STDIN = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+)
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@PASSWORD_STDIN
+@click.pass_context
+@guard
+def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
+    """Add an account: admin (everything), operator (schedule edits) or editor (assets)."""
+    password = _new_password(password_stdin)
+    with _accounts(settings_of(ctx)) as accounts:
+        user = accounts.add_user(name, Role(role), password, now=SystemClock().now())
+    console.print(f"[green]✓[/] account {user.name!r} ({user.role.value}) added")
+
+
+@users.command("list")
+@click.pass_context
+@guard
+def users_list(ctx: click.Context) -> None:
+    """List the accounts."""
+    with _accounts(settings_of(ctx)) as accounts:
+        table = Table("name", "role", "created", "state")
+        for user in accounts.users():
+            table.add_row(
+                user.name,
+                user.role.value,
+                f"{user.created_at:%Y-%m-%d %H:%M} UTC",
+                "disabled" if user.disabled else "enabled",
+            )
+    Console().print(table)
+
+
+@users.command("passwd")
+@click.argument("name")
+@PASSWORD_STDIN
+@click.pass_context
+@guard
+def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Set an account's password (it is logged out everywhere)."""
+    password = _new_password(password_stdin)
+    with _accounts(settings_of(ctx)) as accounts:
+        accounts.set_password(name, password)
+    console.print(f"[green]✓[/] password of {name!r} changed")
+
+
+@users.command("disable")
+@click.argument("name")
+@click.pass_context
+@guard
+def users_disable(ctx: click.Context, name: str) -> None:
+    """Disable an account (it is logged out everywhere and can no longer log in)."""
+    with _accounts(settings_of(ctx)) as accounts:
+        accounts.set_disabled(name, disabled=True)
+    console.print(f"[green]✓[/] account {name!r} disabled")
+
+
+@users.command("enable")
+@click.argument("name")
+@click.pass_context
+@guard
+def users_enable(ctx: click.Context, name: str) -> None:
+    """Enable a disabled account again."""
+    with _accounts(settings_of(ctx)) as accounts:
+        accounts.set_disabled(name, disabled=False)
+    console.print(f"[green]✓[/] account {name!r} enabled")
