@@ -195,7 +195,8 @@ SETTINGS: tuple[Setting, ...] = (
         kind="str",
         default="",
         doc="Absolute base URL viewers reach the origin at (for M3U and printed URLs). "
-        "Default: built from host and port.",
+        "Default: the channel list is built on the request's Host and kept out of shared caches "
+        "(`private`); the CLI prints host and port. Set it behind a proxy or an edge cache.",
     ),
     Setting(
         name="cors_origin",
@@ -208,6 +209,48 @@ SETTINGS: tuple[Setting, ...] = (
         kind="float",
         default=12.0,
         doc="How long a login (operator, editor, admin) lasts before signing in again.",
+    ),
+    Setting(
+        name="login_failures_per_name",
+        kind="int",
+        default=5,
+        doc="Failed logins for one account name from one address (within 15 minutes) before that "
+        "pair is refused (429) for `login_block_seconds`. Every attempt counts before its "
+        "password is checked; a success forgets them.",
+    ),
+    Setting(
+        name="login_block_seconds",
+        kind="float",
+        default=60.0,
+        doc="How long a name and address pair stays refused after `login_failures_per_name`.",
+    ),
+    Setting(
+        name="login_failures_per_address",
+        kind="int",
+        default=20,
+        doc="Failed logins from one address across all names (within 10 minutes) before the address "
+        "is refused (429) for `login_address_block_seconds`. Behind a reverse proxy every client "
+        "has the proxy's address: raise it, or 0 for no per-address limit.",
+    ),
+    Setting(
+        name="login_address_block_seconds",
+        kind="float",
+        default=300.0,
+        doc="How long an address stays refused after `login_failures_per_address`.",
+    ),
+    Setting(
+        name="login_threads",
+        kind="int",
+        default=1,
+        doc="Password checks (argon2id: about 64 MiB and a few tens of milliseconds of CPU each) run "
+        "at once, in threads of their own, apart from the ones that serve the catalog.",
+    ),
+    Setting(
+        name="login_queue",
+        kind="int",
+        default=4,
+        doc="Logins that may wait for a password check; more at once are refused at once (503 with "
+        "`Retry-After`), so a flood of logins cannot slow the rest of the origin down.",
     ),
     Setting(name="log_level", kind="str", default="INFO", doc="DEBUG, INFO, WARNING or ERROR."),
 )
@@ -247,6 +290,12 @@ class Settings:
     public_url: str
     cors_origin: str
     session_hours: float
+    login_failures_per_name: int
+    login_block_seconds: float
+    login_failures_per_address: int
+    login_address_block_seconds: float
+    login_threads: int
+    login_queue: int
     log_level: str
 
     @property
@@ -332,6 +381,15 @@ def _validate(values: dict[str, Any]) -> None:
         (values["session_hours"] > 0, "session_hours must be positive"),
         (values["catchup_builds"] >= 1, "catchup_builds must be at least 1"),
         (values["catchup_queue"] >= 0, "catchup_queue must not be negative"),
+        (values["login_failures_per_name"] >= 1, "login_failures_per_name must be at least 1"),
+        (values["login_block_seconds"] > 0, "login_block_seconds must be positive"),
+        (
+            values["login_failures_per_address"] >= 0,
+            "login_failures_per_address must be 0 (no limit) or more",
+        ),
+        (values["login_address_block_seconds"] > 0, "login_address_block_seconds must be positive"),
+        (1 <= values["login_threads"] <= 64, "login_threads must be between 1 and 64"),
+        (values["login_queue"] >= 0, "login_queue must not be negative"),
         (
             values["log_level"].upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
             "log_level must be DEBUG, INFO, WARNING or ERROR",

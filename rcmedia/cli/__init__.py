@@ -11,6 +11,7 @@ from rcmedia import __version__
 from rcmedia.cli import assets, channels, db, demo, ingest, init, schedule, serve, users
 from rcmedia.cli.common import console
 from rcmedia.config import load_settings
+from rcmedia.core.text import visible
 from rcmedia.errors import RcmediaError
 from rcmedia.logs import configure_logging
 
@@ -23,7 +24,7 @@ def main(ctx: click.Context) -> None:
     try:
         settings = load_settings()
     except RcmediaError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(visible(str(exc))) from exc
     configure_logging(settings.log_level, console)
     ctx.obj = {"settings": settings}
 

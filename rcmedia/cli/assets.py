@@ -12,6 +12,7 @@ from rcmedia.bootstrap import open_context
 from rcmedia.catalog.repository import AssetQuery
 from rcmedia.cli.common import console, guard, settings_of
 from rcmedia.core.models import Output
+from rcmedia.terminal import shown
 
 
 @click.group(invoke_without_command=True)
@@ -29,9 +30,9 @@ def assets(ctx: click.Context, text: str | None, limit: int) -> None:
     for asset in page.items:
         table.add_row(
             str(asset.id),
-            asset.metadata.title,
-            asset.metadata.series or "",
-            asset.original_filename,
+            shown(asset.metadata.title),
+            shown(asset.metadata.series or ""),
+            shown(asset.original_filename),
             asset.status.value,
             f"{asset.duration:.1f} s" if asset.duration else "",
             " ".join(r.name for r in asset.renditions),
@@ -97,4 +98,4 @@ def assets_withdraw(ctx: click.Context, asset_id: int) -> None:
     """Take a published asset off VOD and off the channels (from the next EPG rebuild on)."""
     with open_context(settings_of(ctx)) as ictx:
         asset = ictx.catalog.withdraw(asset_id, now=ictx.clock.now())
-    console.print(f"[green]✓[/] asset {asset.id} {asset.metadata.title!r} is withdrawn")
+    console.print(f"[green]✓[/] asset {asset.id} {shown(repr(asset.metadata.title))} is withdrawn")

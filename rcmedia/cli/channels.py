@@ -9,6 +9,7 @@ import click
 
 from rcmedia.bootstrap import open_context
 from rcmedia.cli.common import console, freeze_of, guard, report_builds, settings_of
+from rcmedia.terminal import shown
 
 
 @click.group()
@@ -39,7 +40,7 @@ def channels_apply(ctx: click.Context, files: tuple[Path, ...], no_build: bool) 
             versions = apply_channel_files(store, paths, now=now)
         except InvalidChannelFiles as exc:
             for error in exc.errors:
-                console.print(f"[red]✗[/] {error}")
+                console.print(f"[red]✗[/] {shown(error)}")
             console.print(f"[red]nothing was applied[/] ({len(exc.errors)} error(s))")
             sys.exit(1)
         for channel_id, version in sorted(versions.items()):

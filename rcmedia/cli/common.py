@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 
 from rcmedia.config import Settings
+from rcmedia.core.text import visible
 from rcmedia.errors import RcmediaError
 
 log = logging.getLogger("rcmedia")
@@ -32,7 +33,7 @@ def guard(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except RcmediaError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(visible(str(exc))) from exc
 
     return wrapper
 

@@ -17,6 +17,7 @@ from rcmedia.core.models import Output
 from rcmedia.errors import ConfigError
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.runner import JobRunner
+from rcmedia.terminal import shown
 
 
 @click.command()
@@ -98,18 +99,18 @@ def print_urls(ictx: IngestContext, store: ScheduleStore, base: str, *, serving:
     now = ictx.clock.now()
     for channel in load_channels(store):
         output = Output.IPTV if Output.IPTV in channel.outputs else channel.outputs[0]
-        console.print(f"  {channel.name} ({channel.id}) : {base}/watch/{channel.id}")
+        console.print(f"  {shown(channel.name)} ({channel.id}) : {base}/watch/{channel.id}")
         console.print(
             f"      live stream  : {base}/live/{channel.id}/{output.value}/master.m3u8  (VLC, ffplay, Safari)"
         )
-        console.print(f"      on air       : {on_air(store, channel, output, now)}")
+        console.print(f"      on air       : {shown(on_air(store, channel, output, now))}")
         aired = last_programme(store, channel, output, now)
         if aired is not None:
             utc = int(aired.start.timestamp())
             duration = math.ceil(aired.end.timestamp()) - utc
             console.print(
                 f"      replay       : {base}/watch/{channel.id}?utc={utc}&duration={duration}  "
-                f"({aired.title}, {aired.start.astimezone(ZoneInfo(channel.timezone)):%H:%M})"
+                f"({shown(aired.title)}, {aired.start.astimezone(ZoneInfo(channel.timezone)):%H:%M})"
             )
     console.print(f"  IPTV list        : {base}/channels.m3u?output=iptv  (VLC, Kodi IPTV Simple, TiviMate)")
     console.print(f"  XMLTV guide      : {base}/epg.xml?output=iptv")
@@ -118,7 +119,7 @@ def print_urls(ictx: IngestContext, store: ScheduleStore, base: str, *, serving:
     if example is not None:
         console.print(
             f"  on demand        : {published.total} assets, e.g. {base}/watch/vod/{example.id} "
-            f"({example.metadata.title}); HLS {base}/vod/{example.id}/master.m3u8"
+            f"({shown(example.metadata.title)}); HLS {base}/vod/{example.id}/master.m3u8"
         )
     console.print(f"  API              : {base}/api/v1/channels  {base}/api/v1/assets  {base}/api/v1/jobs")
     console.print(f"  health           : {base}/healthz")

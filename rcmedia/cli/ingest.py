@@ -16,6 +16,7 @@ from rcmedia.cli.common import console, guard, settings_of
 from rcmedia.cli.progress import ingest_files, report
 from rcmedia.core.models import JobState, Source
 from rcmedia.ingest.runner import JobRunner
+from rcmedia.terminal import shown
 
 
 @click.command()
@@ -66,11 +67,11 @@ def jobs(ctx: click.Context, state: str | None, limit: int) -> None:
         table.add_row(
             str(job.id),
             str(job.asset_id),
-            job.original_filename,
+            shown(job.original_filename),
             job.state.value,
             f"{job.attempts}/{job.max_attempts}",
             f"{job.progress:.0%}",
-            job.failure_reason or "",
+            shown(job.failure_reason or ""),
         )
     Console().print(table)
 

@@ -16,6 +16,7 @@ from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.intake import submit
 from rcmedia.ingest.runner import JobRunner
 from rcmedia.ingest.sidecar import read_sidecar
+from rcmedia.terminal import shown
 
 
 class IngestProgress:
@@ -36,7 +37,9 @@ class IngestProgress:
         self._lock = threading.Lock()
 
     def add(self, job_id: int, name: str) -> None:
-        self.tasks[job_id] = self.bars.add_task("", total=100, name=name[:40], state="queued", speed="")
+        self.tasks[job_id] = self.bars.add_task(
+            "", total=100, name=shown(name[:40]), state="queued", speed=""
+        )
 
     def update(self, job: Job, state: JobState, fraction: float, speed: float | None) -> None:
         done = {JobState.TRANSCODING: 100 * fraction, JobState.VERIFYING: 100.0}.get(state, 0.0)
@@ -66,7 +69,7 @@ def ingest_files(
             metadata = read_sidecar(path, overrides=overrides)
             job_id = submit(ictx, path, metadata=metadata, original_filename=path.name, profile=profile)
         except RcmediaError as exc:
-            console.print(f"[red]✗ {path.name}: {exc}")
+            console.print(f"[red]✗ {shown(path.name)}: {shown(exc)}")
             continue
         progress.add(job_id, path.name)
         job_ids.append(job_id)
@@ -79,8 +82,8 @@ def report(jobs: list[Job], expected: int) -> bool:
     ok = True
     for job in jobs:
         if job.state is JobState.PUBLISHED:
-            console.print(f"[green]✓[/] {job.original_filename}: published as asset {job.asset_id}")
+            console.print(f"[green]✓[/] {shown(job.original_filename)}: published as asset {job.asset_id}")
         else:
             ok = False
-            console.print(f"[red]✗[/] {job.original_filename}: {job.failure_reason}")
+            console.print(f"[red]✗[/] {shown(job.original_filename)}: {shown(job.failure_reason)}")
     return ok and len(jobs) == expected

@@ -15,6 +15,7 @@ from rcmedia.cli.common import console, freeze_of, guard, report_builds, setting
 from rcmedia.core.edits import Edit, EditKind
 from rcmedia.core.models import Output
 from rcmedia.errors import ConflictError, ScheduleError
+from rcmedia.terminal import shown
 
 
 @click.group()
@@ -123,7 +124,7 @@ def schedule_edit(
                 expected_version=version,
             )
         except (ScheduleError, ConflictError) as exc:
-            console.print(f"[red]✗ refused:[/] {exc}")
+            console.print(f"[red]✗ refused:[/] {shown(exc)}")
             sys.exit(1)
     zone = ZoneInfo(channel.timezone)
     table = Table("start", "end", "kind", "title", "asset", "locked")
@@ -132,7 +133,7 @@ def schedule_edit(
             f"{event.start.astimezone(zone):%H:%M:%S}",
             f"{event.end.astimezone(zone):%H:%M:%S}",
             event.kind.value,
-            event.title,
+            shown(event.title),
             str(event.asset_id),
             "locked" if event.locked else "",
         )

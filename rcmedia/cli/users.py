@@ -16,6 +16,7 @@ from rcmedia.cli.common import console, guard, settings_of
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.core.accounts import Role, check_password
+from rcmedia.terminal import shown
 
 
 @click.group()
@@ -58,7 +59,7 @@ def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool) ->
     password = _new_password(password_stdin)
     with _accounts(settings_of(ctx)) as accounts:
         user = accounts.add_user(name, Role(role), password, now=SystemClock().now())
-    console.print(f"[green]✓[/] account {user.name!r} ({user.role.value}) added")
+    console.print(f"[green]✓[/] account {shown(repr(user.name))} ({user.role.value}) added")
 
 
 @users.command("list")
@@ -70,7 +71,7 @@ def users_list(ctx: click.Context) -> None:
         table = Table("name", "role", "created", "state")
         for user in accounts.users():
             table.add_row(
-                user.name,
+                shown(user.name),
                 user.role.value,
                 f"{user.created_at:%Y-%m-%d %H:%M} UTC",
                 "disabled" if user.disabled else "enabled",
@@ -88,7 +89,7 @@ def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
     password = _new_password(password_stdin)
     with _accounts(settings_of(ctx)) as accounts:
         accounts.set_password(name, password)
-    console.print(f"[green]✓[/] password of {name!r} changed")
+    console.print(f"[green]✓[/] password of {shown(repr(name))} changed")
 
 
 @users.command("disable")
@@ -99,7 +100,7 @@ def users_disable(ctx: click.Context, name: str) -> None:
     """Disable an account (it is logged out everywhere and can no longer log in)."""
     with _accounts(settings_of(ctx)) as accounts:
         accounts.set_disabled(name, disabled=True)
-    console.print(f"[green]✓[/] account {name!r} disabled")
+    console.print(f"[green]✓[/] account {shown(repr(name))} disabled")
 
 
 @users.command("enable")
@@ -110,4 +111,4 @@ def users_enable(ctx: click.Context, name: str) -> None:
     """Enable a disabled account again."""
     with _accounts(settings_of(ctx)) as accounts:
         accounts.set_disabled(name, disabled=False)
-    console.print(f"[green]✓[/] account {name!r} enabled")
+    console.print(f"[green]✓[/] account {shown(repr(name))} enabled")

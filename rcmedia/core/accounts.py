@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from rcmedia.core.text import control_problem
 from rcmedia.errors import AccountError
 
 MIN_PASSWORD = 8
@@ -40,6 +41,8 @@ def check_name(name: str) -> str:
         raise AccountError("the account name must not be empty")
     if len(cleaned) > MAX_NAME:
         raise AccountError(f"account name {cleaned!r} is longer than {MAX_NAME} characters")
+    if problem := control_problem(cleaned):
+        raise AccountError(f"account name {cleaned!r} {problem}")
     if any(c.isspace() or not c.isprintable() for c in cleaned):
         raise AccountError(f"account name {cleaned!r} must not contain spaces or control characters")
     return cleaned

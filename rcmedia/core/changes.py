@@ -19,6 +19,7 @@ from rcmedia.core.builder import local_instant
 from rcmedia.core.edits import Edit, EditKind
 from rcmedia.core.models import Output, Rights
 from rcmedia.core.schedule import Channel
+from rcmedia.core.text import control_problem, normalize_newlines
 from rcmedia.errors import InvalidFieldError
 
 MAX_TITLE, MAX_SERIES, MAX_CATEGORY, MAX_DESCRIPTION = 500, 300, 100, 20_000
@@ -165,12 +166,14 @@ class MetadataChange:
 EDITABLE = tuple(f.name for f in fields(MetadataChange))
 
 
-def _text(value: object, field: str, limit: int, *, required: bool) -> str | None:
+def _text(value: object, field: str, limit: int, *, required: bool, multiline: bool = False) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str):
         raise InvalidFieldError(field, f"must be text{'' if required else ' or null'}, got {value!r}")
-    value = value.strip()
+    value = (normalize_newlines(value) if multiline else value).strip()
+    if problem := control_problem(value, multiline=multiline):
+        raise InvalidFieldError(field, problem)
     if len(value) > limit:
         raise InvalidFieldError(field, f"must be at most {limit} characters")
     if required and not value:
@@ -197,7 +200,7 @@ def parse_metadata_change(data: object) -> MetadataChange:
         values["series"] = _text(body["series"], "series", MAX_SERIES, required=False)
     if "description" in body:
         values["description"] = (
-            _text(body["description"], "description", MAX_DESCRIPTION, required=False) or ""
+            _text(body["description"], "description", MAX_DESCRIPTION, required=False, multiline=True) or ""
         )
     if "episode" in body:
         episode = body["episode"]

@@ -30,6 +30,7 @@ from rcmedia.core.schedule import (
     Pool,
     Recurrence,
 )
+from rcmedia.core.text import control_problem, normalize_newlines
 from rcmedia.errors import ConfigError
 
 DAY_SECONDS = 86_400
@@ -47,6 +48,7 @@ RECURRENCE_KEYS = frozenset({"days", "from", "until", "except"})
 SLOT_KEYS = RECURRENCE_KEYS | {"id", "start", "series", "policy", "overrun", "max_duration"}
 SLOT_KEYS |= {"rerun_after_hours", "no_repeat_hours"}
 BLOCK_KEYS = RECURRENCE_KEYS | POOL_KEYS | {"id", "start", "end"}
+MULTILINE_KEYS = frozenset({"description"})  # every other text is one line (no control characters)
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -251,6 +253,10 @@ class _Table:
         value = self.data[key]
         if not isinstance(value, str):
             raise self.error(key, f"must be text, got {value!r}")
+        multiline = key in MULTILINE_KEYS
+        value = normalize_newlines(value) if multiline else value
+        if problem := control_problem(value, multiline=multiline):
+            raise self.error(key, problem)
         if nonempty and not value.strip():
             raise self.error(key, "must not be empty")
         return value
@@ -265,6 +271,9 @@ class _Table:
         value = self.data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
             raise self.error(key, f"must be a list of non-empty text, got {value!r}")
+        for index, item in enumerate(value):
+            if problem := control_problem(item):
+                raise self.error(key, f"item {index + 1} {problem}")
         return tuple(value)
 
     def series(self, key: str, names: tuple[str, ...]) -> None:

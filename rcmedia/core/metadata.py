@@ -8,9 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rcmedia.core.models import AssetMetadata, Output, Rights, Source
+from rcmedia.core.text import control_problem, normalize_newlines, without_controls
 from rcmedia.errors import ConfigError
 
 SIDECAR_KEYS = {"title", "series", "episode", "source", "language", "description", "categories", "rights"}
+MULTILINE_KEYS = frozenset({"description"})
 RIGHTS_KEYS = {"start", "end", "enabled"}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -27,15 +29,26 @@ def _instant(value: Any, where: str, zone: ZoneInfo) -> datetime:
 def metadata_from_mapping(
     data: Mapping[str, Any], *, where: str, default_title: str, zone: ZoneInfo = SHANGHAI
 ) -> AssetMetadata:
-    """Validate sidecar-style metadata; every error names ``where`` and the key."""
+    """Validate sidecar-style metadata; every error names ``where`` and the key.
+
+    ``default_title`` (the file's name, for a file without a title) loses its control characters;
+    a given text with any is refused (:mod:`rcmedia.core.text`).
+    """
     unknown = sorted(set(data) - SIDECAR_KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(SIDECAR_KEYS))})")
+    default_title = without_controls(default_title)
 
     def text(key: str, default: str | None) -> str | None:
         value = data.get(key, default)
-        if value is not None and not isinstance(value, str):
+        if value is None:
+            return None
+        if not isinstance(value, str):
             raise ConfigError(f"{where}: {key} must be text, got {value!r}")
+        multiline = key in MULTILINE_KEYS
+        value = normalize_newlines(value) if multiline else value
+        if problem := control_problem(value, multiline=multiline):
+            raise ConfigError(f"{where}: {key} {problem}")
         return value
 
     title = (text("title", default_title) or default_title).strip()
@@ -54,6 +67,9 @@ def metadata_from_mapping(
     categories = data.get("categories", [])
     if not isinstance(categories, (list, tuple)) or not all(isinstance(c, str) for c in categories):
         raise ConfigError(f"{where}: categories must be a list of text")
+    for index, category in enumerate(categories):
+        if problem := control_problem(category):
+            raise ConfigError(f"{where}: categories[{index}] {problem}")
     rights = _rights(data.get("rights"), where, zone)
     return AssetMetadata(
         title=title,

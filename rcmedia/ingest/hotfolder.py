@@ -82,7 +82,7 @@ class HotFolder:
         try:
             metadata = read_sidecar(path)
         except ConfigError as exc:
-            log.warning("hot folder: %s refused: %s", path.name, exc)
+            log.warning("hot folder: %r refused: %s", path.name, exc)  # %r: names may hold ESC
             self._move_failed(path, sidecar, str(exc))
             return None
         token = uuid.uuid4().hex[:8]
@@ -95,7 +95,7 @@ class HotFolder:
         except RcmediaError as exc:
             self._move_failed(moved, moved.with_name(f"{moved.name}.toml"), str(exc), name=path.name)
             return None
-        log.info("hot folder: %s queued as job %s", path.name, job_id)
+        log.info("hot folder: %r queued as job %s", path.name, job_id)
         return job_id
 
     def settle(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rcmedia.core.models import AssetMetadata
+from rcmedia.core.text import without_controls
 from rcmedia.errors import RejectedInputError
 from rcmedia.ingest.context import IngestContext
 from rcmedia.profiles import pick_profile
@@ -22,8 +23,10 @@ def submit(
 
     The file is referenced in place (the hot folder and uploads move theirs into a spool first).
     Only cheap checks happen here; the probe runs in the job so that a bad file fails its own job.
+    A file's name is whatever the file system allows: its control characters are replaced in the
+    ``original_filename`` stored (and shown to operators), never refused.
     """
-    name = original_filename or source.name
+    name = without_controls(original_filename or source.name)
     chosen = pick_profile(ctx.profiles, profile or ctx.settings.profile)
     if not source.is_file():
         raise RejectedInputError(name, f"no such file: {str(source)!r}")

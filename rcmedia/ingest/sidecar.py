@@ -8,7 +8,8 @@ from typing import Any
 
 from rcmedia.core.metadata import metadata_from_mapping
 from rcmedia.core.models import AssetMetadata
-from rcmedia.errors import ConfigError
+from rcmedia.core.text import control_problem
+from rcmedia.errors import ConfigError, InvalidFieldError
 
 
 def sidecar_path(media: Path) -> Path:
@@ -16,7 +17,13 @@ def sidecar_path(media: Path) -> Path:
 
 
 def read_sidecar(media: Path, *, overrides: dict[str, Any] | None = None) -> AssetMetadata:
-    """The metadata of ``media``: its sidecar if present, then ``overrides`` (e.g. CLI flags)."""
+    """The metadata of ``media``: its sidecar if present, then ``overrides`` (e.g. CLI flags).
+
+    An override with a control character is refused naming the flag (``--title``), not the sidecar.
+    """
+    for key, value in (overrides or {}).items():
+        if isinstance(value, str) and (problem := control_problem(value)):
+            raise InvalidFieldError(f"--{key}", problem)
     sidecar = sidecar_path(media)
     data: dict[str, Any] = {}
     if sidecar.is_file():

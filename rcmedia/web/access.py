@@ -23,16 +23,19 @@ from aiohttp.typedefs import Handler
 
 from rcmedia.catalog.accounts import Accounts
 from rcmedia.core.accounts import Role, User
-from rcmedia.core.throttle import FailureThrottle
+from rcmedia.core.throttle import LoginLimits
 from rcmedia.web.errors import API_PREFIX
 from rcmedia.web.keys import CLOCK_KEY
+from rcmedia.web.password_checks import PasswordChecks
 
 SESSION_COOKIE = "rcmedia_session"
 JSON_TYPE = "application/json"
 SAFE_METHODS = frozenset({hdrs.METH_GET, hdrs.METH_HEAD, hdrs.METH_OPTIONS})
 
 ACCOUNTS_KEY = web.AppKey("accounts", Accounts)
-LOGIN_THROTTLE_KEY = web.AppKey("login_throttle", FailureThrottle)
+LOGIN_LIMITS_KEY = web.AppKey("login_limits", LoginLimits)
+# argon2 checks run here, never on the default thread pool the catalog reads share
+PASSWORD_CHECKS_KEY = web.AppKey("password_checks", PasswordChecks)
 
 
 def is_secure(request: web.Request) -> bool:

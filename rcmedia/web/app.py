@@ -20,7 +20,6 @@ from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.core.clock import Clock
 from rcmedia.core.profile import Profile
-from rcmedia.core.throttle import FailureThrottle
 from rcmedia.errors import ConfigError
 from rcmedia.playout.catchup import CatchupPlaylists
 from rcmedia.playout.live import LiveChannels
@@ -45,7 +44,7 @@ from rcmedia.web import (
     static_files,
     vod,
 )
-from rcmedia.web.access import ACCOUNTS_KEY, LOGIN_THROTTLE_KEY, write_guard
+from rcmedia.web.access import ACCOUNTS_KEY, LOGIN_LIMITS_KEY, PASSWORD_CHECKS_KEY, write_guard
 from rcmedia.web.cors import add_cors_headers, preflight
 from rcmedia.web.errors import error_middleware
 from rcmedia.web.keys import (
@@ -61,6 +60,7 @@ from rcmedia.web.keys import (
     SHIFTED_KEY,
     STORAGE_KEY,
 )
+from rcmedia.web.password_checks import PasswordChecks
 from rcmedia.web.shared_render import SharedRenders
 from rcmedia.web.workers import WORKER_HEADER, http_url
 
@@ -158,7 +158,8 @@ def create_app(
     app[CLOCK_KEY] = clock or SystemClock()
     app[EPG_RENDERS_KEY] = SharedRenders(ttl=epg_xml.RENDER_TTL)
     app[ACCOUNTS_KEY] = catalog.accounts
-    app[LOGIN_THROTTLE_KEY] = FailureThrottle()
+    app[LOGIN_LIMITS_KEY] = auth.login_limits(settings)
+    app[PASSWORD_CHECKS_KEY] = PasswordChecks(threads=settings.login_threads, queue=settings.login_queue)
     app[LIVE_KEY] = LiveChannels(catalog, storage, _house_profile(settings, profiles))
     app[CATCHUP_KEY] = CatchupPlaylists(
         app[LIVE_KEY], builds=settings.catchup_builds, queue=settings.catchup_queue
@@ -168,6 +169,7 @@ def create_app(
     app.cleanup_ctx.append(_close_epg_renders)
     app.cleanup_ctx.append(_watch_live_channels)
     app.cleanup_ctx.append(_close_catchup)
+    app.cleanup_ctx.append(auth.close_password_checks)
     app.on_response_prepare.append(add_cors_headers)
     _add_routes(app.router)
     return app

@@ -2,26 +2,36 @@
 
 ``POST /login`` takes a form (``name``, ``password``) or the same as JSON. JSON clients get JSON
 answers; the form gets the page again (with the error) or a redirect back to it once logged in.
-Five failures for one name from one address within 15 minutes refuse that pair for 60 s (429).
+
+Guessing is limited (settings ``login_*``): five failures for one name from one address within
+15 minutes refuse that pair for 60 s, twenty from one address across names within 10 minutes
+refuse the address for 5 minutes (429 with ``Retry-After``). Every attempt is counted before its
+password is checked, so a burst sent at once is limited as one sent slowly. The checks themselves
+run in a small pool of their own (:mod:`rcmedia.web.password_checks`): when it is full a login is
+refused at once with 503, and the rest of the origin never waits for logins.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import hdrs, web
 
+from rcmedia.config import Settings
 from rcmedia.core.accounts import MAX_NAME, MAX_PASSWORD, User
-from rcmedia.errors import InvalidFieldError
+from rcmedia.core.throttle import FailureThrottle, LoginLimits
+from rcmedia.errors import BusyError, InvalidFieldError
 from rcmedia.web.access import (
     ACCOUNTS_KEY,
     JSON_TYPE,
-    LOGIN_THROTTLE_KEY,
+    LOGIN_LIMITS_KEY,
+    PASSWORD_CHECKS_KEY,
     SESSION_COOKIE,
     current_user,
     is_secure,
@@ -44,6 +54,34 @@ PAGE_HEADERS: dict[str, str] = {
 }
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 WRONG = "wrong name or password"
+NAME_WINDOW = timedelta(minutes=15)
+ADDRESS_WINDOW = timedelta(minutes=10)
+
+
+def login_limits(settings: Settings) -> LoginLimits:
+    """The per-name and per-address limits the ``login_*`` settings ask for."""
+    per_address = settings.login_failures_per_address
+    return LoginLimits(
+        per_name=FailureThrottle(
+            limit=settings.login_failures_per_name,
+            block=timedelta(seconds=settings.login_block_seconds),
+            window=NAME_WINDOW,
+        ),
+        per_address=FailureThrottle(
+            limit=per_address,
+            block=timedelta(seconds=settings.login_address_block_seconds),
+            window=ADDRESS_WINDOW,
+        )
+        if per_address > 0
+        else None,
+    )
+
+
+async def close_password_checks(app: web.Application) -> AsyncIterator[None]:
+    """``cleanup_ctx``: stop the password-check threads with the app."""
+    yield
+    app[PASSWORD_CHECKS_KEY].close()
+
 
 PAGE = """<!doctype html>
 <html lang="zh">
@@ -148,9 +186,8 @@ async def login(request: web.Request) -> web.Response:
             return json_response({"error": str(exc), "field": exc.field}, status=400, headers=NO_STORE)
         return _form(str(exc), status=400)
     app = request.app
-    throttle, now = app[LOGIN_THROTTLE_KEY], app[CLOCK_KEY].now()
-    key = (name.strip().casefold(), request.remote or "")
-    wait = throttle.retry_after(key, now)
+    limits, now, address = app[LOGIN_LIMITS_KEY], app[CLOCK_KEY].now(), request.remote or ""
+    wait = limits.attempt(name, address, now)  # counted now, before any await: see the module
     if wait is not None:
         seconds = max(1, round(wait))
         return _refusal(
@@ -160,12 +197,26 @@ async def login(request: web.Request) -> web.Response:
             name,
             **{hdrs.RETRY_AFTER: str(seconds)},
         )
-    user = await asyncio.to_thread(app[ACCOUNTS_KEY].verify, name, password)
+    try:
+        user = await app[PASSWORD_CHECKS_KEY].run(functools.partial(app[ACCOUNTS_KEY].verify, name, password))
+    except BusyError as exc:
+        limits.release(name, address)  # never checked: it must not count as a failure
+        # not a warning: a flood would write thousands a second (the checked failures are warned)
+        log.debug("login for %r from %s refused: too many at once", name, address)
+        return _refusal(
+            json_client,
+            503,
+            f"too many logins at once; try again in {exc.retry_after} s",
+            name,
+            **{hdrs.RETRY_AFTER: str(exc.retry_after)},
+        )
+    except BaseException:
+        limits.release(name, address)  # a database error or a cancelled request: not a failure
+        raise
     if user is None:
-        throttle.failed(key, now)
-        log.warning("failed login for %r from %s", name, request.remote)
+        log.warning("failed login for %r from %s", name, address)
         return _refusal(json_client, 401, WRONG, name)
-    throttle.succeeded(key)
+    limits.succeeded(name, address)
     lifetime = timedelta(hours=app[SETTINGS_KEY].session_hours)
     token = await asyncio.to_thread(app[ACCOUNTS_KEY].create_session, user, now=now, lifetime=lifetime)
     log.info("%s %r logged in from %s", user.role.value, user.name, request.remote)

@@ -237,3 +237,22 @@ def test_assets_rights_and_withdraw(tmp_path: Path, on_air: tuple[date, dict[str
     catalog.engine.dispose()
     missing = rcmedia(tmp_path, "assets", "withdraw", "999")
     assert (missing.returncode, "asset 999 not found" in missing.stderr) == (1, True)
+
+
+def test_listings_show_control_characters_and_markup_in_stored_text_inertly(tmp_path: Path) -> None:
+    """Text stored before input was checked (or by another tool) still never drives the terminal."""
+    catalog = _catalog(tmp_path)
+    storage = LocalStorage(tmp_path / "var" / "storage")
+    hostile = "第1课\x1b[31m红\x07[bold]粗[/bold]"
+    publish_fake_asset(
+        catalog, storage, seed=7, title=hostile, original_filename="a\x1b]0;pwned\x07.mp4", rungs=RUNGS
+    )
+    catalog.engine.dispose()
+
+    listed = rcmedia(tmp_path, "assets")
+
+    assert listed.returncode == 0, listed.stderr
+    assert "\x1b" not in listed.stdout
+    assert "\x07" not in listed.stdout
+    assert "\\x1b[31m" in listed.stdout  # shown as an escape: what is stored, visibly
+    assert "[bold]粗[/bold]" in listed.stdout  # markup printed as text, not applied

@@ -83,3 +83,21 @@ def test_an_invalid_sidecar_refuses_the_file_with_the_reason(
     assert "'moon'" in reason
     assert (hot.folders.failed / "x.toml").exists()
     assert ingest_ctx.catalog.find_jobs().total == 0
+
+
+def test_control_characters_in_a_file_name_are_replaced_in_a_sidecar_refused(
+    tmp_path: Path, ingest_ctx: IngestContext
+) -> None:
+    hot = HotFolder(ingest_ctx, tmp_path / "hot")
+    (hot.folders.inbox / "课\x1b[31m红.mp4").write_bytes(b"\0" * 1000)  # queued: probing is the job's
+    (hot.folders.inbox / "bell.mp4").write_bytes(b"\0" * 1000)
+    (hot.folders.inbox / "bell.toml").write_text('title = "ding\\u0007"\n', encoding="utf-8")
+    hot.scan()
+
+    (job_id,) = hot.scan()
+
+    job = ingest_ctx.catalog.get_job(job_id)
+    assert job.original_filename == "课_[31m红.mp4"
+    assert ingest_ctx.catalog.get_asset(job.asset_id).metadata.title == "课_[31m红"
+    reason = (hot.folders.failed / "bell.mp4.error.txt").read_text(encoding="utf-8")
+    assert reason.startswith("bell.toml: title contains a control character (U+0007 BEL)")

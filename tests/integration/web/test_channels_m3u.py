@@ -133,7 +133,8 @@ async def test_cors_and_gzip(schedule_client: Client) -> None:
     assert response.status == 200
     assert response.headers["Access-Control-Allow-Origin"] == CORS_ORIGIN
     assert response.headers["Content-Encoding"] == "gzip"
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    # built on the request's Host (no public_url): see test_host_header.py
+    assert response.headers["Cache-Control"] == "private, max-age=300"
     assert (await response.text()).startswith("#EXTM3U")
 
 

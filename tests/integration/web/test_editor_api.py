@@ -94,6 +94,9 @@ async def test_an_editor_changes_metadata(schedule_client: Client, catalog: Cata
     [
         pytest.param({"episode": -1}, 400, "episode", id="negative-episode"),
         pytest.param({"title": ""}, 400, "title", id="empty-title"),
+        pytest.param({"title": "红\x1b[31m色"}, 400, "title", id="esc-in-title"),
+        pytest.param({"series": "a\r\nb"}, 400, "series", id="newline-in-series"),
+        pytest.param({"description": "ok\n\x07"}, 400, "description", id="bel-in-description"),
         pytest.param({"status": "withdrawn"}, 400, "status", id="status"),
         pytest.param({}, 400, "body", id="nothing"),
         pytest.param([], 400, "body", id="not-an-object"),

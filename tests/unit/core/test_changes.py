@@ -231,3 +231,30 @@ def test_account_names_and_passwords() -> None:
     check_password("12345678")
     with pytest.raises(AccountError, match="at least 8"):
         check_password("1234567")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param({"title": "课\x1b[31m红"}, "title", id="esc-in-title"),
+        pytest.param({"title": "two\nlines"}, "title", id="newline-in-title"),
+        pytest.param({"series": "ding\x07"}, "series", id="bel-in-series"),
+        pytest.param({"categories": ["ok", "nul\x00"]}, "categories[1]", id="nul-in-category"),
+        pytest.param({"description": "ok\n\x1b[2J"}, "description", id="esc-in-description"),
+    ],
+)
+def test_control_characters_are_refused_naming_the_field(body: Any, field: str) -> None:
+    with pytest.raises(InvalidFieldError) as caught:
+        parse_metadata_change(body)
+    assert caught.value.field == field
+    assert "control character" in caught.value.problem
+
+
+def test_a_description_keeps_its_lines_and_tabs() -> None:
+    change = parse_metadata_change({"description": "第一段\r\n\r\n\t第二段\n"})
+    assert change.description == "第一段\n\n\t第二段"
+
+
+def test_account_names_refuse_control_characters_naming_them() -> None:
+    with pytest.raises(AccountError, match=r"U\+001B ESC"):
+        check_name("ad\x1b[31mmin")

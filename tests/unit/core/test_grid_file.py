@@ -185,6 +185,21 @@ def test_error_message_names_file_line_key_and_problem() -> None:
     assert str(GridError("a.toml", "channel.id", "taken")) == "a.toml: channel.id: taken"
 
 
+def test_control_characters_are_refused_naming_file_line_and_key() -> None:
+    error = fails(BASE.replace('"测试频道"', '"测试\\u001b[31m频道"'))
+    assert (error.filename, error.line, error.where) == ("bad.toml", 3, "channel.name")
+    assert "control character (U+001B ESC)" in error.problem
+
+    error = fails(BASE + 'group = "a\\nb"\n')
+    assert (error.where, error.line) == ("channel.group", 7)
+    error = fails(BASE + '[filler]\ncategories = ["ok", "bell\\u0007"]\n')
+    assert error.where == "filler.categories"
+    assert "item 2 contains a control character (U+0007 BEL)" in error.problem
+
+    multi = parse_channel_file(BASE + 'description = """第一段\r\n\t第二段"""\n', filename="x.toml")
+    assert multi.description == "第一段\n\t第二段"
+
+
 # -- every validation error: (text, where, line, part of the problem) -----------------------
 
 ERRORS = [

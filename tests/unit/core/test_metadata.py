@@ -170,3 +170,27 @@ def test_enabled_must_be_a_boolean(enabled: object) -> None:
     with pytest.raises(ConfigError) as info:
         parse({"rights": {"mobile": {"enabled": enabled}}})
     assert "rights.mobile.enabled" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(
+            {"title": "课\x1b[31m红"}, "title contains a control character (U+001B ESC)", id="title"
+        ),
+        pytest.param({"series": "a\rb"}, "series contains a control character (U+000D CR)", id="series"),
+        pytest.param({"language": "zh\x00"}, "language contains a control character", id="language"),
+        pytest.param({"categories": ["党建", "\x07"]}, "categories[1] contains a control", id="category"),
+        pytest.param({"description": "ok\n\x1b]0;x\x07"}, "description contains a control", id="description"),
+    ],
+)
+def test_control_characters_are_refused_naming_the_file_and_key(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse(data)
+    assert str(caught.value).startswith(f"{WHERE}: {message}")
+
+
+def test_a_description_keeps_lines_and_tabs_and_a_file_name_title_loses_control_characters() -> None:
+    metadata = parse({"description": "一\r\n\t二"}, default_title="第12集\x1b[31m")
+    assert metadata.description == "一\n\t二"
+    assert metadata.title == "第12集_[31m"
