@@ -177,6 +177,20 @@ SETTINGS: tuple[Setting, ...] = (
         "the usual way.",
     ),
     Setting(
+        name="catchup_builds",
+        kind="int",
+        default=2,
+        doc="Catch-up playlists computed at once, in worker threads of their own, so that live "
+        "playlists and `/healthz` never wait behind them.",
+    ),
+    Setting(
+        name="catchup_queue",
+        kind="int",
+        default=32,
+        doc="Catch-up playlist computations that may wait for one of those threads; beyond, a "
+        "request is answered 503 with `Retry-After` (cached playlists are always answered).",
+    ),
+    Setting(
         name="public_url",
         kind="str",
         default="",
@@ -271,6 +285,8 @@ class Settings:
     port: int
     workers: int
     live_fast_lane: bool
+    catchup_builds: int
+    catchup_queue: int
     public_url: str
     cors_origin: str
     session_hours: float
@@ -363,6 +379,8 @@ def _validate(values: dict[str, Any]) -> None:
         (values["job_lease_seconds"] > 0, "job_lease_seconds must be positive"),
         (values["hot_folder_poll_seconds"] > 0, "hot_folder_poll_seconds must be positive"),
         (values["session_hours"] > 0, "session_hours must be positive"),
+        (values["catchup_builds"] >= 1, "catchup_builds must be at least 1"),
+        (values["catchup_queue"] >= 0, "catchup_queue must not be negative"),
         (values["login_failures_per_name"] >= 1, "login_failures_per_name must be at least 1"),
         (values["login_block_seconds"] > 0, "login_block_seconds must be positive"),
         (

@@ -12,12 +12,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from rcmedia.catalog.db import Transactions
-from rcmedia.catalog.tables import AsRunMarkRow, AsRunRow, AssetRow
-from rcmedia.core.asrun import AsRunEntry
+from rcmedia.catalog.tables import AsRunMarkRow, AsRunRow, AssetRow, StandInRow
+from rcmedia.core.asrun import AsRunEntry, StoodIn
 from rcmedia.core.models import AssetStatus, Output
 from rcmedia.core.schedule import EventKind
+from rcmedia.errors import CatalogError
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -121,3 +123,40 @@ class AsRunLog:
                 .order_by(AssetRow.id)
             ).all()
             return [(asset_id, title) for asset_id, title in rows]
+
+    def record_stand_in(self, storage_key: str, stood_in: StoodIn) -> bool:
+        """Note that the slate stood in for the segment at ``storage_key``; False if it was noted
+        before (by this origin or another one: the first instant is kept)."""
+        try:
+            with self._session() as session:
+                if session.get(StandInRow, storage_key) is not None:
+                    return False
+                session.add(
+                    StandInRow(
+                        storage_key=storage_key,
+                        asset_id=stood_in.asset_id,
+                        rendition=stood_in.rendition,
+                        segment_index=stood_in.index,
+                        first_at=stood_in.since,
+                    )
+                )
+        except CatalogError as exc:
+            if isinstance(exc.__cause__, IntegrityError):  # another origin noted it meanwhile
+                return False
+            raise
+        return True
+
+    def stand_ins(self, asset_ids: Iterable[int]) -> list[StoodIn]:
+        """The segments of these assets the slate stood in for, by asset and index."""
+        wanted = sorted(set(asset_ids))
+        found: list[StoodIn] = []
+        with self._session() as session:
+            for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500)):
+                rows = session.scalars(select(StandInRow).where(StandInRow.asset_id.in_(chunk))).all()
+                found.extend(
+                    StoodIn(
+                        asset_id=r.asset_id, index=r.segment_index, rendition=r.rendition, since=r.first_at
+                    )
+                    for r in rows
+                )
+        return sorted(found, key=lambda s: (s.asset_id, s.index, s.rendition))

@@ -55,6 +55,16 @@ class PlayoutReads:
                 found.update((row.id, _asset(row)) for row in rows)
         return found
 
+    def published_prefixes(self) -> dict[str, int]:
+        """Storage prefix → asset id, for every published asset."""
+        with self._session() as session:
+            rows = session.execute(
+                select(AssetRow.storage_prefix, AssetRow.id).where(
+                    AssetRow.status == AssetStatus.PUBLISHED.value, AssetRow.storage_prefix.is_not(None)
+                )
+            ).all()
+            return {prefix: asset_id for prefix, asset_id in rows if prefix}
+
     def rung_peaks(self) -> dict[str, RungPeak]:
         """Per rendition name, the peaks over every published asset (for live master playlists)."""
         with self._session() as session:

@@ -274,16 +274,33 @@ class ScheduleTx:
     def events(
         self, *, start: datetime, end: datetime, kinds: Sequence[EventKind] | None = None
     ) -> list[Event]:
-        """Events overlapping [start, end), in order (only of ``kinds`` when given)."""
-        conditions = [
-            *self._of_output(),
-            EventRow.starts_at < end,
-            EventRow.starts_at >= start - _LONGEST_EVENT,
-        ]
-        if kinds is not None:
-            conditions.append(EventRow.kind.in_([k.value for k in kinds]))
-        rows = self._session.scalars(select(EventRow).where(*conditions).order_by(EventRow.starts_at)).all()
-        return [e for e in map(_event, rows) if e.end > start]
+        """Events overlapping [start, end), in order (only of ``kinds`` when given).
+
+        A channel output's events do not overlap, so at most one that starts before ``start``
+        reaches into the range: the last one to start before it, read on its own. Reading every
+        event of the 25 hours an event may last instead cost a dense channel (an event every few
+        seconds) some 10,000 rows per call, 90 % of a one-hour catch-up playlist's time.
+        """
+        wanted = [] if kinds is None else [EventRow.kind.in_([k.value for k in kinds])]
+        before = self._session.scalars(
+            select(EventRow)
+            .where(
+                *self._of_output(), EventRow.starts_at < start, EventRow.starts_at >= start - _LONGEST_EVENT
+            )
+            .order_by(EventRow.starts_at.desc())
+            .limit(1)
+        ).first()
+        rows = self._session.scalars(
+            select(EventRow)
+            .where(*self._of_output(), *wanted, EventRow.starts_at < end, EventRow.starts_at >= start)
+            .order_by(EventRow.starts_at)
+        ).all()
+        found = [_event(row) for row in rows]
+        if before is not None and (kinds is None or EventKind(before.kind) in kinds):
+            overlapping = _event(before)
+            if overlapping.end > start:
+                found.insert(0, overlapping)
+        return found
 
     def built_days(self) -> dict[date, int]:
         """Day → version of every built day of the channel output."""

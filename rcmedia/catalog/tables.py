@@ -223,6 +223,19 @@ class AsRunMarkRow(Base):
     closed_until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class StandInRow(Base):
+    """A published segment found missing from storage (or unreadable) while it was asked for: the
+    origin answered with the slate in its place. Written once per segment, for the as-run log."""
+
+    __tablename__ = "segment_stand_ins"
+
+    storage_key: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(Integer, index=True)
+    rendition: Mapped[str] = mapped_column(String(50))
+    segment_index: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class UserRow(Base):
     """An operator, editor or admin account; the password is kept as an argon2 hash only."""
 

@@ -9,8 +9,8 @@ an event is substituted when its asset is unavailable; the reason names the asse
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from rcmedia.core.schedule import Event, EventKind
@@ -44,6 +44,61 @@ class SlateRef:
 def substitution_reason(asset_id: int, why: str) -> str:
     """The as-run wording of a playout substitution (the live timeline marks segments the same way)."""
     return f"asset {asset_id} {why}: slate aired"
+
+
+# How long after a segment aired a live viewer may still ask for it: the live window (a minute
+# with 6 s segments) and the player's buffer. A segment found missing later than this after an
+# airing was not missed by that airing's viewers (a catch-up viewer found it).
+LIVE_REACH = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StoodIn:
+    """One segment of an asset the origin found missing from storage and answered with the slate."""
+
+    asset_id: int
+    index: int  # the segment's index in the asset
+    rendition: str
+    since: datetime  # when a viewer was first given the slate for it
+
+
+def stand_in_reason(asset_id: int, index: int, renditions: Iterable[str]) -> str:
+    """The as-run wording of one missing segment the slate stood in for."""
+    return (
+        f"segment {index} of asset {asset_id} missing from storage: slate stood in "
+        f"({', '.join(sorted(set(renditions)))})"
+    )
+
+
+def with_stand_ins(
+    entries: Sequence[AsRunEntry], events: Sequence[Event], stood_in: Iterable[StoodIn]
+) -> list[AsRunEntry]:
+    """``entries`` (one per event, as :func:`as_aired` gives them) with the segments of each airing
+    that the slate stood in for added to its reason: those of the event's segments found missing
+    before the event ended, or within :data:`LIVE_REACH` after (a later loss did not reach that
+    airing's viewers)."""
+    by_asset: dict[int, list[StoodIn]] = {}
+    for found in stood_in:
+        by_asset.setdefault(found.asset_id, []).append(found)
+    noted = []
+    for entry, event in zip(entries, events, strict=True):
+        missing = [
+            s
+            for s in by_asset.get(event.asset_id, ())
+            if entry.asset_id == event.asset_id  # not replaced whole
+            and event.first_segment <= s.index <= event.last_segment
+            and s.since < event.end + LIVE_REACH
+        ]
+        if not missing:
+            noted.append(entry)
+            continue
+        reasons = [entry.substitution] if entry.substitution else []
+        for index in sorted({s.index for s in missing}):
+            reasons.append(
+                stand_in_reason(event.asset_id, index, (s.rendition for s in missing if s.index == index))
+            )
+        noted.append(replace(entry, substitution="; ".join(reasons)))
+    return noted
 
 
 def as_aired(

@@ -357,6 +357,30 @@ def range_segments(timeline: Timeline, start_us: int, end_us: int, *, now_us: in
         position = _following(timeline, *position)
 
 
+def replay_bounds(timeline: Timeline, start_us: int, end_us: int) -> tuple[int, int]:
+    """Where the whole segments :func:`range_segments` lists for [start, end) begin and end.
+
+    The start of the segment on air at ``start_us`` and the end of the one on air just before
+    ``end_us``: every range with the same bounds lists the same segments, so a replay playlist can
+    be kept under them (aligned to segment boundaries), and it has finished airing once ``now``
+    reaches the second. Raises :class:`ScheduleError` as :func:`range_segments` does, and
+    ValueError for an empty range.
+    """
+    if start_us >= end_us:
+        raise ValueError(f"an empty range [{start_us}, {end_us})")
+    _require_known(timeline, start_us, "a replay")
+    i, j = _locate(timeline, start_us)
+    first = _end(timeline, i, j) - _segment_duration(timeline, i, j)
+    return first, _end(timeline, *_locate(timeline, end_us - 1))
+
+
+def _segment_duration(timeline: Timeline, i: int, j: int) -> int:
+    if i == timeline.count:
+        return timeline.slate.loop_us
+    offsets = timeline.offsets[i]
+    return offsets[j + 1] - offsets[j]
+
+
 def event_at(timeline: Timeline, t_us: int) -> Event:
     """The event on air at ``t_us`` (start-over begins at its start).
 

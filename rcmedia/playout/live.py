@@ -81,6 +81,10 @@ class LiveChannels:
                 log.exception("live channels: reading the catalog's generation failed")
             await asyncio.sleep(WATCH_SECONDS)
 
+    def channels(self) -> list[Channel]:
+        """The applied channels, as last read."""
+        return list(self._channels.values())
+
     def channel(self, channel_id: str, output: Output) -> Channel:
         channel = self._channels.get(channel_id)
         if channel is None:

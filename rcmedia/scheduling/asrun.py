@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from rcmedia.catalog.asrun import AsRunLog
 from rcmedia.catalog.schedules import ScheduleStore
-from rcmedia.core.asrun import AsRunEntry, SlateRef, as_aired, closable
+from rcmedia.core.asrun import AsRunEntry, SlateRef, as_aired, closable, with_stand_ins
 from rcmedia.core.builder import broadcast_day, day_on_air
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Channel, Event
@@ -32,10 +32,14 @@ def slate_of(asrun: AsRunLog, channel: Channel) -> SlateRef | None:
 
 
 def aired(asrun: AsRunLog, storage: Storage, channel: Channel, events: list[Event]) -> list[AsRunEntry]:
-    """``events`` as they aired, judged by what can be played now."""
+    """``events`` as they aired, judged by what can be played now, with the missing segments the
+    slate stood in for (as the origin recorded them)."""
     ids = {e.asset_id for e in events}
     unavailable = unavailable_assets(ids, asrun.asset_states(ids), storage)
-    return as_aired(events, unavailable=unavailable, slate=slate_of(asrun, channel) if unavailable else None)
+    entries = as_aired(
+        events, unavailable=unavailable, slate=slate_of(asrun, channel) if unavailable else None
+    )
+    return with_stand_ins(entries, events, asrun.stand_ins(ids))
 
 
 def close_channel(

@@ -21,7 +21,9 @@ from rcmedia.config import Settings
 from rcmedia.core.clock import Clock
 from rcmedia.core.profile import Profile
 from rcmedia.errors import ConfigError
+from rcmedia.playout.catchup import CatchupPlaylists
 from rcmedia.playout.live import LiveChannels
+from rcmedia.playout.missing_segments import MissingSegments
 from rcmedia.playout.shifted import ShiftedSegments
 from rcmedia.storage.base import Storage
 from rcmedia.web import (
@@ -47,9 +49,11 @@ from rcmedia.web.cors import add_cors_headers, preflight
 from rcmedia.web.errors import error_middleware
 from rcmedia.web.keys import (
     CATALOG_KEY,
+    CATCHUP_KEY,
     CLOCK_KEY,
     EPG_RENDERS_KEY,
     LIVE_KEY,
+    MISSING_KEY,
     PROFILES_KEY,
     SCHEDULES_KEY,
     SETTINGS_KEY,
@@ -119,6 +123,11 @@ async def _close_epg_renders(app: web.Application) -> AsyncIterator[None]:
     await app[EPG_RENDERS_KEY].close()
 
 
+async def _close_catchup(app: web.Application) -> AsyncIterator[None]:
+    yield
+    app[CATCHUP_KEY].close()
+
+
 async def _watch_live_channels(app: web.Application) -> AsyncIterator[None]:
     """Keep the live timelines in step with the catalog while the app runs."""
     task = asyncio.create_task(app[LIVE_KEY].watch())
@@ -152,9 +161,14 @@ def create_app(
     app[LOGIN_LIMITS_KEY] = auth.login_limits(settings)
     app[PASSWORD_CHECKS_KEY] = PasswordChecks(threads=settings.login_threads, queue=settings.login_queue)
     app[LIVE_KEY] = LiveChannels(catalog, storage, _house_profile(settings, profiles))
+    app[CATCHUP_KEY] = CatchupPlaylists(
+        app[LIVE_KEY], builds=settings.catchup_builds, queue=settings.catchup_queue
+    )
     app[SHIFTED_KEY] = ShiftedSegments()
+    app[MISSING_KEY] = MissingSegments(app[LIVE_KEY], app[SHIFTED_KEY])
     app.cleanup_ctx.append(_close_epg_renders)
     app.cleanup_ctx.append(_watch_live_channels)
+    app.cleanup_ctx.append(_close_catchup)
     app.cleanup_ctx.append(auth.close_password_checks)
     app.on_response_prepare.append(add_cors_headers)
     _add_routes(app.router)

@@ -10,19 +10,18 @@ is refused with the reason.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from rcmedia.core.builder import broadcast_day, day_on_air
-from rcmedia.core.live_playlist import no_init, render_replay
-from rcmedia.core.schedule import US, EventKind, ScheduleAsset
-from rcmedia.core.timeline import at_us, range_segments, us_of
-from rcmedia.playout.channel_output import ChannelOutput, load_channel_output
-from rcmedia.web.keys import CLOCK_KEY, LIVE_KEY
-from rcmedia.web.live import output_of
-from rcmedia.web.playlist_response import playlist_response
+from rcmedia.core.schedule import US, EventKind
+from rcmedia.core.timeline import at_us
+from rcmedia.errors import BusyError
+from rcmedia.playout.catchup import Archive, Replay
+from rcmedia.web.keys import CATCHUP_KEY, CLOCK_KEY, LIVE_KEY
+from rcmedia.web.live import output_of, takes_gzip
+from rcmedia.web.playlist_response import PLAYLIST_TYPE, playlist_response
 
 LONGEST_REPLAY = timedelta(hours=12)
 ENDED_MAX_AGE = 300  # a replay that has aired changes only if an asset is withdrawn
@@ -41,7 +40,13 @@ def _range(request: web.Request) -> tuple[datetime, datetime]:
     return start, start + timedelta(seconds=values["duration"])
 
 
-async def _replay(request: web.Request) -> tuple[ChannelOutput, datetime, datetime, datetime]:
+def _busy(exc: BusyError) -> web.HTTPServiceUnavailable:
+    return web.HTTPServiceUnavailable(
+        text=f"{exc}\n", headers={hdrs.RETRY_AFTER: str(exc.retry_after), hdrs.CACHE_CONTROL: "no-store"}
+    )
+
+
+async def _replay(request: web.Request) -> tuple[Archive, datetime, datetime, datetime]:
     live = request.app[LIVE_KEY]
     now = request.app[CLOCK_KEY].now()
     output = output_of(request)
@@ -59,56 +64,56 @@ async def _replay(request: web.Request) -> tuple[ChannelOutput, datetime, dateti
         )
     if start >= now:
         raise web.HTTPNotFound(text=f"nothing has aired yet at {start:%Y-%m-%d %H:%M:%S} UTC\n")
-
-    def refused(asset: ScheduleAsset) -> str | None:
-        return None if asset.allowed(output, now) else f"has no rights on {output.value} now"
-
-    loaded = await asyncio.to_thread(
-        load_channel_output,
-        live.store,
-        live.reads,
-        live.asrun,
-        live.storage,
-        channel,
-        output,
-        profile=live.profile,
-        now=now,
-        generation=live.generation or (),
-        replaced_before=None,
-        epoch=now,
-        span=(start, end),
-        refused=refused,
-    )
-    programmes = [e for e in loaded.timeline.events if e.kind is EventKind.PROGRAMME and e.start < end]
-    if programmes and all(e.asset_id in loaded.timeline.why for e in programmes):
+    try:
+        archive = await request.app[CATCHUP_KEY].archive(channel, output, start, end, now)
+    except BusyError as exc:
+        raise _busy(exc) from None
+    timeline = archive.loaded.timeline
+    programmes = [
+        e for e in timeline.events if e.kind is EventKind.PROGRAMME and e.start < end and e.end > start
+    ]
+    if programmes and all(e.asset_id in timeline.why for e in programmes):
         titles = ", ".join(sorted({e.title for e in programmes}))
         raise web.HTTPForbidden(text=f"no catch-up rights on {output.value} for: {titles}\n")
-    return loaded, start, end, now
+    return archive, start, end, now
 
 
 async def catchup_master(request: web.Request) -> web.Response:
-    loaded, _, end, now = await _replay(request)
+    archive, start, end, now = await _replay(request)
+    try:
+        master = await request.app[CATCHUP_KEY].master_playlist(archive, start, end, now)
+    except BusyError as exc:
+        raise _busy(exc) from None
     query = f"?utc={request.query['utc']}&duration={request.query['duration']}"
-    text = loaded.master.replace(".m3u8\n", f".m3u8{query}\n")
+    text = master.replace(".m3u8\n", f".m3u8{query}\n")
     return playlist_response(request, text, max_age=ENDED_MAX_AGE if end <= now else 2)
 
 
 async def catchup_media_playlist(request: web.Request) -> web.Response:
-    loaded, start, end, now = await _replay(request)
+    archive, start, end, now = await _replay(request)
     rung = request.match_info["rendition"]
-    if rung not in loaded.rungs:
-        raise web.HTTPNotFound(text=f"rendition {rung!r} is not on {loaded.output.value}\n")
-    segments = range_segments(loaded.timeline, us_of(start), us_of(end), now_us=us_of(now))
-    if not segments:
-        raise web.HTTPNotFound(text="no segment of this range has finished airing yet; try the live stream\n")
-    ended = us_of(end) <= us_of(now) or segments[-1].end_us >= us_of(end)
-    text = render_replay(
-        segments,
-        target_duration=loaded.target_duration,
-        uri=loaded.uri(rung),
-        init_uri=loaded.init_uri(rung) if loaded.fmp4 else no_init,
-        ended=ended,
-    )
-    if ended:
-        return playlist_response(request, text, max_age=ENDED_MAX_AGE)
-    return playlist_response(request, text, max_age=1)  # start-over grows with every segment
+    if rung not in archive.loaded.rungs:
+        raise web.HTTPNotFound(text=f"rendition {rung!r} is not on {archive.loaded.output.value}\n")
+    gzipped = takes_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
+    try:
+        replay = await request.app[CATCHUP_KEY].media_playlist(
+            archive, rung, start, end, now, gzipped=gzipped
+        )
+    except BusyError as exc:
+        raise _busy(exc) from None
+    except LookupError as exc:
+        raise web.HTTPNotFound(text=f"{exc}\n") from None
+    # start-over grows with every segment
+    return _replay_response(replay, max_age=ENDED_MAX_AGE if replay.ended else 1, gzipped=gzipped)
+
+
+def _replay_response(replay: Replay, *, max_age: int, gzipped: bool) -> web.Response:
+    headers = {
+        hdrs.CONTENT_TYPE: PLAYLIST_TYPE,
+        hdrs.CACHE_CONTROL: f"public, max-age={max_age}",
+        hdrs.VARY: "Accept-Encoding",  # an edge cache must keep gzip and plain copies apart
+    }
+    if gzipped and replay.gzipped is not None:
+        headers[hdrs.CONTENT_ENCODING] = "gzip"
+        return web.Response(body=replay.gzipped, headers=headers)
+    return web.Response(body=replay.body, headers=headers)

@@ -11,7 +11,9 @@ from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.config import Settings
 from rcmedia.core.clock import Clock
 from rcmedia.core.profile import Profile
+from rcmedia.playout.catchup import CatchupPlaylists
 from rcmedia.playout.live import LiveChannels
+from rcmedia.playout.missing_segments import MissingSegments
 from rcmedia.playout.shifted import ShiftedSegments
 from rcmedia.storage.base import Storage
 from rcmedia.web.shared_render import SharedRenders
@@ -27,3 +29,6 @@ PROFILES_KEY = web.AppKey[Mapping[str, Profile]]("profiles")
 CLOCK_KEY = web.AppKey[Clock]("clock")
 SHIFTED_KEY = web.AppKey("shifted", ShiftedSegments)
 LIVE_KEY = web.AppKey("live", LiveChannels)
+CATCHUP_KEY = web.AppKey("catchup", CatchupPlaylists)
+# the slate in place of a published segment missing from storage
+MISSING_KEY = web.AppKey("missing_segments", MissingSegments)

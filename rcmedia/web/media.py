@@ -3,10 +3,16 @@
 Local storage is served with ``web.FileResponse`` (sendfile, byte ranges, HEAD, conditional
 requests). Each publish writes under a prefix never used before, so a file at a key never changes:
 caches may keep it for a year.
+
+A segment of a published asset that is missing from storage, or unreadable, is answered with the
+house slate in its place (rcmedia.playout.missing_segments), never with a 404 a viewer would see;
+caches keep that answer a minute only, as the file may come back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path, PurePosixPath
 
 from aiohttp import hdrs, web
@@ -17,7 +23,8 @@ from aiohttp.web_request import BaseRequest
 
 from rcmedia.errors import NotFoundError
 from rcmedia.storage.base import Storage, safe_key
-from rcmedia.web.keys import STORAGE_KEY
+from rcmedia.web.byte_ranges import byte_range
+from rcmedia.web.keys import CLOCK_KEY, MISSING_KEY, STORAGE_KEY
 
 # Set explicitly: the system's mime tables disagree (``.ts`` is Qt Linguist or TypeScript on some).
 MEDIA_TYPES = {
@@ -31,6 +38,7 @@ MEDIA_TYPES = {
     ".png": "image/png",
 }
 IMMUTABLE = "public, max-age=31536000, immutable"
+STAND_IN_CACHE = "public, max-age=60"  # the missing file may be restored
 
 
 class SegmentFile(web.FileResponse):
@@ -81,7 +89,34 @@ def media_path(storage: Storage, key: str) -> tuple[Path, str]:
     return path, media_type
 
 
-async def media_file(request: web.Request) -> web.FileResponse:
+async def media_file(request: web.Request) -> web.StreamResponse:
     # UnsafePathError and NotFoundError: 404 (errors middleware)
-    path, media_type = media_path(request.app[STORAGE_KEY], request.match_info["key"])
+    key = request.match_info["key"]
+    try:
+        path, media_type = media_path(request.app[STORAGE_KEY], key)
+    except NotFoundError:
+        return await _stand_in(request, key)
+    if not os.access(path, os.R_OK):
+        return await _stand_in(request, key)
     return SegmentFile(path, headers={hdrs.CONTENT_TYPE: media_type, hdrs.CACHE_CONTROL: IMMUTABLE})
+
+
+async def _stand_in(request: web.Request, key: str) -> web.Response:
+    """The slate in place of the segment at ``key``; :class:`NotFoundError` when ``key`` names no
+    segment of a published asset."""
+    key = safe_key(key)
+    now = request.app[CLOCK_KEY].now()
+    found = await asyncio.to_thread(request.app[MISSING_KEY].stand_in, key, now)
+    if found is None:
+        raise NotFoundError("media file", key)
+    headers = {
+        hdrs.CONTENT_TYPE: MEDIA_TYPES[PurePosixPath(key).suffix.lower()],
+        hdrs.CACHE_CONTROL: STAND_IN_CACHE,
+        hdrs.ACCEPT_RANGES: "bytes",
+    }
+    wanted = byte_range(request.headers.get(hdrs.RANGE), len(found.data))
+    if wanted is None:
+        return web.Response(body=found.data, headers=headers)
+    first, last = wanted
+    headers[hdrs.CONTENT_RANGE] = f"bytes {first}-{last}/{len(found.data)}"
+    return web.Response(status=206, body=found.data[first : last + 1], headers=headers)

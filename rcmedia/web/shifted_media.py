@@ -11,17 +11,15 @@ The same URL always gives the same bytes: caches keep it like any segment.
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import PurePosixPath
 
 from aiohttp import hdrs, web
 
 from rcmedia.errors import NotFoundError
 from rcmedia.storage.base import safe_key
+from rcmedia.web.byte_ranges import byte_range
 from rcmedia.web.keys import SHIFTED_KEY, STORAGE_KEY
 from rcmedia.web.media import IMMUTABLE, MEDIA_TYPES
-
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 
 async def shifted_segment(request: web.Request) -> web.Response:
@@ -39,28 +37,9 @@ async def shifted_segment(request: web.Request) -> web.Response:
         hdrs.CACHE_CONTROL: IMMUTABLE,
         hdrs.ACCEPT_RANGES: "bytes",
     }
-    wanted = _range(request.headers.get(hdrs.RANGE), len(data))
+    wanted = byte_range(request.headers.get(hdrs.RANGE), len(data))
     if wanted is None:
         return web.Response(body=data, headers=headers)
     first, last = wanted
     headers[hdrs.CONTENT_RANGE] = f"bytes {first}-{last}/{len(data)}"
     return web.Response(status=206, body=data[first : last + 1], headers=headers)
-
-
-def _range(header: str | None, size: int) -> tuple[int, int] | None:
-    """One ``bytes=`` range (RFC 9110 §14.2) as inclusive offsets; None for the whole body."""
-    if not header:
-        return None
-    match = _RANGE.match(header.strip())
-    if match is None:
-        return None  # several ranges or another unit: the whole body is a valid answer (§14.2)
-    start, end = match.groups()
-    if not start and not end:
-        return None
-    if not start:  # the last N bytes
-        first, last = max(size - int(end), 0), size - 1
-    else:
-        first, last = int(start), min(int(end), size - 1) if end else size - 1
-    if first >= size or first > last:
-        raise web.HTTPRequestRangeNotSatisfiable(headers={hdrs.CONTENT_RANGE: f"bytes */{size}"})
-    return first, last

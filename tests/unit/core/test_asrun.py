@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rcmedia.core.asrun import SlateRef, as_aired, closable
+from rcmedia.core.asrun import LIVE_REACH, SlateRef, StoodIn, as_aired, closable, with_stand_ins
 from rcmedia.core.schedule import Event, EventKind
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -71,3 +71,29 @@ def test_closable_events_have_ended_and_start_at_the_mark_or_later() -> None:
     assert closable(schedule, after=None, now=now) == schedule[:2]
     assert closable(schedule, after=schedule[1].start, now=now) == schedule[1:2]
     assert closable(schedule, after=None, now=schedule[2].end) == schedule
+
+
+def test_segments_the_slate_stood_in_for_are_noted_on_the_airings_they_reached() -> None:
+    planned = events()
+    aired = as_aired(planned, unavailable={8: "withdrawn"}, slate=SLATE)
+    late = planned[1].end + LIVE_REACH  # too late for the filler's viewers
+    stood_in = [
+        StoodIn(asset_id=7, index=3, rendition="720p", since=T0),
+        StoodIn(asset_id=7, index=3, rendition="360p", since=T0 + timedelta(seconds=5)),
+        StoodIn(asset_id=7, index=100, rendition="720p", since=T0),  # not in the event: 0 to 99
+        StoodIn(asset_id=9, index=1, rendition="720p", since=late),  # after the filler's reach
+        StoodIn(asset_id=8, index=0, rendition="720p", since=T0),  # the slate aired in its place
+    ]
+    noted = with_stand_ins(aired, planned, stood_in)
+
+    assert noted[0].substitution == "segment 3 of asset 7 missing from storage: slate stood in (360p, 720p)"
+    assert noted[1] == aired[1]
+    assert noted[2] == aired[2]
+    just_in_time = late - timedelta(microseconds=1)
+    again = with_stand_ins(
+        aired, planned, [StoodIn(asset_id=9, index=2, rendition="720p", since=just_in_time)]
+    )
+    assert again[1].substitution == (
+        "no episode of 'x' may air on iptv here; "
+        "segment 2 of asset 9 missing from storage: slate stood in (720p)"
+    )

@@ -21,6 +21,7 @@ from rcmedia.core.timeline import (
     events_as_aired,
     live_window,
     range_segments,
+    replay_bounds,
     us_of,
 )
 from rcmedia.errors import ScheduleError
@@ -319,6 +320,20 @@ def test_range_segments_are_whole_segments_that_have_completed() -> None:
     started = range_segments(timeline, START, START + 20 * US, now_us=START + 20 * US)
     assert started[-1].end_us == START + 18 * US
     assert range_segments(timeline, START + 10 * US, START + 10 * US, now_us=START + 60 * US) == ()
+
+
+@pytest.mark.parametrize("step_us", [pytest.param(US, id="seconds"), pytest.param(1_234_567, id="odd")])
+def test_replay_bounds_are_those_of_the_segments_a_range_lists(step_us: int) -> None:
+    events = chain([A, B, (C, 2, 5)])
+    timeline = timeline_of(events, A, B, C)
+    end = us_of(events[-1].end) + 3 * LOOP * SEGMENT  # on into the slate loop after the schedule
+    now = end + 3600 * US
+    for start in range(START, end, 7 * step_us):
+        for length in (1, step_us, 13 * step_us, 200 * step_us):
+            listed = range_segments(timeline, start, start + length, now_us=now)
+            assert replay_bounds(timeline, start, start + length) == (listed[0].start_us, listed[-1].end_us)
+    with pytest.raises(ValueError, match="empty"):
+        replay_bounds(timeline, START + US, START + US)
 
 
 def test_event_at_finds_the_programme_on_air() -> None:

@@ -1,0 +1,79 @@
+"""``rcmedia storage``: the stored packages. The root command adds the group (``main.add_command(storage)``).
+
+``rcmedia storage check [--json]`` audits every published package against the catalog
+(rcmedia.storage.audit) and exits 1 when it finds a missing, truncated or orphaned file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+
+import click
+
+from rcmedia.catalog.db import make_engine
+from rcmedia.catalog.repository import Catalog
+from rcmedia.config import Settings, load_settings
+from rcmedia.core.models import AssetStatus
+from rcmedia.errors import RcmediaError
+from rcmedia.storage.audit import AuditReport, ProblemKind, audit_packages
+from rcmedia.storage.factory import open_storage
+
+
+def check_storage(settings: Settings) -> AuditReport:
+    """Audit the packages in the storage ``settings`` name against their catalog."""
+    engine = make_engine(settings.database_url)
+    try:
+        catalog = Catalog(engine)
+        reads, asrun = catalog.playout, catalog.asrun
+        published = reads.assets(reads.published_prefixes().values())
+
+        def states(asset_ids: Iterable[int]) -> Mapping[int, tuple[AssetStatus, str | None]]:
+            return {i: (s.status, s.storage_prefix) for i, s in asrun.asset_states(asset_ids).items()}
+
+        return audit_packages(open_storage(settings), [published[i] for i in sorted(published)], states)
+    finally:
+        engine.dispose()
+
+
+def _settings(ctx: click.Context) -> Settings:
+    found = (ctx.obj or {}).get("settings")  # the root command's; standing alone, read them here
+    return found if isinstance(found, Settings) else load_settings()
+
+
+@click.group()
+def storage() -> None:
+    """The stored packages."""
+
+
+@storage.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def check(ctx: click.Context, as_json: bool) -> None:
+    """Audit published packages: missing, truncated and orphaned files. Exit status 1 if any."""
+    try:
+        report = check_storage(_settings(ctx))
+    except RcmediaError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print(report)
+    if not report.ok:
+        ctx.exit(1)
+
+
+def _print(report: AuditReport) -> None:
+    """A plain table (keys never wrapped or cut: operators copy and grep them), then the counts."""
+    counts = ", ".join(f"{report.count(kind)} {kind.value}" for kind in ProblemKind)
+    if report.problems:
+        rows = [("problem", "asset", "key", "detail")] + [
+            (p.kind.value, "" if p.asset_id is None else str(p.asset_id), p.key, p.detail)
+            for p in report.problems
+        ]
+        widths = [max(len(row[column]) for row in rows) for column in range(3)]
+        for row in rows:
+            click.echo(
+                "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[3]])
+            )
+    click.echo(f"{report.assets} published asset(s), {report.files} file(s) checked: {counts}")

@@ -1,0 +1,28 @@
+"""One ``bytes=`` range of a body held in memory (the shifted and stand-in segments)."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import hdrs, web
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """One ``bytes=`` range (RFC 9110 §14.2) as inclusive offsets; None for the whole body."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None:
+        return None  # several ranges or another unit: the whole body is a valid answer (§14.2)
+    start, end = match.groups()
+    if not start and not end:
+        return None
+    if not start:  # the last N bytes
+        first, last = max(size - int(end), 0), size - 1
+    else:
+        first, last = int(start), min(int(end), size - 1) if end else size - 1
+    if first >= size or first > last:
+        raise web.HTTPRequestRangeNotSatisfiable(headers={hdrs.CONTENT_RANGE: f"bytes */{size}"})
+    return first, last
