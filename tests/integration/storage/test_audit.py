@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from rcmedia.catalog.repository import Catalog
-from rcmedia.cli_storage import check_storage
-from rcmedia.cli_storage import storage as storage_commands
+from rcmedia.cli.storage import check_storage
+from rcmedia.cli.storage import storage as storage_commands
 from rcmedia.config import Settings
 from rcmedia.storage.audit import ProblemKind
 from rcmedia.storage.local import LocalStorage

@@ -1,4 +1,4 @@
-"""``rcmedia storage``: the stored packages. The root command adds the group (``main.add_command(storage)``).
+"""``rcmedia storage``: the stored packages.
 
 ``rcmedia storage check [--json]`` audits every published package against the catalog
 (rcmedia.storage.audit) and exits 1 when it finds a missing, truncated or orphaned file.
@@ -13,9 +13,10 @@ import click
 
 from rcmedia.catalog.db import make_engine
 from rcmedia.catalog.repository import Catalog
-from rcmedia.config import Settings, load_settings
+from rcmedia.cli.common import guard, settings_of
+from rcmedia.config import Settings
 from rcmedia.core.models import AssetStatus
-from rcmedia.errors import RcmediaError
+from rcmedia.core.text import visible
 from rcmedia.storage.audit import AuditReport, ProblemKind, audit_packages
 from rcmedia.storage.factory import open_storage
 
@@ -36,11 +37,6 @@ def check_storage(settings: Settings) -> AuditReport:
         engine.dispose()
 
 
-def _settings(ctx: click.Context) -> Settings:
-    found = (ctx.obj or {}).get("settings")  # the root command's; standing alone, read them here
-    return found if isinstance(found, Settings) else load_settings()
-
-
 @click.group()
 def storage() -> None:
     """The stored packages."""
@@ -49,12 +45,10 @@ def storage() -> None:
 @storage.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
+@guard
 def check(ctx: click.Context, as_json: bool) -> None:
     """Audit published packages: missing, truncated and orphaned files. Exit status 1 if any."""
-    try:
-        report = check_storage(_settings(ctx))
-    except RcmediaError as exc:
-        raise click.ClickException(str(exc)) from exc
+    report = check_storage(settings_of(ctx))
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -68,7 +62,7 @@ def _print(report: AuditReport) -> None:
     counts = ", ".join(f"{report.count(kind)} {kind.value}" for kind in ProblemKind)
     if report.problems:
         rows = [("problem", "asset", "key", "detail")] + [
-            (p.kind.value, "" if p.asset_id is None else str(p.asset_id), p.key, p.detail)
+            (p.kind.value, "" if p.asset_id is None else str(p.asset_id), visible(p.key), visible(p.detail))
             for p in report.problems
         ]
         widths = [max(len(row[column]) for row in rows) for column in range(3)]
