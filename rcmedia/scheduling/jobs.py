@@ -7,7 +7,7 @@
   or assets are published, withdrawn or changed, rebuild from now on (the freeze horizon keeps
   what players may have seen).
 * ``asrun-close`` (every minute): record the events that finished airing in the as-run log, with
-  the slate substitutions of assets that could not air (rcmedia.scheduling.asrun).
+  the slate substitutions of assets that could not air (rcmedia.playout.asrun).
 * ``hot-folder``: scan the ingest hot folder (only where ingest runs).
 
 Both EPG builds run in a child process (:class:`BuildProcess`), so that the origin's event loop
@@ -35,7 +35,7 @@ from rcmedia.config import Settings
 from rcmedia.ingest.hotfolder import HotFolder
 from rcmedia.ingest.runner import JobRunner
 from rcmedia.logs import configure_logging
-from rcmedia.scheduling.asrun import close_asrun
+from rcmedia.playout.asrun import close_asrun
 from rcmedia.service.schedules import build_all
 from rcmedia.storage.factory import open_storage
 
@@ -148,7 +148,7 @@ class ChangeWatch:
 
 
 class AsRunCloser:
-    """Closes the as-run log up to now (see rcmedia.scheduling.asrun)."""
+    """Closes the as-run log up to now (see rcmedia.playout.asrun)."""
 
     def __init__(self, settings: Settings) -> None:
         engine = make_engine(settings.database_url)

@@ -1,6 +1,6 @@
 """The as-run log of a channel output: what aired, for the operator's and the regulator's records.
 
-Closed entries come from the catalog (rcmedia.scheduling.asrun closes the log every minute); the
+Closed entries come from the catalog (rcmedia.playout.asrun closes the log every minute); the
 events since the last close are judged the same way on the fly, and the one on air now is listed
 with its planned duration.
 

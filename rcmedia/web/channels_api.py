@@ -9,7 +9,7 @@ from enum import StrEnum
 from aiohttp import hdrs, web
 
 from rcmedia.core.models import Output
-from rcmedia.scheduling.asrun import asrun_between
+from rcmedia.playout.asrun import asrun_between
 from rcmedia.service.channels import find_channel, listed_channels
 from rcmedia.service.schedules import DayListing, channel_day
 from rcmedia.web.asrun import asrun_csv, asrun_document, csv_filename

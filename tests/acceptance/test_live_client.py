@@ -23,7 +23,7 @@ from rcmedia.catalog.repository import Catalog
 from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.core.models import Output
 from rcmedia.ingest.context import IngestContext
-from rcmedia.scheduling.asrun import close_asrun
+from rcmedia.playout.asrun import close_asrun
 from rcmedia.storage.local import LocalStorage
 from tests.acceptance.conftest import Serve, put_short_channel_on_air
 from tests.integration.web.schedules import FixedClock

@@ -13,7 +13,7 @@ from rcmedia.catalog.repository import Catalog
 from rcmedia.core.builder import broadcast_day
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import EventKind
-from rcmedia.scheduling.asrun import asrun_between, close_asrun
+from rcmedia.playout.asrun import asrun_between, close_asrun
 from rcmedia.service.channels import load_channels
 from rcmedia.storage.local import LocalStorage
 from tests.integration.web.schedules import NOW, TODAY, YESTERDAY, OnAir, put_on_air

@@ -29,8 +29,8 @@ from rcmedia.core.models import AssetMetadata, JobState, Output
 from rcmedia.ingest.intake import submit, submit_slate
 from rcmedia.ingest.runner import JobRunner
 from rcmedia.media.samples import make_clip
+from rcmedia.playout.asrun import close_channel
 from rcmedia.profiles import load_profiles
-from rcmedia.scheduling.asrun import close_channel
 from rcmedia.service.channels import apply_channel_files, load_channels
 from rcmedia.service.schedules import build_all
 from rcmedia.storage.local import LocalStorage
