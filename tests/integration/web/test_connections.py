@@ -342,17 +342,26 @@ def _wait_for(url: str, process: subprocess.Popen[str], seconds: float = 90) -> 
 
 def _hold_idle(port: int, count: int, seconds: float = 10) -> list[socket.socket]:
     """``count`` connections that send nothing, once the kernel has completed each (or ``seconds``)."""
-    held = []
-    for _ in range(count):
-        sock = socket.socket()
-        sock.setblocking(False)
-        sock.connect_ex(("127.0.0.1", port))
-        held.append(sock)
-    pending = set(held)
-    deadline = time.monotonic() + seconds
-    while pending and time.monotonic() < deadline:
-        _, writable, _ = select.select([], list(pending)[:500], [], 0.2)
-        pending -= set(writable)
+    held: list[socket.socket] = []
+    try:
+        poller = select.poll()  # not select(): this process's descriptors may be past 1024
+        for _ in range(count):
+            sock = socket.socket()
+            held.append(sock)
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+            poller.register(sock, select.POLLOUT)
+        pending = {sock.fileno() for sock in held}
+        deadline = time.monotonic() + seconds
+        while pending and time.monotonic() < deadline:
+            for fd, _ in poller.poll(200):
+                if fd in pending:
+                    pending.discard(fd)
+                    poller.unregister(fd)
+    except BaseException:
+        for sock in held:
+            sock.close()
+        raise
     return held
 
 
