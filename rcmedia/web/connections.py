@@ -260,7 +260,7 @@ class GuardedConnection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._handler.pause_writing()
-        if self._transport is not None:
+        if self._transport is not None and self._write_timer is None:
             self._paused_at_size = self._transport.get_write_buffer_size()
             self._write_timer = self._loop.call_later(
                 self._connections.limits.send_timeout, self._write_stalled
