@@ -41,6 +41,7 @@ import importlib.util
 import math
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -315,11 +316,28 @@ class Processes:
         self.running: list[subprocess.Popen[bytes]] = []
 
     def start(
-        self, name: str, argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        open_files: int | None = None,
     ) -> subprocess.Popen[bytes]:
+        """``open_files``: the child's soft and hard RLIMIT_NOFILE (so it cannot raise it either)."""
+
+        def limit() -> None:
+            if open_files is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
         with (self.logs / f"{name}.log").open("ab") as log:
             process = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=cwd
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+                cwd=cwd,
+                preexec_fn=limit if open_files is not None else None,  # noqa: PLW1509 - setrlimit only
             )
         self.running.append(process)
         return process
@@ -357,13 +375,24 @@ def origin_env(settings: Settings) -> dict[str, str]:
 
 
 def start_origin(
-    processes: Processes, settings: Settings, name: str, workers: int
+    processes: Processes,
+    settings: Settings,
+    name: str,
+    workers: int,
+    *,
+    open_files: int | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """``rcmedia serve`` on a free loopback port, the EPG jobs left out (the catalog is built)."""
+    """``rcmedia serve`` on a free loopback port, the EPG jobs left out (the catalog is built).
+
+    ``open_files``: its RLIMIT_NOFILE, soft and hard; ``extra_env``: more environment (settings,
+    or ``PYTHONPATH`` to serve another checkout).
+    """
     port = free_port()
     argv = [sys.executable, "-m", "rcmedia", "serve", "--host", "127.0.0.1", "--port", str(port)]
     argv += ["--workers", str(workers), "--no-scheduler"]
-    process = processes.start(name, argv, env=origin_env(settings), cwd=settings.home.parent)
+    env = {**origin_env(settings), **(extra_env or {})}
+    process = processes.start(name, argv, env=env, cwd=settings.home.parent, open_files=open_files)
     base = f"http://127.0.0.1:{port}"
     wait_for(f"{base}/healthz", process)
     return process, base

@@ -191,6 +191,38 @@ SETTINGS: tuple[Setting, ...] = (
         "request is answered 503 with `Retry-After` (cached playlists are always answered).",
     ),
     Setting(
+        name="request_header_timeout",
+        kind="float",
+        default=60.0,
+        doc="Seconds a client has to send a request's headers, counted from connecting or from the "
+        "first byte of a later request on a kept-alive connection; then the connection is closed "
+        "(nginx's client_header_timeout).",
+    ),
+    Setting(
+        name="keepalive_timeout",
+        kind="float",
+        default=75.0,
+        doc="Seconds a kept-alive connection may wait idle for its next request before it is closed "
+        "(nginx's keepalive_timeout).",
+    ),
+    Setting(
+        name="send_timeout",
+        kind="float",
+        default=60.0,
+        doc="A connection whose client takes none of what it is sent for this many seconds is cut "
+        "off (nginx's send_timeout): on Linux by the kernel (`TCP_USER_TIMEOUT`), for file "
+        "sends too.",
+    ),
+    Setting(
+        name="max_connections",
+        kind="int",
+        default=0,
+        doc="Client connections each `serve` process keeps open. At the cap the longest idle ones "
+        "are closed to make room, and when none is idle new connections wait in the kernel's "
+        "backlog instead of failing. 0: derived from the open-files limit (which `serve` raises "
+        "to its hard limit): (limit - 256) / 2, at most 10000.",
+    ),
+    Setting(
         name="public_url",
         kind="str",
         default="",
@@ -287,6 +319,10 @@ class Settings:
     live_fast_lane: bool
     catchup_builds: int
     catchup_queue: int
+    request_header_timeout: float
+    keepalive_timeout: float
+    send_timeout: float
+    max_connections: int
     public_url: str
     cors_origin: str
     session_hours: float
@@ -390,6 +426,10 @@ def _validate(values: dict[str, Any]) -> None:
         (values["login_address_block_seconds"] > 0, "login_address_block_seconds must be positive"),
         (1 <= values["login_threads"] <= 64, "login_threads must be between 1 and 64"),
         (values["login_queue"] >= 0, "login_queue must not be negative"),
+        (values["request_header_timeout"] > 0, "request_header_timeout must be positive"),
+        (values["keepalive_timeout"] > 0, "keepalive_timeout must be positive"),
+        (values["send_timeout"] > 0, "send_timeout must be positive"),
+        (values["max_connections"] >= 0, "max_connections must be 0 (derived) or more"),
         (
             values["log_level"].upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
             "log_level must be DEBUG, INFO, WARNING or ERROR",

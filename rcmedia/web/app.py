@@ -38,6 +38,7 @@ from rcmedia.web import (
     health,
     live,
     media,
+    open_files,
     operator_api,
     pages,
     shifted_media,
@@ -45,6 +46,7 @@ from rcmedia.web import (
     vod,
 )
 from rcmedia.web.access import ACCOUNTS_KEY, LOGIN_LIMITS_KEY, PASSWORD_CHECKS_KEY, write_guard
+from rcmedia.web.connections import ConnectionLimits, Connections
 from rcmedia.web.cors import add_cors_headers, preflight
 from rcmedia.web.errors import error_middleware
 from rcmedia.web.keys import (
@@ -60,6 +62,7 @@ from rcmedia.web.keys import (
     SHIFTED_KEY,
     STORAGE_KEY,
 )
+from rcmedia.web.listener import ListeningSite
 from rcmedia.web.password_checks import PasswordChecks
 from rcmedia.web.shared_render import SharedRenders
 from rcmedia.web.workers import WORKER_HEADER, http_url
@@ -191,6 +194,7 @@ class RunningServer:
     """An app listening on ``host``:``port`` (the port actually bound, when 0 was asked for)."""
 
     runner: web.AppRunner = field(repr=False)
+    connections: Connections = field(repr=False)
     host: str
     port: int
 
@@ -215,18 +219,30 @@ async def start_server(
         app.on_response_prepare.append(_worker_header(str(worker)))
     # The access log stays off unless its logger is at INFO (`serve --access-log`): aiohttp then
     # skips the per-request timing and formatting, half again a cached playlist's CPU.
-    runner = fast_lane.runner_for(app, _lanes(worker) if app[SETTINGS_KEY].live_fast_lane else None)
+    settings = app[SETTINGS_KEY]
+    limits = ConnectionLimits.from_settings(settings)
+    runner = fast_lane.runner_for(
+        app,
+        _lanes(worker) if settings.live_fast_lane else None,
+        keepalive_timeout=limits.keepalive_timeout,
+    )
     await runner.setup()
+    connections = Connections(limits)
+    site = ListeningSite(runner, connections, host=host, port=port, reuse_port=reuse_port)
     try:
-        await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+        await site.start()
     except OSError as exc:
         await runner.cleanup()
         raise ConfigError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port"
         ) from exc
-    bound = runner.addresses[0][1] if runner.addresses else port
-    server = RunningServer(runner=runner, host=host, port=bound)
-    log.info("serving on %s%s", server.url, f" (worker {worker})" if worker is not None else "")
+    server = RunningServer(runner=runner, connections=connections, host=host, port=site.port)
+    log.info(
+        "serving on %s%s, up to %d connections",
+        server.url,
+        f" (worker {worker})" if worker is not None else "",
+        limits.max_connections,
+    )
     return server
 
 
@@ -262,10 +278,16 @@ async def serve(
 ) -> None:
     """Serve until cancelled (Ctrl-C under ``asyncio.run``) or one of ``stop_on`` arrives, then stop cleanly.
 
+    First the process's soft open-files limit is raised to its hard limit (``web.open_files``):
+    every process ``rcmedia serve`` runs HTTP in comes through here.
+
     ``stop_on`` signals (e.g. SIGTERM from systemd or the workers' parent) end serving the way a
     cancellation does: requests in flight finish and the app's cleanup runs. Only from the main
     thread (asyncio's signal handling).
     """
+    before, after = open_files.raise_limit()
+    if after != before:
+        log.info("open-files limit raised from %d to %d", before, after)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in stop_on:

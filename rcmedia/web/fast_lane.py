@@ -221,6 +221,11 @@ class FastLaneHandler(web_protocol.RequestHandler):
     lanes: Lanes
     _sending: asyncio.Task[None] | None
 
+    @property
+    def sending(self) -> bool:
+        """A segment is going out (aiohttp's handler looks idle meanwhile: ``web.connections``)."""
+        return self._sending is not None
+
     def data_received(self, data: bytes) -> None:
         waiter = self._waiter
         if self._sending is not None:  # a segment is going out: what arrives waits its turn
@@ -369,11 +374,13 @@ def supported() -> bool:
     return all(name in names for name in _NEEDED)
 
 
-def runner_for(app: web.Application, lanes_of: Callable[[web.Application], Lanes] | None) -> web.AppRunner:
+def runner_for(
+    app: web.Application, lanes_of: Callable[[web.Application], Lanes] | None, *, keepalive_timeout: float
+) -> web.AppRunner:
     """The runner ``app`` is served with: the fast lane when asked and this aiohttp allows it."""
     if lanes_of is None:
-        return web.AppRunner(app)
+        return web.AppRunner(app, keepalive_timeout=keepalive_timeout)
     if not supported():
         log.warning("%s lacks what the fast lane needs: every request goes the usual way", SERVER_SOFTWARE)
-        return web.AppRunner(app)
-    return FastLaneRunner(app, lanes_of(app))
+        return web.AppRunner(app, keepalive_timeout=keepalive_timeout)
+    return FastLaneRunner(app, lanes_of(app), keepalive_timeout=keepalive_timeout)

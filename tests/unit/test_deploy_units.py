@@ -1,4 +1,5 @@
-"""The systemd units in deploy/ work from their own working directory (issue 9, item 9)."""
+"""The systemd units in deploy/: their own working directory (issue 9, item 9) and enough open
+files for the origin's connections (item 2)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,9 @@ def test_a_unit_runs_in_its_own_folder_on_the_settings_rcmedia_init_wrote(path: 
 
 def test_there_are_units() -> None:
     assert [p.stem for p in UNITS] == ["rcmedia-scheduler", "rcmedia-serve", "rcmedia-worker"]
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in UNITS])
+def test_every_unit_raises_the_open_files_limit(path: Path) -> None:
+    # systemd's default is a soft limit of 1024: 2,000 idle connections ran the origin out (issue 9)
+    assert unit(path)["Service"]["LimitNOFILE"] == "65536"
