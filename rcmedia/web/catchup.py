@@ -5,12 +5,14 @@ them in). A range that has aired is a VOD playlist; one that reaches past now (s
 programme on air) is an EVENT playlist that grows until the range ends. The segments and numbers
 are the live stream's, so a replay is exactly what aired, splices included. Programmes whose
 rights on the output have ended are replaced by the slate; a range with nothing replayable in it
-is refused with the reason.
+(before the first built day, not aired yet, no rights) is refused with the reason, by the master
+playlist and its media playlists alike.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -18,7 +20,7 @@ from aiohttp import web
 from rcmedia.core.builder import broadcast_day, day_on_air
 from rcmedia.core.live_playlist import no_init, render_replay
 from rcmedia.core.schedule import US, EventKind, ScheduleAsset
-from rcmedia.core.timeline import at_us, range_segments, us_of
+from rcmedia.core.timeline import SegmentRef, at_us, range_segments, us_of
 from rcmedia.playout.channel_output import ChannelOutput, load_channel_output
 from rcmedia.web.keys import CLOCK_KEY, LIVE_KEY
 from rcmedia.web.live import output_of
@@ -41,7 +43,17 @@ def _range(request: web.Request) -> tuple[datetime, datetime]:
     return start, start + timedelta(seconds=values["duration"])
 
 
-async def _replay(request: web.Request) -> tuple[ChannelOutput, datetime, datetime, datetime]:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Replay:
+    """A replay range that has something to show: its channel output and the segments aired so far."""
+
+    loaded: ChannelOutput
+    segments: tuple[SegmentRef, ...]  # never empty
+    end: datetime
+    now: datetime
+
+
+async def _replay(request: web.Request) -> Replay:
     live = request.app[LIVE_KEY]
     now = request.app[CLOCK_KEY].now()
     output = output_of(request)
@@ -79,28 +91,40 @@ async def _replay(request: web.Request) -> tuple[ChannelOutput, datetime, dateti
         span=(start, end),
         refused=refused,
     )
-    programmes = [e for e in loaded.timeline.events if e.kind is EventKind.PROGRAMME and e.start < end]
-    if programmes and all(e.asset_id in loaded.timeline.why for e in programmes):
+    timeline = loaded.timeline
+    # Before the first built day nothing aired that a replay could show (the timeline of a span
+    # without events is the slate loop from now on). A range reaching back before it starts there.
+    first = at_us(timeline.start_us) if timeline.events else None
+    if first is None or first >= min(end, now):
+        raise web.HTTPNotFound(
+            text=f"nothing was scheduled on {channel.id}/{output.value} from {start:%Y-%m-%d %H:%M:%S} "
+            f"to {min(end, now):%Y-%m-%d %H:%M:%S} UTC\n"
+        )
+    programmes = [e for e in timeline.events if e.kind is EventKind.PROGRAMME and e.start < end]
+    if programmes and all(e.asset_id in timeline.why for e in programmes):
         titles = ", ".join(sorted({e.title for e in programmes}))
         raise web.HTTPForbidden(text=f"no catch-up rights on {output.value} for: {titles}\n")
-    return loaded, start, end, now
+    # Checked here, not only in the media playlist: the master must not promise what its media
+    # playlists would refuse.
+    segments = range_segments(timeline, us_of(max(start, first)), us_of(end), now_us=us_of(now))
+    if not segments:
+        raise web.HTTPNotFound(text="no segment of this range has finished airing yet; try the live stream\n")
+    return Replay(loaded=loaded, segments=segments, end=end, now=now)
 
 
 async def catchup_master(request: web.Request) -> web.Response:
-    loaded, _, end, now = await _replay(request)
+    replay = await _replay(request)
     query = f"?utc={request.query['utc']}&duration={request.query['duration']}"
-    text = loaded.master.replace(".m3u8\n", f".m3u8{query}\n")
-    return playlist_response(request, text, max_age=ENDED_MAX_AGE if end <= now else 2)
+    text = replay.loaded.master.replace(".m3u8\n", f".m3u8{query}\n")
+    return playlist_response(request, text, max_age=ENDED_MAX_AGE if replay.end <= replay.now else 2)
 
 
 async def catchup_media_playlist(request: web.Request) -> web.Response:
-    loaded, start, end, now = await _replay(request)
+    replay = await _replay(request)
+    loaded, segments, end, now = replay.loaded, replay.segments, replay.end, replay.now
     rung = request.match_info["rendition"]
     if rung not in loaded.rungs:
         raise web.HTTPNotFound(text=f"rendition {rung!r} is not on {loaded.output.value}\n")
-    segments = range_segments(loaded.timeline, us_of(start), us_of(end), now_us=us_of(now))
-    if not segments:
-        raise web.HTTPNotFound(text="no segment of this range has finished airing yet; try the live stream\n")
     ended = us_of(end) <= us_of(now) or segments[-1].end_us >= us_of(end)
     text = render_replay(
         segments,
