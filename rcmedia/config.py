@@ -45,6 +45,14 @@ SETTINGS: tuple[Setting, ...] = (
         "PostgreSQL: `postgresql+psycopg://user@host/db`.",
     ),
     Setting(
+        name="database_busy_timeout_seconds",
+        kind="float",
+        default=10.0,
+        doc="How long a catalog statement waits for a lock another writer holds (SQLite's busy "
+        "timeout, PostgreSQL's `lock_timeout`). Past it the request fails as busy: the web answers "
+        "503 with `Retry-After`.",
+    ),
+    Setting(
         name="storage",
         kind="str",
         default=None,
@@ -195,6 +203,7 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 class Settings:
     home: Path
     database_url: str = field(repr=False)
+    database_busy_timeout_seconds: float
     storage: str
     s3_endpoint: str
     ffmpeg: str
@@ -302,6 +311,7 @@ def _validate(values: dict[str, Any]) -> None:
         (values["job_lease_seconds"] > 0, "job_lease_seconds must be positive"),
         (values["hot_folder_poll_seconds"] > 0, "hot_folder_poll_seconds must be positive"),
         (values["session_hours"] > 0, "session_hours must be positive"),
+        (values["database_busy_timeout_seconds"] > 0, "database_busy_timeout_seconds must be positive"),
         (
             values["log_level"].upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
             "log_level must be DEBUG, INFO, WARNING or ERROR",
