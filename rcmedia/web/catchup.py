@@ -12,6 +12,7 @@ playlist and its media playlists alike.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +28,8 @@ from rcmedia.web.live import output_of
 from rcmedia.web.playlist_response import playlist_response
 
 LONGEST_REPLAY = timedelta(hours=12)
+_SECONDS = re.compile(r"[0-9]{1,12}")
+LAST_START = 253_402_214_400 - 2 * 86_400  # 9999-12-30: later, Python has no datetimes for the range
 ENDED_MAX_AGE = 300  # a replay that has aired changes only if an asset is withdrawn
 
 
@@ -34,9 +37,14 @@ def _range(request: web.Request) -> tuple[datetime, datetime]:
     values = {}
     for name in ("utc", "duration"):
         raw = request.query.get(name)
-        if raw is None or not raw.isdigit() or len(raw) > 12:
+        # ASCII digits: str.isdigit() also takes "²", which int() refuses
+        if raw is None or _SECONDS.fullmatch(raw) is None:
             raise web.HTTPBadRequest(text=f"{name!r} must be a whole number of seconds, got {raw!r}\n")
         values[name] = int(raw)
+    if values["utc"] > LAST_START:
+        raise web.HTTPBadRequest(
+            text=f"'utc' must be at most {LAST_START} (year 9999), got {values['utc']}\n"
+        )
     if not 0 < values["duration"] <= LONGEST_REPLAY.total_seconds():
         raise web.HTTPBadRequest(text=f"a replay lasts 1 s to {LONGEST_REPLAY.total_seconds():.0f} s\n")
     start = at_us(values["utc"] * US)
