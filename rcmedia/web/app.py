@@ -39,6 +39,7 @@ from rcmedia.web import (
     health,
     live,
     media,
+    openapi,
     operator_api,
     pages,
     shifted_media,
@@ -98,6 +99,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(f"/api/v1/channels/{CHANNEL}", channels_api.get_channel)
     router.add_get(f"/api/v1/channels/{CHANNEL}/schedule", channels_api.channel_schedule)
     router.add_get(f"/api/v1/channels/{CHANNEL}/asrun", channels_api.channel_asrun)
+    router.add_get(openapi.OPENAPI_PATH, openapi.openapi_json)  # every /api/v1 route is described there
     router.add_get("/healthz", health.healthz)
     # Viewer pages (add_get answers HEAD too); any other /watch/… address gets the friendly 404.
     router.add_get("/watch", pages.watch_index)

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import hdrs, web
 
-from rcmedia.core.accounts import MAX_NAME, MAX_PASSWORD, User
+from rcmedia.core.accounts import MAX_NAME, MAX_PASSWORD, Role, User
 from rcmedia.errors import InvalidFieldError
 from rcmedia.web.access import (
     ACCOUNTS_KEY,
@@ -26,7 +26,7 @@ from rcmedia.web.access import (
     current_user,
     is_secure,
 )
-from rcmedia.web.documents import Document, iso_utc
+from rcmedia.web.documents import INSTANT, Document, closed, enum_of, iso_utc
 from rcmedia.web.json_response import json_response
 from rcmedia.web.keys import CLOCK_KEY, SETTINGS_KEY
 from rcmedia.web.writes import read_json
@@ -100,6 +100,9 @@ def _back_to_form() -> web.Response:
 
 def me_document(user: User) -> Document:
     return {"name": user.name, "role": user.role.value, "created_at": iso_utc(user.created_at)}
+
+
+ME_SCHEMA = closed({"name": {"type": "string"}, "role": enum_of(Role), "created_at": INSTANT})
 
 
 async def login_page(request: web.Request) -> web.Response:

@@ -52,7 +52,12 @@ BEFORE_SCHEDULE = int((FIRST_BUILT - timedelta(days=2)).timestamp())  # inside t
             "/shifted/0/" + "a/" * 3000 + "x.ts", 404, "longer than 1024 bytes", id="deep-shifted-path"
         ),
         pytest.param(catchup("master", 999_999_999_999, 600), 400, "'utc'", id="catchup-year-33658"),
-        pytest.param("/catchup/rcxf/iptv/master.m3u8?utc=%C2%B2&duration=60", 400, "'utc'", id="catchup-superscript-digit"),
+        pytest.param(
+            "/catchup/rcxf/iptv/master.m3u8?utc=%C2%B2&duration=60",
+            400,
+            "'utc'",
+            id="catchup-superscript-digit",
+        ),
         pytest.param(
             catchup("master", BEFORE_SCHEDULE, 600), 404, "nothing was scheduled", id="catchup-master-unbuilt"
         ),
