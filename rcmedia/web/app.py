@@ -65,8 +65,10 @@ from rcmedia.web.workers import WORKER_HEADER, http_url
 
 log = logging.getLogger(__name__)
 
-ID = r"{id:\d{1,18}}"  # bounded: a 30-digit id would overflow the database's integer
-ASSET = r"{asset:\d{1,18}}"
+# ASCII digits ("\d" also takes other scripts' digits), bounded: a 30-digit id would overflow the
+# database's integer
+ID = r"{id:[0-9]{1,18}}"
+ASSET = r"{asset:[0-9]{1,18}}"
 CHANNEL = r"{channel:[a-z0-9-]{1,64}}"
 OUTPUT = r"{output:[a-z]{1,16}}"
 RUNG = r"{rendition:[A-Za-z0-9_-]{1,32}}"
@@ -83,7 +85,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
         (f"/live/{CHANNEL}/{OUTPUT}/{RUNG}.m3u8", live.live_media_playlist),
         (f"/catchup/{CHANNEL}/{OUTPUT}/master.m3u8", catchup.catchup_master),
         (f"/catchup/{CHANNEL}/{OUTPUT}/{RUNG}.m3u8", catchup.catchup_media_playlist),
-        ("/shifted/{shift:-?\\d{1,15}}/{key:.+}", shifted_media.shifted_segment),
+        ("/shifted/{shift:-?[0-9]{1,15}}/{key:.+}", shifted_media.shifted_segment),
         ("/epg.xml", epg_xml.epg_xml),
         ("/channels.m3u", channel_list.channels_m3u),
     ):

@@ -121,7 +121,10 @@ async def _credentials(request: web.Request) -> tuple[str, str]:
             raise InvalidFieldError("body", "expected a JSON object with name and password")
         data = body
     elif request.content_type in FORM_TYPES:
-        data = await request.post()
+        try:
+            data = await request.post()
+        except (ValueError, LookupError) as exc:  # not UTF-8, an unknown charset, a broken multipart
+            raise InvalidFieldError("body", f"not a readable form: {exc}") from None
     else:
         raise web.HTTPUnsupportedMediaType(text="send name and password as a form or as JSON")
     values = []

@@ -117,6 +117,34 @@ async def test_deeply_nested_json_is_a_400(schedule_client: Client, body: str) -
     assert (await response.json())["field"] == "body"
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        pytest.param(b"name=\xff\xfe&password=x", "application/x-www-form-urlencoded", id="form-not-utf-8"),
+        pytest.param(
+            b"name=x&password=x", "application/x-www-form-urlencoded; charset=klingon", id="charset"
+        ),
+        pytest.param(b"garbage", "multipart/form-data", id="multipart-without-boundary"),
+        pytest.param(
+            b"--x\r\nContent-Disposition: form-data; name=name\r\n\r\n\xff\r\n--x--\r\n",
+            "multipart/form-data; boundary=x",
+            id="multipart-not-utf-8",
+        ),
+    ],
+)
+async def test_an_unreadable_login_form_is_a_400(
+    schedule_client: Client, body: bytes, content_type: str
+) -> None:
+    response = await schedule_client.post("/login", data=body, headers={"Content-Type": content_type})
+    assert response.status == 400, await response.text()
+    assert "not a readable form" in await response.text()
+
+
+async def test_ids_are_ascii_digits(schedule_client: Client) -> None:
+    assert (await schedule_client.get("/api/v1/assets/1")).status == 200
+    assert (await schedule_client.get("/api/v1/assets/%D9%A1")).status == 404  # Arabic-Indic one
+
+
 async def test_a_body_over_the_limit_is_a_413(schedule_client: Client) -> None:
     body = io.BytesIO(b'{"name": "' + b"x" * (2 << 20) + b'"}')
     response = await schedule_client.post("/login", data=body, headers={"Content-Type": "application/json"})
