@@ -22,7 +22,7 @@ from rcmedia.storage.factory import open_storage
 @contextmanager
 def open_context(settings: Settings) -> Iterator[IngestContext]:
     """An ingest context on ``settings``; the catalog's engine is disposed of on exit."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
     try:
         upgrade(engine)
         yield IngestContext(

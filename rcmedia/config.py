@@ -46,6 +46,14 @@ SETTINGS: tuple[Setting, ...] = (
         "PostgreSQL: `postgresql+psycopg://user@host/db`.",
     ),
     Setting(
+        name="database_busy_timeout_seconds",
+        kind="float",
+        default=10.0,
+        doc="How long a catalog statement waits for a lock another writer holds (SQLite's busy "
+        "timeout, PostgreSQL's `lock_timeout`). Past it the request fails as busy: the web answers "
+        "503 with `Retry-After`.",
+    ),
+    Setting(
         name="storage",
         kind="str",
         default=None,
@@ -294,6 +302,7 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 class Settings:
     home: Path
     database_url: str = field(repr=False)
+    database_busy_timeout_seconds: float
     storage: str
     s3_endpoint: str
     ffmpeg: str
@@ -430,6 +439,7 @@ def _validate(values: dict[str, Any]) -> None:
         (values["keepalive_timeout"] > 0, "keepalive_timeout must be positive"),
         (values["send_timeout"] > 0, "send_timeout must be positive"),
         (values["max_connections"] >= 0, "max_connections must be 0 (derived) or more"),
+        (values["database_busy_timeout_seconds"] > 0, "database_busy_timeout_seconds must be positive"),
         (
             values["log_level"].upper() in ("DEBUG", "INFO", "WARNING", "ERROR"),
             "log_level must be DEBUG, INFO, WARNING or ERROR",

@@ -36,11 +36,13 @@ class NotFoundError(RcmediaError, LookupError):
 
 
 class UnsafePathError(RcmediaError, PermissionError):
-    """A path from outside would leave the folder it must stay in."""
+    """A path from outside would leave the folder it must stay in (or could never name a file there)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, problem: str = "is outside the allowed folder") -> None:
         self.path = path
-        super().__init__(f"path {path!r} is outside the allowed folder")
+        self.problem = problem
+        shown = path if len(path) <= 200 else f"{path[:200]}…"  # an attacker's 8 KB path is not echoed
+        super().__init__(f"path {shown!r} {problem}")
 
 
 class MediaError(RcmediaError):

@@ -41,6 +41,11 @@ def port_open(host: str, port: int) -> bool:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on embedded defaults inside ``tmp_path``, with the shipped and test profiles."""
+    return settings_in(tmp_path)
+
+
+def settings_in(tmp_path: Path) -> Settings:
+    """What the ``settings`` fixture gives, in any folder (for fixtures wider than one test)."""
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     for source in [

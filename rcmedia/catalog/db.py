@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,28 +12,59 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
-from rcmedia.errors import CatalogError
+from rcmedia.errors import BusyError, CatalogError
 
 log = logging.getLogger(__name__)
-SQLITE_BUSY_MS = 10_000  # how long an SQLite statement waits for another connection's write lock
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets the origin read while a worker writes; busy_timeout rides out short write locks.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+DEFAULT_BUSY_TIMEOUT = 10.0  # seconds; the `database_busy_timeout_seconds` setting
+BUSY_RETRY_AFTER = 2  # seconds a client is told to wait after a busy catalog
+_SQLITE_BUSY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED (primary codes: the low byte)
+# PostgreSQL SQLSTATEs of a write that lost to another one: lock_not_available (lock_timeout),
+# serialization_failure, deadlock_detected. Retrying the whole request is what the manual advises.
+_POSTGRES_BUSY = frozenset({"55P03", "40001", "40P01"})
+
+
+def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets the origin read while a worker writes; busy_timeout rides out short write locks.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return on_connect
+
+
+def is_busy(exc: SQLAlchemyError) -> bool:
+    """Whether ``exc`` says another writer holds what was needed (worth retrying), not a fault.
+
+    SQLite's "database is locked" after its busy timeout, PostgreSQL's lock timeout, serialization
+    failure or deadlock, and a connection pool with no connection free in time.
+    """
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return sqlite_code & 0xFF in _SQLITE_BUSY
+    return getattr(orig, "sqlstate", None) in _POSTGRES_BUSY
 
 
 class Transactions:
-    """Sessions on one engine, each a transaction; database errors become CatalogError."""
+    """Sessions on one engine, each a transaction; database errors become CatalogError.
+
+    A database busy with another writer (see :func:`is_busy`) is a :class:`BusyError`.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -45,25 +76,34 @@ class Transactions:
             with self._sessions.begin() as session:
                 yield session
         except SQLAlchemyError as exc:
+            if is_busy(exc):
+                log.warning("catalog busy: %s", exc)
+                raise BusyError("the catalog database", retry_after=BUSY_RETRY_AFTER) from exc
             raise CatalogError(f"catalog operation failed: {exc}") from exc
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get their folder created and WAL mode."""
+def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+    """An engine for ``url``; SQLite files get their folder created and WAL mode.
+
+    ``busy_timeout`` (seconds): how long a statement waits for a lock another connection holds
+    (SQLite's busy timeout, PostgreSQL's ``lock_timeout``) before failing with :class:`BusyError`.
+    """
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout}
     else:
         kwargs["pool_pre_ping"] = True
+        if url.startswith("postgresql"):
+            kwargs["connect_args"] = {"options": f"-c lock_timeout={round(busy_timeout * 1000)}"}
     try:
         engine = create_engine(url, **kwargs)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise CatalogError(f"cannot use database URL {_redact(url)!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
     return engine
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
-from rcmedia.catalog.db import SQLITE_BUSY_MS, Transactions
+from rcmedia.catalog.db import Transactions
 from rcmedia.catalog.tables import AssetRow, ChannelRow, EventRow, RenditionRow, ScheduleDayRow
 from rcmedia.core.builder import DaySchedule
 from rcmedia.core.models import AssetStatus, Output, Rights, Source
@@ -364,20 +364,25 @@ class ScheduleTx:
 
 
 def _take_write_lock(session: Session, name: str, wait_s: float) -> None:
-    """Take the write lock of ``name`` for the rest of the transaction, or raise BusyError."""
+    """Take the write lock of ``name`` for the rest of the transaction, or raise BusyError.
+
+    The wait is ``wait_s``, not the engine's busy timeout; the engine's is put back afterwards.
+    """
     connection = session.connection()
     wait_ms = max(1, int(wait_s * 1000))
     try:
         if connection.dialect.name == "postgresql":
+            usual = connection.exec_driver_sql("SHOW lock_timeout").scalar_one()
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
             key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-            connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+            connection.execute(text("SELECT set_config('lock_timeout', :usual, true)"), {"usual": usual})
         elif connection.dialect.name == "sqlite":
+            usual = connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
             connection.exec_driver_sql(f"PRAGMA busy_timeout = {wait_ms}")
             try:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             finally:
-                connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(usual)}")
     except OperationalError as exc:
         raise BusyError(f"the schedule of {name}", retry_after=max(1, round(wait_s))) from exc

@@ -26,7 +26,7 @@ def db() -> None:
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the catalog schema to the latest revision."""
     settings = settings_of(ctx)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
     try:
         upgrade(engine)
     finally:

@@ -23,7 +23,7 @@ from rcmedia.storage.factory import open_storage
 
 def check_storage(settings: Settings) -> AuditReport:
     """Audit the packages in the storage ``settings`` name against their catalog."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
     try:
         catalog = Catalog(engine)
         reads, asrun = catalog.playout, catalog.asrun

@@ -26,7 +26,7 @@ def users() -> None:
 
 @contextmanager
 def _accounts(settings: Settings) -> Iterator[Accounts]:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
     try:
         upgrade(engine)
         yield Accounts(engine)

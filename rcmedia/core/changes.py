@@ -38,6 +38,12 @@ EDIT_FIELDS: dict[EditKind, frozenset[str]] = {
 _EDIT_COMMON = frozenset({"output", "date", "action"})
 
 
+# Instants a request may name: from the Unix epoch (timelines count microseconds from it) to a day
+# short of datetime.max, so that rendering one in any time zone (UTC+14 at most) still fits.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
 class Unset(Enum):
     UNSET = "unset"
 
@@ -55,7 +61,24 @@ def parse_instant(value: object, field: str) -> datetime:
         raise InvalidFieldError(field, f"{value!r} is not an ISO 8601 date-time") from None
     if moment.tzinfo is None:
         raise InvalidFieldError(field, f"{value!r} needs its UTC offset (Z or +08:00)")
-    return moment.astimezone(UTC)
+    return in_range(moment, field, value)
+
+
+def in_range(moment: datetime, field: str, given: object) -> datetime:
+    """``moment`` (aware) in UTC, refused unless it lies between :data:`EARLIEST` and :data:`LATEST`.
+
+    ``0001-01-01T00:00:00+14:00`` is a valid ISO 8601 text whose UTC instant is before year 1:
+    Python's datetime cannot hold it (``astimezone`` overflows).
+    """
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise InvalidFieldError(
+            field, f"{given!r} is out of range: expected an instant from 1970-01-01 to 9999-12-30 (UTC)"
+        )
+    return utc
 
 
 def parse_date(value: object, field: str) -> date:
@@ -147,7 +170,7 @@ def clock_time_in_day(channel: Channel, day: date, text: str) -> datetime:
             raise InvalidFieldError(text, "expected HH:MM[:SS] or an ISO 8601 date-time") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=ZoneInfo(channel.timezone))
-        return moment.astimezone(UTC)
+        return in_range(moment, text, text)
     at = time(int(match[1]), int(match[2]), int(match[3] or 0))
     return local_instant(channel, day if at >= channel.day_start else day + timedelta(days=1), at)
 
@@ -281,4 +304,4 @@ def rights_bound(text: str, field: str, zone: ZoneInfo) -> datetime:
         )
     except ValueError:
         raise InvalidFieldError(field, f"expected a date or ISO 8601 date-time, got {text!r}") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
+    return in_range(moment if moment.tzinfo else moment.replace(tzinfo=zone), field, text)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from rcmedia.core.slate_pieces import loop_run
-from rcmedia.errors import StorageError, VerificationError
+from rcmedia.errors import NotFoundError, StorageError, VerificationError
 from rcmedia.hls.playlists import parse_media_playlist
 from rcmedia.media.timeshift import (
     advance_continuity,
@@ -95,7 +95,11 @@ class ShiftedSegments:
         self._loops: dict[str, TsLoop | None] = {}  # by rendition folder
 
     def get(self, storage: Storage, key: str, shift_us: int) -> bytes:
-        """The segment at ``key`` shifted by ``shift_us`` (blocking: reads storage on a miss)."""
+        """The segment at ``key`` shifted by ``shift_us`` (blocking: reads storage on a miss).
+
+        :class:`InvalidFieldError` unless ``shift_us`` is whole 90 kHz ticks; :class:`MediaFormatError`
+        when the stored bytes are not a segment that can be shifted.
+        """
         with self._lock:
             found = self._items.get((key, shift_us))
             if found is not None:
@@ -126,5 +130,8 @@ def _shift(storage: Storage, key: str, shift_us: int) -> bytes:
     data = storage.read_bytes(key)
     if key.endswith(".ts"):
         return shift_ts(data, ticks)
-    init = storage.read_bytes(str(PurePosixPath(key).with_name(FMP4_INIT)))
+    init_key = str(PurePosixPath(key).with_name(FMP4_INIT))
+    if not storage.exists(init_key):  # an .m4s outside an fMP4 rendition: nothing to shift it with
+        raise NotFoundError("fMP4 init segment", init_key)
+    init = storage.read_bytes(init_key)
     return shift_fmp4(data, ticks, track_timescales(init))

@@ -108,7 +108,7 @@ def build_schedules(settings: Settings) -> None:
 def _build_here(settings: Settings) -> None:
     """The build itself (the child process's work)."""
     configure_logging(settings.log_level)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
     try:
         store = ScheduleStore(engine)
         if not store.applied_channels():
@@ -134,7 +134,9 @@ class ChangeWatch:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = ScheduleStore(make_engine(settings.database_url))
+        self.store = ScheduleStore(
+            make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
+        )
         self.seen: tuple[object, ...] | None = None
 
     def __call__(self) -> None:
@@ -151,7 +153,7 @@ class AsRunCloser:
     """Closes the as-run log up to now (see rcmedia.playout.asrun)."""
 
     def __init__(self, settings: Settings) -> None:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
         self.store = ScheduleStore(engine)
         self.asrun = AsRunLog(engine)
         self.storage = open_storage(settings)

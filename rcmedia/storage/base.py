@@ -7,18 +7,34 @@ from typing import Protocol
 
 from rcmedia.errors import UnsafePathError
 
+# Bounds on a key from outside, far above what ingest writes (``assets/12/<uuid>/720p/seg_00001.ts``)
+# and below what a file system takes (PATH_MAX 4096, NAME_MAX 255 bytes on Linux): a longer key can
+# name nothing, and refusing it here keeps the OS from failing with ENAMETOOLONG. In UTF-8 bytes,
+# as file systems count them (a Chinese character is three).
+MAX_KEY_BYTES = 1024
+MAX_KEY_PARTS = 32
+MAX_PART_BYTES = 255
+
 
 def safe_key(key: str) -> str:
     """Normalise a storage key from outside; refuse anything that could leave the store.
 
     Refused: the store root itself, absolute paths, ``..`` parts, hidden parts (``.staging`` holds
-    unfinished work), backslashes and NUL. Doubled and trailing slashes and ``.`` parts are folded.
+    unfinished work), backslashes and NUL, and keys longer or deeper than any stored file's
+    (:data:`MAX_KEY_BYTES`, :data:`MAX_KEY_PARTS`, :data:`MAX_PART_BYTES`). Doubled and trailing
+    slashes and ``.`` parts are folded.
     """
     if not key or "\\" in key or "\x00" in key or key.startswith("/"):
         raise UnsafePathError(key)
+    if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+        raise UnsafePathError(key, f"is longer than {MAX_KEY_BYTES} bytes: no stored file has such a key")
     parts = PurePosixPath(key).parts
     if not parts or any(part in ("", ".", "..") or part.startswith(".") for part in parts):
         raise UnsafePathError(key)
+    if len(parts) > MAX_KEY_PARTS:
+        raise UnsafePathError(key, f"has more than {MAX_KEY_PARTS} parts: no stored file is that deep")
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_PART_BYTES for part in parts):
+        raise UnsafePathError(key, f"has a part longer than {MAX_PART_BYTES} bytes")
     return "/".join(parts)
 
 

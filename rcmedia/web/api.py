@@ -15,6 +15,7 @@ from rcmedia.web.params import enum_param, int_param, text_param
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000_000  # far past any catalog, far below the database's integers
 
 
 def _limit(request: web.Request) -> int:
@@ -22,7 +23,7 @@ def _limit(request: web.Request) -> int:
 
 
 def _offset(request: web.Request) -> int:
-    return int_param(request.query, "offset", default=0, minimum=0)
+    return int_param(request.query, "offset", default=0, minimum=0, maximum=MAX_OFFSET)
 
 
 async def list_assets(request: web.Request) -> web.Response:

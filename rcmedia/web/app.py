@@ -39,6 +39,7 @@ from rcmedia.web import (
     live,
     media,
     open_files,
+    openapi,
     operator_api,
     pages,
     shifted_media,
@@ -69,8 +70,10 @@ from rcmedia.web.workers import WORKER_HEADER, http_url
 
 log = logging.getLogger(__name__)
 
-ID = r"{id:\d{1,18}}"  # bounded: a 30-digit id would overflow the database's integer
-ASSET = r"{asset:\d{1,18}}"
+# ASCII digits ("\d" also takes other scripts' digits), bounded: a 30-digit id would overflow the
+# database's integer
+ID = r"{id:[0-9]{1,18}}"
+ASSET = r"{asset:[0-9]{1,18}}"
 CHANNEL = r"{channel:[a-z0-9-]{1,64}}"
 OUTPUT = r"{output:[a-z]{1,16}}"
 RUNG = r"{rendition:[A-Za-z0-9_-]{1,32}}"
@@ -87,7 +90,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
         (f"/live/{CHANNEL}/{OUTPUT}/{RUNG}.m3u8", live.live_media_playlist),
         (f"/catchup/{CHANNEL}/{OUTPUT}/master.m3u8", catchup.catchup_master),
         (f"/catchup/{CHANNEL}/{OUTPUT}/{RUNG}.m3u8", catchup.catchup_media_playlist),
-        ("/shifted/{shift:-?\\d{1,15}}/{key:.+}", shifted_media.shifted_segment),
+        ("/shifted/{shift:-?[0-9]{1,15}}/{key:.+}", shifted_media.shifted_segment),
         ("/epg.xml", epg_xml.epg_xml),
         ("/channels.m3u", channel_list.channels_m3u),
     ):
@@ -103,6 +106,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(f"/api/v1/channels/{CHANNEL}", channels_api.get_channel)
     router.add_get(f"/api/v1/channels/{CHANNEL}/schedule", channels_api.channel_schedule)
     router.add_get(f"/api/v1/channels/{CHANNEL}/asrun", channels_api.channel_asrun)
+    router.add_get(openapi.OPENAPI_PATH, openapi.openapi_json)  # every /api/v1 route is described there
     router.add_get("/healthz", health.healthz)
     # Viewer pages (add_get answers HEAD too); any other /watch/… address gets the friendly 404.
     router.add_get("/watch", pages.watch_index)

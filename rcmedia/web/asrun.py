@@ -18,9 +18,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from rcmedia.core.asrun import AsRunEntry
-from rcmedia.core.schedule import US
+from rcmedia.core.models import Output
+from rcmedia.core.schedule import US, EventKind
 from rcmedia.service.schedules import DayListing
-from rcmedia.web.documents import Document, iso_utc
+from rcmedia.web.documents import ID, INSTANT, Document, closed, enum_of, iso_utc, nullable
 
 COLUMNS = ("scheduled_start", "actual_start", "duration", "asset_id", "title", "kind", "substitution")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -80,3 +81,30 @@ def asrun_csv(rows: Iterable[AsRunEntry]) -> str:
 
 def csv_filename(listing: DayListing) -> str:
     return f"asrun-{listing.channel.id}-{listing.output.value}-{listing.day.isoformat()}.csv"
+
+
+ASRUN_SCHEMA = closed(
+    {
+        "channel": {"type": "string"},
+        "output": enum_of(Output),
+        "day": {"type": "string", "format": "date"},
+        "start": INSTANT,
+        "end": INSTANT,
+        "until": {**INSTANT, "description": "rows start before this (now, within the day)"},
+        "rows": {
+            "type": "array",
+            "items": closed(
+                {
+                    "scheduled_start": INSTANT,
+                    "actual_start": INSTANT,
+                    "duration": {"type": "number", "description": "seconds"},
+                    "asset_id": ID,
+                    "title": {"type": "string"},
+                    "kind": enum_of(EventKind),
+                    "substitution": nullable({"type": "string"}),
+                }
+            ),
+        },
+    },
+    description="What aired on a broadcast day of a channel output, up to now (rcmedia.web.openapi).",
+)

@@ -24,9 +24,9 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from rcmedia.config import Settings
-from rcmedia.core.accounts import MAX_NAME, MAX_PASSWORD, User
+from rcmedia.core.accounts import MAX_NAME, MAX_PASSWORD, Role, User
 from rcmedia.core.throttle import FailureThrottle, LoginLimits
-from rcmedia.errors import BusyError, InvalidFieldError
+from rcmedia.errors import InvalidFieldError
 from rcmedia.web.access import (
     ACCOUNTS_KEY,
     JSON_TYPE,
@@ -36,9 +36,10 @@ from rcmedia.web.access import (
     current_user,
     is_secure,
 )
-from rcmedia.web.documents import Document, iso_utc
+from rcmedia.web.documents import INSTANT, Document, closed, enum_of, iso_utc
 from rcmedia.web.json_response import json_response
 from rcmedia.web.keys import CLOCK_KEY, SETTINGS_KEY
+from rcmedia.web.password_checks import TooManyLogins
 from rcmedia.web.writes import read_json
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,9 @@ def me_document(user: User) -> Document:
     return {"name": user.name, "role": user.role.value, "created_at": iso_utc(user.created_at)}
 
 
+ME_SCHEMA = closed({"name": {"type": "string"}, "role": enum_of(Role), "created_at": INSTANT})
+
+
 async def login_page(request: web.Request) -> web.Response:
     """The sign-in form, or who is signed in with a sign-out button."""
     user = await current_user(request)
@@ -156,7 +160,10 @@ async def _credentials(request: web.Request) -> tuple[str, str]:
             raise InvalidFieldError("body", "expected a JSON object with name and password")
         data = body
     elif request.content_type in FORM_TYPES:
-        data = await request.post()
+        try:
+            data = await request.post()
+        except (ValueError, LookupError) as exc:  # not UTF-8, an unknown charset, a broken multipart
+            raise InvalidFieldError("body", f"not a readable form: {exc}") from None
     else:
         raise web.HTTPUnsupportedMediaType(text="send name and password as a form or as JSON")
     values = []
@@ -199,7 +206,7 @@ async def login(request: web.Request) -> web.Response:
         )
     try:
         user = await app[PASSWORD_CHECKS_KEY].run(functools.partial(app[ACCOUNTS_KEY].verify, name, password))
-    except BusyError as exc:
+    except TooManyLogins as exc:
         limits.release(name, address)  # never checked: it must not count as a failure
         # not a warning: a flood would write thousands a second (the checked failures are warned)
         log.debug("login for %r from %s refused: too many at once", name, address)
@@ -211,7 +218,8 @@ async def login(request: web.Request) -> web.Response:
             **{hdrs.RETRY_AFTER: str(exc.retry_after)},
         )
     except BaseException:
-        limits.release(name, address)  # a database error or a cancelled request: not a failure
+        # a database error (a busy catalog is the middleware's 503) or a cancelled request: not a failure
+        limits.release(name, address)
         raise
     if user is None:
         log.warning("failed login for %r from %s", name, address)

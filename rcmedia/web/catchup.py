@@ -5,11 +5,13 @@ them in). A range that has aired is a VOD playlist; one that reaches past now (s
 programme on air) is an EVENT playlist that grows until the range ends. The segments and numbers
 are the live stream's, so a replay is exactly what aired, splices included. Programmes whose
 rights on the output have ended are replaced by the slate; a range with nothing replayable in it
-is refused with the reason.
+(before the first built day, not aired yet, no rights) is refused with the reason, by the master
+playlist and its media playlists alike.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from aiohttp import hdrs, web
@@ -24,6 +26,8 @@ from rcmedia.web.live import output_of, takes_gzip
 from rcmedia.web.playlist_response import PLAYLIST_TYPE, playlist_response
 
 LONGEST_REPLAY = timedelta(hours=12)
+_SECONDS = re.compile(r"[0-9]{1,12}")
+LAST_START = 253_402_214_400 - 2 * 86_400  # 9999-12-30: later, Python has no datetimes for the range
 ENDED_MAX_AGE = 300  # a replay that has aired changes only if an asset is withdrawn
 
 
@@ -31,9 +35,14 @@ def _range(request: web.Request) -> tuple[datetime, datetime]:
     values = {}
     for name in ("utc", "duration"):
         raw = request.query.get(name)
-        if raw is None or not raw.isdigit() or len(raw) > 12:
+        # ASCII digits: str.isdigit() also takes "²", which int() refuses
+        if raw is None or _SECONDS.fullmatch(raw) is None:
             raise web.HTTPBadRequest(text=f"{name!r} must be a whole number of seconds, got {raw!r}\n")
         values[name] = int(raw)
+    if values["utc"] > LAST_START:
+        raise web.HTTPBadRequest(
+            text=f"'utc' must be at most {LAST_START} (year 9999), got {values['utc']}\n"
+        )
     if not 0 < values["duration"] <= LONGEST_REPLAY.total_seconds():
         raise web.HTTPBadRequest(text=f"a replay lasts 1 s to {LONGEST_REPLAY.total_seconds():.0f} s\n")
     start = at_us(values["utc"] * US)
@@ -69,13 +78,22 @@ async def _replay(request: web.Request) -> tuple[Archive, datetime, datetime, da
     except BusyError as exc:
         raise _busy(exc) from None
     timeline = archive.loaded.timeline
+    # Before the first built day nothing aired that a replay could show (the timeline of a span
+    # without events is the slate loop from now on); a range reaching back before it starts there.
+    # Checked here for the master too: it must not promise what its media playlists would refuse.
+    first = at_us(timeline.start_us) if timeline.events else None
+    if first is None or first >= min(end, now):
+        raise web.HTTPNotFound(
+            text=f"nothing was scheduled on {channel.id}/{output.value} from {start:%Y-%m-%d %H:%M:%S} "
+            f"to {min(end, now):%Y-%m-%d %H:%M:%S} UTC\n"
+        )
     programmes = [
         e for e in timeline.events if e.kind is EventKind.PROGRAMME and e.start < end and e.end > start
     ]
     if programmes and all(e.asset_id in timeline.why for e in programmes):
         titles = ", ".join(sorted({e.title for e in programmes}))
         raise web.HTTPForbidden(text=f"no catch-up rights on {output.value} for: {titles}\n")
-    return archive, start, end, now
+    return archive, max(start, first), end, now
 
 
 async def catchup_master(request: web.Request) -> web.Response:

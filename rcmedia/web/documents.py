@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from rcmedia.catalog.repository import Page
 from rcmedia.core.assets import Asset, Job, Rendition
-from rcmedia.core.models import AssetStatus, Output, Rights
+from rcmedia.core.models import AssetStatus, JobState, Output, Rights, Source
 
 T = TypeVar("T")
 Document = dict[str, Any]
@@ -103,3 +104,109 @@ def page_document(page: Page[T], item: Callable[[T], Document]) -> Document:
         "limit": page.limit,
         "offset": page.offset,
     }
+
+
+# --- JSON Schemas of the documents above (OpenAPI 3.1 is JSON Schema 2020-12; rcmedia.web.openapi) ---
+
+
+def nullable(schema: Document) -> Document:
+    """``schema`` or null (JSON Schema 2020-12 spells it as a type list, OpenAPI 3.1 too)."""
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def enum_of(kind: type[StrEnum]) -> Document:
+    return {"type": "string", "enum": [member.value for member in kind]}
+
+
+def closed(properties: Document, *, description: str = "") -> Document:
+    """An object with exactly ``properties``, all present (the documents always write every key)."""
+    schema: Document = {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+INSTANT: Document = {"type": "string", "format": "date-time", "description": "ISO 8601 in UTC (…Z)"}
+ID: Document = {"type": "integer", "minimum": 1}
+
+RIGHTS_SCHEMA = closed(
+    {"output": enum_of(Output), "start": nullable(INSTANT), "end": nullable(INSTANT)},
+    description="A window in which the asset may air on an output; null ends are open.",
+)
+RENDITION_SCHEMA = closed(
+    {
+        "name": {"type": "string"},
+        "width": {"type": "integer"},
+        "height": {"type": "integer"},
+        "bandwidth": {"type": "integer", "description": "peak bit/s (EXT-X-STREAM-INF BANDWIDTH)"},
+        "average_bandwidth": {"type": "integer"},
+        "codecs": {"type": "string", "description": "RFC 6381"},
+        "frame_rate": {"type": "number"},
+        "segment_count": {"type": "integer"},
+    }
+)
+ASSET_SCHEMA = closed(
+    {
+        "id": ID,
+        "title": {"type": "string"},
+        "series": nullable({"type": "string"}),
+        "episode": nullable({"type": "integer"}),
+        "source": enum_of(Source),
+        "language": {"type": "string"},
+        "description": {"type": "string"},
+        "categories": {"type": "array", "items": {"type": "string"}},
+        "duration": nullable({"type": "number", "description": "seconds"}),
+        "original_filename": {"type": "string"},
+        "profile": {"type": "string"},
+        "status": enum_of(AssetStatus),
+        "created_at": INSTANT,
+        "published_at": nullable(INSTANT),
+        "version": {
+            "type": "integer",
+            "description": "moves with every change: send it back with a change (or the ETag as If-Match)",
+        },
+        "rights": {"type": "array", "items": RIGHTS_SCHEMA},
+        "renditions": {"type": "array", "items": RENDITION_SCHEMA},
+        "urls": {
+            "type": ["object", "null"],
+            "description": "output → VOD master playlist path; null until published",
+            "additionalProperties": {"type": "string"},
+        },
+    },
+    description="An asset; `urls` is null until it is published.",
+)
+JOB_SCHEMA = closed(
+    {
+        "id": ID,
+        "asset_id": ID,
+        "original_filename": {"type": "string"},
+        "profile": {"type": "string"},
+        "state": enum_of(JobState),
+        "attempts": {"type": "integer", "minimum": 0},
+        "max_attempts": {"type": "integer", "minimum": 1},
+        "progress": {"type": "number", "minimum": 0, "maximum": 1},
+        "speed": nullable({"type": "number", "description": "× real time"}),
+        "failure_reason": nullable({"type": "string"}),
+        "created_at": INSTANT,
+        "updated_at": INSTANT,
+        "started_at": nullable(INSTANT),
+        "finished_at": nullable(INSTANT),
+    },
+    description="An ingest job (its source path on the server is never shown).",
+)
+
+
+def page_schema(item: Document) -> Document:
+    return closed(
+        {
+            "items": {"type": "array", "items": item},
+            "total": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer", "minimum": 1},
+            "offset": {"type": "integer", "minimum": 0},
+        }
+    )

@@ -1,8 +1,16 @@
-"""Turn rcmedia errors into HTTP answers: JSON under ``/api/``, plain text elsewhere.
+"""Turn errors into HTTP answers: JSON under ``/api/``, plain text elsewhere, always with the reason.
 
-``NotFoundError`` and ``UnsafePathError`` are 404 (a traversal attempt learns nothing more than a
-missing file would tell it); ``BusyError`` (a lock or the database not had in time) is a 503 with
-``Retry-After``; any other ``RcmediaError`` is a logged 500 with a short body.
+* ``InvalidFieldError`` (a bad field or URL part) is a 400 naming the field;
+* ``NotFoundError`` and ``UnsafePathError`` are 404 (a traversal attempt learns nothing more than
+  a missing file would tell it);
+* ``ConflictError`` (a write based on a stale version) is a 409;
+* ``BusyError`` (the catalog is locked by another writer) is a 503 with ``Retry-After``: not the
+  request's fault, and worth retrying;
+* any other ``RcmediaError``, and any exception nobody expected, is a logged 500 with a short body.
+  Bad input must never get this far: it is refused where it is parsed. An ``OSError`` (the client
+  went away, or a streamed answer was cut after its headers) is left to aiohttp, which knows whether
+  anything was sent.
+
 aiohttp's own HTTP exceptions pass through, re-rendered as JSON for API clients.
 """
 
@@ -13,7 +21,14 @@ import logging
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from rcmedia.errors import BusyError, NotFoundError, RcmediaError, UnsafePathError
+from rcmedia.errors import (
+    BusyError,
+    ConflictError,
+    InvalidFieldError,
+    NotFoundError,
+    RcmediaError,
+    UnsafePathError,
+)
 from rcmedia.web.json_response import json_response
 
 log = logging.getLogger(__name__)
@@ -21,10 +36,45 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 
 
-def error_response(request: web.Request, status: int, message: str) -> web.Response:
+def error_response(
+    request: web.Request,
+    status: int,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **details: object,
+) -> web.Response:
+    """``{"error": message, **details}`` for API clients, the message as plain text for the rest."""
     if request.path.startswith(API_PREFIX):
-        return json_response({"error": message}, status=status)
-    return web.Response(status=status, text=message + "\n", content_type="text/plain")
+        return json_response({"error": message, **details}, status=status, headers=headers)
+    return web.Response(status=status, text=message + "\n", content_type="text/plain", headers=headers)
+
+
+def rcmedia_error_response(request: web.Request, exc: RcmediaError) -> web.Response:
+    """The answer to an error raised on purpose: the reason, with the status that says whose fault."""
+    details: dict[str, object] = {}
+    headers: dict[str, str] = {}
+    if isinstance(exc, InvalidFieldError):
+        status, details["field"] = 400, exc.field
+    elif isinstance(exc, NotFoundError | UnsafePathError):
+        status = 404
+    elif isinstance(exc, ConflictError):
+        status, details["current_version"] = 409, exc.current
+    elif isinstance(exc, BusyError):
+        # the catalog is locked by another writer: the request was fine, and worth retrying
+        log.warning("%s %s: %s", request.method, request.path, exc)
+        status, details["retry_after"] = 503, exc.retry_after
+        headers[hdrs.RETRY_AFTER] = str(exc.retry_after)
+    else:
+        log.error("%s %s failed: %s", request.method, request.path, exc, exc_info=exc)
+        return internal_error(request, exc)
+    return error_response(request, status, str(exc), headers=headers, **details)
+
+
+def internal_error(request: web.Request, exc: BaseException) -> web.Response:
+    return error_response(
+        request, 500, f"internal error ({type(exc).__name__}); the details are in the server log"
+    )
 
 
 @web.middleware
@@ -35,18 +85,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400 or not request.path.startswith(API_PREFIX):
             raise
         response = error_response(request, exc.status, exc.text or exc.reason)
-        if hdrs.ALLOW in exc.headers:  # a 405 must still say what is allowed
-            response.headers[hdrs.ALLOW] = exc.headers[hdrs.ALLOW]
+        for header in (hdrs.ALLOW, hdrs.RETRY_AFTER):  # a 405 must still say what is allowed
+            if header in exc.headers:
+                response.headers[header] = exc.headers[header]
         return response
-    except (NotFoundError, UnsafePathError) as exc:
-        return error_response(request, 404, str(exc))
-    except BusyError as exc:
-        log.warning("%s %s: %s", request.method, request.path, exc)
-        response = error_response(request, 503, str(exc))
-        response.headers[hdrs.RETRY_AFTER] = str(exc.retry_after)
-        return response
-    except RcmediaError as exc:
-        log.error("%s %s failed: %s", request.method, request.path, exc, exc_info=exc)
-        return error_response(
-            request, 500, f"internal error ({type(exc).__name__}); the details are in the server log"
-        )
+    except RcmediaError as exc:  # before OSError: UnsafePathError and StorageError are OSErrors too
+        return rcmedia_error_response(request, exc)
+    except OSError:
+        # The client went away, or a streamed answer failed after its headers were sent (handlers
+        # raise ConnectionAbortedError then, as rcmedia.web.epg_xml does): no answer can be given
+        # now, and aiohttp closes the connection (or logs and sends its own 500 if nothing was sent).
+        raise
+    except Exception as exc:
+        # a bug: logged with its traceback, answered like any other server fault
+        log.exception("%s %s failed unexpectedly", request.method, request.path)
+        return internal_error(request, exc)

@@ -15,6 +15,8 @@ from aiohttp import web
 
 E = TypeVar("E", bound=StrEnum)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# ASCII digits only: int() also takes "1_000", "١٢" and thousands of digits
+_INT = re.compile(r"-?[0-9]{1,19}")
 # a day whose broadcast day still fits Python's datetimes in every time zone
 FIRST_DATE, LAST_DATE = date(1970, 1, 2), date(9998, 12, 30)
 
@@ -28,20 +30,14 @@ def text_param(query: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def int_param(
-    query: Mapping[str, str], name: str, *, default: int, minimum: int, maximum: int | None = None
-) -> int:
+def int_param(query: Mapping[str, str], name: str, *, default: int, minimum: int, maximum: int) -> int:
+    """A whole number in [minimum, maximum]: always bounded, so it fits the database's integers."""
     raw = query.get(name, "").strip()
     if not raw:
         return default
-    wanted = f"an integer from {minimum} to {maximum}" if maximum is not None else f"an integer >= {minimum}"
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _bad(name, f"expected {wanted}, got {raw!r}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        raise _bad(name, f"expected {wanted}, got {raw!r}")
-    return value
+    if _INT.fullmatch(raw) is None or not minimum <= int(raw) <= maximum:
+        raise _bad(name, f"expected an integer from {minimum} to {maximum}, got {raw[:40]!r}")
+    return int(raw)
 
 
 def enum_param(query: Mapping[str, str], name: str, kind: type[E]) -> E | None:

@@ -6,7 +6,7 @@ made-up names held all of its threads: ``/healthz``, the API and VOD playlists w
 behind them, and the process grew by 400 MB (64 MiB for each thread hashing at once).
 
 Here at most ``threads`` checks run at once and ``queue`` more wait; a login beyond that is
-refused at once (:class:`BusyError`, which the login answers with 503 and ``Retry-After``), so
+refused at once (:class:`TooManyLogins`, a BusyError, which the login answers with 503 and ``Retry-After``), so
 both the CPU and the memory spent on logins are bounded whatever arrives.
 """
 
@@ -19,6 +19,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from rcmedia.errors import BusyError
+
+
+class TooManyLogins(BusyError):
+    """Every password-check thread and queue place is taken (not the catalog: that is BusyError)."""
+
 
 T = TypeVar("T")
 RETRY_AFTER = 2  # seconds: a few checks' time, by which the queue has moved on
@@ -42,16 +47,16 @@ class PasswordChecks:
         return self._pending
 
     async def run(self, check: Callable[[], T]) -> T:
-        """``check()`` on the pool; BusyError at once when ``threads + queue`` are already taken."""
+        """``check()`` on the pool; TooManyLogins at once when ``threads + queue`` are already taken."""
         with self._lock:
             if self._pending >= self.capacity:
-                raise BusyError("password checking", retry_after=RETRY_AFTER)
+                raise TooManyLogins("password checking", retry_after=RETRY_AFTER)
             self._pending += 1
         try:
             future = self._executor.submit(check)
         except RuntimeError:  # shut down: the app is stopping
             self._finished(None)
-            raise BusyError("password checking", retry_after=RETRY_AFTER) from None
+            raise TooManyLogins("password checking", retry_after=RETRY_AFTER) from None
         future.add_done_callback(self._finished)
         return await asyncio.wrap_future(future)
 

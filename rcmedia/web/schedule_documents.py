@@ -6,10 +6,11 @@ ones are needed.
 
 from __future__ import annotations
 
-from rcmedia.core.schedule import US, Channel, Event
+from rcmedia.core.models import Output
+from rcmedia.core.schedule import US, Channel, Event, EventKind
 from rcmedia.service.channels import ListedChannel
 from rcmedia.service.schedules import DayListing
-from rcmedia.web.documents import Document, iso_utc
+from rcmedia.web.documents import ID, INSTANT, Document, closed, enum_of, iso_utc, nullable
 
 
 def live_url(channel_id: str, output: str) -> str:
@@ -88,3 +89,67 @@ def day_document(listing: DayListing) -> Document:
 def day_etag(listing: DayListing) -> str:
     """The ETag of a built day: its version (strong: equal versions are equal days)."""
     return f'"{listing.channel.id}/{listing.output.value}/{listing.day.isoformat()}/v{listing.version}"'
+
+
+# --- JSON Schemas of the documents above (rcmedia.web.openapi) -------------------------------------
+
+_PATHS_BY_OUTPUT: Document = {"type": "object", "additionalProperties": {"type": "string"}}
+CHANNEL_SCHEMA = closed(
+    {
+        "id": {"type": "string"},
+        "xmltv_id": {"type": "string"},
+        "name": {"type": "string"},
+        "number": {"type": "integer"},
+        "timezone": {"type": "string", "description": "IANA zone the channel's days and clock are in"},
+        "outputs": {"type": "array", "items": enum_of(Output)},
+        "catchup_days": {"type": "integer", "minimum": 0},
+        "day_start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+        "logo": {"type": "string"},
+        "group": {"type": "string"},
+        "description": {"type": "string"},
+        "version": {"type": "integer", "description": "bumped each time a changed channel file is applied"},
+        "urls": closed(
+            dict.fromkeys(("m3u", "epg", "live", "schedule"), _PATHS_BY_OUTPUT),
+            description="paths on this origin, per output",
+        ),
+    }
+)
+EVENT_SCHEMA = closed(
+    {
+        "start": INSTANT,
+        "end": INSTANT,
+        "duration": {"type": "number", "description": "seconds"},
+        "asset_id": ID,
+        "title": {"type": "string"},
+        "series": nullable({"type": "string"}),
+        "episode": nullable({"type": "integer"}),
+        "kind": enum_of(EventKind),
+        "slot_id": nullable({"type": "string"}),
+        "premiere": {"type": "boolean"},
+        "previously_shown": nullable(INSTANT),
+        "substitution": nullable({"type": "string", "description": "why another asset airs here"}),
+        "locked": {"type": "boolean"},
+        "first_segment": {"type": "integer", "minimum": 0},
+        "last_segment": {"type": "integer", "minimum": 0},
+        "seq0": {"type": "integer", "minimum": 0},
+        "disc0": {"type": "integer", "minimum": 0},
+    }
+)
+DAY_SCHEMA = closed(
+    {
+        "channel": {"type": "string"},
+        "output": enum_of(Output),
+        "timezone": {"type": "string"},
+        "day": {"type": "string", "format": "date"},
+        "start": INSTANT,
+        "end": INSTANT,
+        "version": nullable(
+            {
+                "type": "integer",
+                "description": "the day's build version: send it back with an edit (null: not built)",
+            }
+        ),
+        "events": {"type": "array", "items": EVENT_SCHEMA},
+    },
+    description="A broadcast day of a channel output; `version` null and `events` empty when not built.",
+)

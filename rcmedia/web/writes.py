@@ -49,12 +49,17 @@ def expected_version(request: web.Request, given: int | None = None) -> int | No
 
 
 async def read_json(request: web.Request) -> object:
-    """The parsed body; 400 when it is not JSON."""
-    text = await request.text()
+    """The parsed body; 400 when it is not JSON (UTF-8, nested less deep than the parser's stack).
+
+    A body over the app's ``client_max_size`` (aiohttp's 1 MiB) is a 413 before it is parsed.
+    """
+    body = await request.read()
     try:
-        return json.loads(text)
-    except ValueError as exc:
+        return json.loads(body)  # bytes: UTF-8 (or -16/-32) detected as RFC 8259 §8.1 allows
+    except ValueError as exc:  # UnicodeDecodeError too
         raise InvalidFieldError("body", f"not valid JSON: {exc}") from None
+    except RecursionError:  # [[[[… thousands deep: the C parser gives up on Python's stack limit
+        raise InvalidFieldError("body", "not valid JSON: nested too deep") from None
 
 
 def answers_refusals(handler: WriteHandler) -> WriteHandler:

@@ -194,7 +194,7 @@ async def test_a_page_past_the_end_is_empty_but_counts(client: Client, library: 
         pytest.param("limit=201", ["'limit'", "1 to 200"], id="limit-too-big"),
         pytest.param("limit=ten", ["'limit'", "'ten'"], id="limit-not-a-number"),
         pytest.param("limit=1.5", ["'limit'"], id="limit-not-an-integer"),
-        pytest.param("offset=-1", ["'offset'", ">= 0"], id="offset-negative"),
+        pytest.param("offset=-1", ["'offset'", "0 to 1000000000"], id="offset-negative"),
         pytest.param("offset=x", ["'offset'"], id="offset-not-a-number"),
         pytest.param("source=national", ["'source'", "central, provincial, city, own"], id="unknown-source"),
         pytest.param(

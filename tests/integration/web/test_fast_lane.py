@@ -285,6 +285,8 @@ async def test_requests_behind_a_segment_still_being_sent_wait_their_turn(
         pytest.param("/media/assets/990/../990/lane/360p/seg_00001.ts", (), id="dot-dot"),
         pytest.param("/media/.staging/x.ts", (), id="hidden"),
         pytest.param("/media/assets/990/lane/360p/notes.txt", (), id="not-media"),
+        pytest.param("/media/" + "a/" * 3000 + "x.ts", (), id="3000-deep"),  # a 404, not ENAMETOOLONG
+        pytest.param("/media/" + "a" * 300 + ".ts", (), id="name-too-long"),
     ],
 )
 async def test_what_the_media_lane_leaves_to_aiohttp(

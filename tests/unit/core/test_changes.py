@@ -186,6 +186,34 @@ def test_bad_rights_name_the_field(body: Any, field: str, problem: str) -> None:
     assert refused.value.field == field
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("0001-01-01T00:00:00+14:00", id="before-year-1-in-utc"),  # astimezone overflows
+        pytest.param("9999-12-31T23:59:59-14:00", id="after-year-9999-in-utc"),
+        pytest.param("1969-12-31T23:59:59Z", id="before-the-epoch"),
+        pytest.param("9999-12-31T00:00:00Z", id="too-close-to-datetime-max"),
+    ],
+)
+def test_instants_out_of_range_name_the_field(text: str) -> None:
+    with pytest.raises(InvalidFieldError, match="from 1970-01-01 to 9999-12-30") as refused:
+        parse_rights([{"output": "tv", "end": text}])
+    assert refused.value.field == "rights[0].end"
+    with pytest.raises(InvalidFieldError, match="out of range"):
+        rights_bound(text, "--from", ZoneInfo("Asia/Shanghai"))
+
+
+def test_instants_at_the_ends_of_the_range_are_taken() -> None:
+    (first, last) = parse_rights(
+        [
+            {"output": "tv", "start": "1970-01-01T08:00:00+08:00"},
+            {"output": "iptv", "end": "9999-12-30T00:00:00Z"},
+        ]
+    )
+    assert first.start == datetime(1970, 1, 1, tzinfo=UTC)
+    assert last.end == datetime(9999, 12, 30, tzinfo=UTC)
+
+
 def test_window_rights_replace_one_output_only() -> None:
     current = (Rights(output=Output.TV), Rights(output=Output.IPTV), Rights(output=Output.MOBILE))
     start = datetime(2026, 3, 1, tzinfo=UTC)

@@ -57,6 +57,30 @@ def test_refused_keys(key: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        pytest.param("a/" * 3000 + "x.ts", "longer than 1024 bytes", id="3000-deep"),
+        pytest.param("a/" * 32 + "x.ts", "more than 32 parts", id="33-deep"),
+        pytest.param("a" * 256 + ".ts", "part longer than 255 bytes", id="long-name"),
+        pytest.param("党" * 85 + ".ts", "part longer than 255 bytes", id="long-name-in-utf-8-bytes"),
+    ],
+)
+def test_keys_longer_or_deeper_than_any_stored_file_are_refused(key: str, problem: str) -> None:
+    # unchecked, the file system refuses them (ENAMETOOLONG) with an OSError nobody expects
+    with pytest.raises(UnsafePathError, match=problem) as info:
+        safe_key(key)
+    assert info.value.path == key
+    assert len(str(info.value)) < 300  # the message does not echo an attacker's 6 KB key
+
+
+def test_keys_at_the_bounds_are_accepted() -> None:
+    deep = "a/" * 31 + "x.ts"
+    assert safe_key(deep) == deep
+    long_name = "a" * 252 + ".ts"
+    assert safe_key(long_name) == long_name
+
+
+@pytest.mark.parametrize(
     "key",
     [pytest.param(".", id="dot"), pytest.param("./", id="dot-slash"), pytest.param("./.", id="dot-dot-part")],
 )

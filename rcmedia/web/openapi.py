@@ -1,0 +1,448 @@
+"""The JSON API as an OpenAPI 3.1 document, served at ``GET /api/v1/openapi.json``.
+
+Written as data. The response schemas live next to the functions that render the documents
+(``documents.py``, ``schedule_documents.py``, ``asrun.py``, ``auth.py``); the request bodies and
+parameters are built here from the same constants the parsers check (``rcmedia.core.changes``,
+``rcmedia.web.api``). A test holds every ``/api/v1`` route of the app to appear here, and
+schemathesis fuzzes the running API against it (tests/integration/web/test_openapi_fuzz.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from aiohttp import hdrs, web
+
+from rcmedia import __version__
+from rcmedia.core.changes import (
+    EDIT_FIELDS,
+    EDITABLE,
+    MAX_CATEGORY,
+    MAX_DESCRIPTION,
+    MAX_SERIES,
+    MAX_TITLE,
+)
+from rcmedia.core.edits import EditKind
+from rcmedia.core.models import AssetStatus, JobState, Output, Source
+from rcmedia.web.access import JSON_TYPE, SESSION_COOKIE
+from rcmedia.web.api import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
+from rcmedia.web.asrun import ASRUN_SCHEMA
+from rcmedia.web.auth import ME_SCHEMA
+from rcmedia.web.channels_api import CSV_TYPE, AsRunFormat
+from rcmedia.web.documents import (
+    ASSET_SCHEMA,
+    ID,
+    INSTANT,
+    JOB_SCHEMA,
+    Document,
+    enum_of,
+    nullable,
+    page_schema,
+)
+from rcmedia.web.params import FIRST_DATE, LAST_DATE
+from rcmedia.web.schedule_documents import CHANNEL_SCHEMA, DAY_SCHEMA
+
+OPENAPI_PATH = "/api/v1/openapi.json"
+SECURITY: list[dict[str, list[str]]] = [{"session": []}]  # what a write needs: a live session (POST /login)
+
+ERROR_SCHEMA: Document = {
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {"type": "string", "description": "what was wrong, and what to do"},
+        "field": {"type": "string", "description": "the field at fault (400)"},
+        "retry_after": {"type": "integer", "description": "seconds to wait before retrying (503)"},
+        "current_version": {"description": "the version now stored (409 on a stale version)"},
+    },
+}
+
+_ERRORS = {
+    "400": "A parameter or field is wrong; `field` names a body field.",
+    "401": "No live session: log in with `POST /login` first.",
+    "403": "The account's role does not allow this, or the request came from another site.",
+    "404": "No such asset, job, channel or output (or a path part out of bounds).",
+    "409": "The current state refuses the change (withdrawn asset, refused edit) or the version is stale.",
+    "413": "The body is larger than the server takes (1 MiB).",
+    "415": "Writes must be sent as `Content-Type: application/json`.",
+    "422": "The edit is well formed but the schedule refuses it (overlap, fixed slot, rights).",
+    "503": "The catalog is busy with another writer: retry after `Retry-After` seconds.",
+}
+
+
+def _error(status: str) -> Document:
+    response: Document = {
+        "description": _ERRORS[status],
+        "content": {JSON_TYPE: {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if status == "503":
+        response["headers"] = {
+            "Retry-After": {"description": "seconds", "schema": {"type": "string", "pattern": "^[0-9]+$"}}
+        }
+    return response
+
+
+def _ok(schema_name: str, description: str, **headers: Document) -> Document:
+    response: Document = {
+        "description": description,
+        "content": {JSON_TYPE: {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _operation(
+    summary: str,
+    tag: str,
+    ok: Document,
+    errors: str,
+    *,
+    parameters: tuple[str, ...] = (),
+    body: Document | None = None,
+    write: bool = False,
+    description: str = "",
+) -> Document:
+    """One operation; ``parameters`` name components, ``errors`` the error statuses, e.g. "400 404"."""
+    operation: Document = {
+        "summary": summary,
+        "tags": [tag],
+        "operationId": "_".join(summary.lower().replace("'", "").split()),
+        "parameters": [{"$ref": f"#/components/parameters/{name}"} for name in parameters],
+        "responses": {"200": ok, **{status: _error(status) for status in errors.split()}},
+    }
+    if description:
+        operation["description"] = description
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {JSON_TYPE: {"schema": body}}}
+    if write:
+        operation["security"] = SECURITY
+    return operation
+
+
+def _query(name: str, schema: Document, description: str) -> Document:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _parameters() -> Document:
+    return {
+        "Id": {
+            "name": "id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+        },
+        "Channel": {
+            "name": "channel",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[a-z0-9-]{1,64}$"},
+        },
+        "Limit": _query(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            "page size",
+        ),
+        "Offset": _query(
+            "offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}, "items skipped"
+        ),
+        "Text": _query("q", {"type": "string"}, "a substring of the title or the original file name"),
+        "Series": _query("series", {"type": "string"}, "the series, exactly"),
+        "Source": _query("source", enum_of(Source), "where the asset came from"),
+        "Status": _query("status", enum_of(AssetStatus), "the asset's status"),
+        "JobState": _query("state", enum_of(JobState), "the job's state"),
+        "Output": _query(
+            "output", enum_of(Output), "the output (default iptv when the channel is on it, else its first)"
+        ),
+        "Date": _query(
+            "date",
+            {"type": "string", "format": "date"},
+            f"a broadcast day, {FIRST_DATE} to {LAST_DATE} (default: the day on air now in the "
+            "channel's zone)",
+        ),
+        "AsRunFormat": _query(
+            "format", enum_of(AsRunFormat), "json (default) or csv, a spreadsheet download"
+        ),
+        "IfMatch": {
+            "name": "If-Match",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "the ETag of the thing's GET (a schedule day, an asset): a write based on a "
+            "stale one is refused (409)",
+        },
+    }
+
+
+def _metadata_change() -> Document:
+    def text(limit: int, *, null: bool = False) -> Document:
+        schema: Document = {"type": "string", "maxLength": limit}
+        return nullable(schema) if null else schema
+
+    properties: Document = {
+        "title": {**text(MAX_TITLE), "minLength": 1, "pattern": r"\S"},
+        "series": text(MAX_SERIES, null=True),
+        "episode": nullable({"type": "integer", "minimum": 0, "maximum": 2**31 - 1}),
+        "description": text(MAX_DESCRIPTION, null=True),
+        "categories": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": MAX_CATEGORY, "pattern": r"\S"},
+        },
+    }
+    assert set(properties) == set(EDITABLE)
+    properties["version"] = {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2**63 - 1,
+        "description": "the asset's version this change was made on: a stale one is a 409",
+    }
+    return {
+        "type": "object",
+        "properties": properties,
+        "minProperties": 1,
+        "additionalProperties": False,
+        "description": "The fields to change; the others stay as they are (null clears series and episode).",
+    }
+
+
+def _rights_body() -> Document:
+    window = {
+        "type": "object",
+        "properties": {"output": enum_of(Output), "start": nullable(INSTANT), "end": nullable(INSTANT)},
+        "required": ["output"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "array",
+        "items": window,
+        "description": "The whole list of windows; instants with their UTC offset, 1970 to 9999-12-30, "
+        "null (or absent) for an open end; end after start.",
+    }
+
+
+def _schedule_edit() -> Document:
+    """One schema per action, each with exactly the fields that action takes."""
+    fields: Document = {
+        "event_start": {**INSTANT, "description": "start of the event edited (with its UTC offset)"},
+        "asset_id": ID,
+        "to": {**INSTANT, "description": "the new start (with its UTC offset)"},
+    }
+    variants = []
+    for kind in EditKind:
+        needed = sorted(EDIT_FIELDS[kind])
+        variants.append(
+            {
+                "title": kind.value,
+                "type": "object",
+                "properties": {
+                    "output": enum_of(Output),
+                    "date": {"type": "string", "format": "date", "description": "the broadcast day edited"},
+                    "action": {"const": kind.value},
+                    **{name: fields[name] for name in needed},
+                    "version": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "the day's version this edit was based on: a stale one is a 409",
+                    },
+                },
+                "required": ["output", "date", "action", *needed],
+                "additionalProperties": False,
+            }
+        )
+    return {"oneOf": variants}
+
+
+def _paths() -> Document:
+    assets = ("Text", "Series", "Source", "Status", "Limit", "Offset")
+    asrun_ok: Document = {
+        "description": "the as-run log: JSON, or CSV with ?format=csv",
+        "content": {
+            JSON_TYPE: {"schema": {"$ref": "#/components/schemas/AsRun"}},
+            CSV_TYPE.split(";")[0]: {"schema": {"type": "string"}},
+        },
+    }
+    etag = {"description": "the day's version, for If-Match", "schema": {"type": "string"}}
+    asset_etag = {"description": "the asset's version, for If-Match", "schema": {"type": "string"}}
+    return {
+        "/api/v1/assets": {
+            "get": _operation(
+                "List assets", "assets", _ok("AssetPage", "a page of assets"), "400 503", parameters=assets
+            )
+        },
+        "/api/v1/assets/{id}": {
+            "get": _operation(
+                "Get an asset",
+                "assets",
+                _ok("Asset", "the asset", ETag=asset_etag),
+                "404 503",
+                parameters=("Id",),
+            ),
+            "patch": _operation(
+                "Change an asset's metadata",
+                "assets",
+                _ok("Asset", "the asset as changed", ETag=asset_etag),
+                "400 401 403 404 409 413 415 503",
+                parameters=("Id", "IfMatch"),
+                body=_metadata_change(),
+                write=True,
+                description="Editor or admin. Send the asset's `version` (or its ETag as If-Match): "
+                "a change based on a stale version is a 409 with the current one.",
+            ),
+        },
+        "/api/v1/assets/{id}/rights": {
+            "put": _operation(
+                "Set an asset's rights",
+                "assets",
+                _ok("Asset", "the asset with its new rights", ETag=asset_etag),
+                "400 401 403 404 409 413 415 503",
+                parameters=("Id", "IfMatch"),
+                body=_rights_body(),
+                write=True,
+                description="Editor or admin. Replaces every window.",
+            )
+        },
+        "/api/v1/assets/{id}/withdraw": {
+            "post": _operation(
+                "Withdraw an asset",
+                "assets",
+                _ok("Asset", "the withdrawn asset", ETag=asset_etag),
+                "400 401 403 404 409 413 415 503",
+                parameters=("Id", "IfMatch"),
+                body={"type": "object", "description": "ignored; send {}"},
+                write=True,
+                description="Editor or admin. The slate replaces it after the freeze horizon.",
+            )
+        },
+        "/api/v1/jobs": {
+            "get": _operation(
+                "List jobs",
+                "jobs",
+                _ok("JobPage", "a page of jobs, newest first"),
+                "400 503",
+                parameters=("JobState", "Limit", "Offset"),
+            )
+        },
+        "/api/v1/jobs/{id}": {
+            "get": _operation("Get a job", "jobs", _ok("Job", "the job"), "404 503", parameters=("Id",))
+        },
+        "/api/v1/channels": {
+            "get": _operation(
+                "List channels", "channels", _ok("ChannelList", "every applied channel, by number"), "503"
+            )
+        },
+        "/api/v1/channels/{channel}": {
+            "get": _operation(
+                "Get a channel", "channels", _ok("Channel", "the channel"), "404 503", parameters=("Channel",)
+            )
+        },
+        "/api/v1/channels/{channel}/schedule": {
+            "get": _operation(
+                "Get a channel's schedule",
+                "schedules",
+                _ok("Day", "a broadcast day of the channel output", ETag=etag),
+                "400 404 503",
+                parameters=("Channel", "Output", "Date"),
+            )
+        },
+        "/api/v1/channels/{channel}/schedule/edits": {
+            "post": _operation(
+                "Edit a channel's schedule",
+                "schedules",
+                _ok("Day", "the edited day", ETag=etag),
+                "400 401 403 404 409 413 415 422 503",
+                parameters=("Channel", "IfMatch"),
+                body=_schedule_edit(),
+                write=True,
+                description="Operator or admin. Send the day's `version` (or its ETag as If-Match): "
+                "an edit based on a stale version is a 409 with the current one.",
+            )
+        },
+        "/api/v1/channels/{channel}/asrun": {
+            "get": _operation(
+                "Get a channel's as-run log",
+                "schedules",
+                asrun_ok,
+                "400 404 503",
+                parameters=("Channel", "Output", "Date", "AsRunFormat"),
+            )
+        },
+        "/api/v1/me": {
+            "get": {
+                **_operation("Who am I", "accounts", _ok("Me", "the logged-in account"), "401 503"),
+                "security": SECURITY,
+            }
+        },
+        OPENAPI_PATH: {
+            "get": _operation(
+                "Get this document",
+                "meta",
+                {"description": "OpenAPI 3.1", "content": {JSON_TYPE: {"schema": {"type": "object"}}}},
+                "",
+            )
+        },
+    }
+
+
+@functools.cache
+def openapi_document() -> Document:
+    """The whole document (built once: it depends on nothing but the code)."""
+    channel_list: Document = {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Channel"}},
+            "total": {"type": "integer", "minimum": 0},
+        },
+        "required": ["items", "total"],
+        "additionalProperties": False,
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "rcmedia JSON API",
+            "version": __version__,
+            "description": "Assets, ingest jobs, channels, schedules and the as-run log. Reads are "
+            "anonymous; writes need a session (`POST /login` with `{name, password}` as JSON sets the "
+            f"`{SESSION_COOKIE}` cookie) with the right role, and `Content-Type: application/json`. "
+            "Errors are `{error, field?}` with 400/401/403/404/409/413/415/422, and 503 with "
+            "`Retry-After` while the catalog is busy. Times are ISO 8601 in UTC.",
+        },
+        "tags": [{"name": name} for name in ("assets", "jobs", "channels", "schedules", "accounts", "meta")],
+        "paths": _paths(),
+        "components": {
+            "schemas": {
+                "Error": ERROR_SCHEMA,
+                "Asset": ASSET_SCHEMA,
+                "AssetPage": page_schema({"$ref": "#/components/schemas/Asset"}),
+                "Job": JOB_SCHEMA,
+                "JobPage": page_schema({"$ref": "#/components/schemas/Job"}),
+                "Channel": CHANNEL_SCHEMA,
+                "ChannelList": channel_list,
+                "Day": DAY_SCHEMA,
+                "AsRun": ASRUN_SCHEMA,
+                "Me": ME_SCHEMA,
+            },
+            "parameters": _parameters(),
+            "securitySchemes": {
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": SESSION_COOKIE,
+                    "description": "Set by `POST /login` (form or JSON `{name, password}`); ended by "
+                    "`POST /logout`. A write whose Origin names another site is refused (403).",
+                }
+            },
+        },
+    }
+
+
+@functools.cache
+def _body() -> bytes:
+    return json.dumps(openapi_document(), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+async def openapi_json(_request: web.Request) -> web.Response:
+    return web.Response(
+        body=_body(),
+        headers={hdrs.CONTENT_TYPE: f"{JSON_TYPE}; charset=utf-8", hdrs.CACHE_CONTROL: "no-cache"},
+    )
