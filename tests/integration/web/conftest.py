@@ -22,7 +22,7 @@ from tests.integration.web.published import (
     Published,
     publish_fake_asset,
 )
-from tests.integration.web.schedules import NOW, FixedClock, OnAir, put_on_air
+from tests.integration.web.schedules import NOW, FixedClock, OnAir, origin_app, put_on_air
 
 
 @pytest.fixture
@@ -71,13 +71,7 @@ def on_air(catalog: Catalog, storage: LocalStorage, tmp_path: Path) -> OnAir:
 def schedule_app(
     app_settings: Settings, catalog: Catalog, storage: LocalStorage, clock: FixedClock, on_air: OnAir
 ) -> web.Application:
-    return create_app(
-        settings=app_settings,
-        catalog=catalog,
-        storage=storage,
-        profiles=load_profiles(app_settings.profiles_dir),
-        clock=clock,
-    )
+    return origin_app(app_settings, catalog, storage, clock)
 
 
 @pytest.fixture

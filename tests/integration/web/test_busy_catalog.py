@@ -17,12 +17,10 @@ from rcmedia.catalog.db import make_engine
 from rcmedia.catalog.repository import AssetQuery, Catalog
 from rcmedia.config import Settings
 from rcmedia.core.accounts import Role
-from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
-from rcmedia.web.app import create_app
 from tests.integration.web.accounts import add_accounts, log_in, logged_in
 from tests.integration.web.published import AiohttpClient, Client
-from tests.integration.web.schedules import TOMORROW, FixedClock, OnAir
+from tests.integration.web.schedules import TOMORROW, FixedClock, OnAir, origin_app
 
 BUSY_TIMEOUT = 0.2
 
@@ -52,13 +50,7 @@ async def busy_client(
     """The schedule app on its own engine with a short busy timeout, one account per role."""
     add_accounts(catalog)
     engine = make_engine(app_settings.database_url, busy_timeout=BUSY_TIMEOUT)
-    app = create_app(
-        settings=app_settings,
-        catalog=Catalog(engine),
-        storage=storage,
-        profiles=load_profiles(app_settings.profiles_dir),
-        clock=clock,
-    )
+    app = origin_app(app_settings, Catalog(engine), storage, clock)
     yield await aiohttp_client(app)
     engine.dispose()
 

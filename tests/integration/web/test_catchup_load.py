@@ -22,14 +22,12 @@ from rcmedia.core.live_playlist import render_replay
 from rcmedia.core.models import Output
 from rcmedia.core.timeline import range_segments, us_of
 from rcmedia.playout.channel_output import load_channel_output
-from rcmedia.profiles import load_profiles
 from rcmedia.service.channels import apply_channel_files
 from rcmedia.service.schedules import build_all
 from rcmedia.storage.local import LocalStorage
-from rcmedia.web.app import create_app
 from rcmedia.web.keys import CATCHUP_KEY, LIVE_KEY
 from tests.integration.web.published import AiohttpClient, Client, publish_fake_asset
-from tests.integration.web.schedules import SLATE, FixedClock
+from tests.integration.web.schedules import SLATE, FixedClock, origin_app
 
 NOW = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)  # 12:30 in Shanghai
 DENSE = """\
@@ -90,13 +88,7 @@ def dense_app(
     applied = NOW - timedelta(days=3)
     apply_channel_files(store, [channel_file], now=applied)
     build_all(store, first_day=(NOW - timedelta(days=2)).date(), days=3, now=applied)
-    return create_app(
-        settings=app_settings,
-        catalog=catalog,
-        storage=storage,
-        profiles=load_profiles(app_settings.profiles_dir),
-        clock=FixedClock(NOW),
-    )
+    return origin_app(app_settings, catalog, storage, FixedClock(NOW))
 
 
 @pytest.fixture

@@ -9,11 +9,9 @@ from lxml import etree
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
-from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
-from rcmedia.web.app import create_app
 from tests.integration.web.published import CORS_ORIGIN, AiohttpClient, Client
-from tests.integration.web.schedules import FixedClock, OnAir
+from tests.integration.web.schedules import FixedClock, OnAir, origin_app
 
 ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
 M3U_TYPE = "audio/x-mpegurl; charset=utf-8"
@@ -95,13 +93,7 @@ async def test_public_url_wins_over_the_request_host(
     on_air: OnAir,
 ) -> None:
     settings = app_settings.replace(public_url="https://tv.example.cn/")
-    app = create_app(
-        settings=settings,
-        catalog=catalog,
-        storage=storage,
-        profiles=load_profiles(settings.profiles_dir),
-        clock=clock,
-    )
+    app = origin_app(settings, catalog, storage, clock)
     client = await aiohttp_client(app)
 
     text = await channel_list(client)

@@ -11,11 +11,9 @@ from aiohttp import ClientResponse
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
-from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
-from rcmedia.web.app import create_app
 from tests.integration.web.published import AiohttpClient, Client
-from tests.integration.web.schedules import FixedClock, OnAir
+from tests.integration.web.schedules import FixedClock, OnAir, origin_app
 
 HOSTILE = "evil.example:8443"
 PUBLIC = "https://tv.example.cn"
@@ -43,13 +41,7 @@ async def public_client(
     on_air: OnAir,
 ) -> Client:
     settings = app_settings.replace(public_url=f"{PUBLIC}/")
-    app = create_app(
-        settings=settings,
-        catalog=catalog,
-        storage=storage,
-        profiles=load_profiles(settings.profiles_dir),
-        clock=clock,
-    )
+    app = origin_app(settings, catalog, storage, clock)
     return await aiohttp_client(app)
 
 

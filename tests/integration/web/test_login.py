@@ -12,13 +12,11 @@ from aiohttp import web
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
 from rcmedia.core.accounts import Role
-from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.access import SESSION_COOKIE
-from rcmedia.web.app import create_app
 from tests.integration.web.accounts import add_accounts, log_in, password_of
 from tests.integration.web.published import CORS_ORIGIN, AiohttpClient, Client
-from tests.integration.web.schedules import FixedClock
+from tests.integration.web.schedules import FixedClock, origin_app
 
 pytestmark = pytest.mark.usefixtures("accounts")
 
@@ -32,13 +30,7 @@ def accounts(catalog: Catalog) -> dict[Role, str]:
 def auth_app(
     app_settings: Settings, catalog: Catalog, storage: LocalStorage, clock: FixedClock
 ) -> web.Application:
-    return create_app(
-        settings=app_settings,
-        catalog=catalog,
-        storage=storage,
-        profiles=load_profiles(app_settings.profiles_dir),
-        clock=clock,
-    )
+    return origin_app(app_settings, catalog, storage, clock)
 
 
 @pytest.fixture
@@ -141,13 +133,7 @@ async def test_sessions_last_session_hours(
     storage: LocalStorage,
     clock: FixedClock,
 ) -> None:
-    short = create_app(
-        settings=app_settings.replace(session_hours=1.0),
-        catalog=catalog,
-        storage=storage,
-        profiles=load_profiles(app_settings.profiles_dir),
-        clock=clock,
-    )
+    short = origin_app(app_settings.replace(session_hours=1.0), catalog, storage, clock)
     client = await aiohttp_client(short)
     _token, line = set_cookie(await log_in(client, "editor"))
     assert "Max-Age=3600" in line

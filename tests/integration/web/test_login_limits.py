@@ -18,12 +18,10 @@ from aiohttp import web
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
 from rcmedia.core.accounts import Role
-from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
-from rcmedia.web.app import create_app
 from tests.integration.web.accounts import add_accounts, log_in
 from tests.integration.web.published import AiohttpClient, Client, PublishAsset
-from tests.integration.web.schedules import FixedClock
+from tests.integration.web.schedules import FixedClock, origin_app
 
 
 @pytest.fixture
@@ -39,13 +37,7 @@ def login_app(
     **changes: Any,
 ) -> web.Application:
     changed = settings.replace(**changes)
-    return create_app(
-        settings=changed,
-        catalog=catalog,
-        storage=storage,
-        profiles=load_profiles(changed.profiles_dir),
-        clock=clock,
-    )
+    return origin_app(changed, catalog, storage, clock)
 
 
 @pytest.mark.usefixtures("accounts")

@@ -30,16 +30,15 @@ from rcmedia.ingest.intake import submit, submit_slate
 from rcmedia.ingest.runner import JobRunner
 from rcmedia.media.samples import make_clip
 from rcmedia.playout.asrun import close_channel
-from rcmedia.profiles import load_profiles
 from rcmedia.service.channels import apply_channel_files, load_channels
 from rcmedia.service.schedules import build_all
 from rcmedia.storage.local import LocalStorage
-from rcmedia.web.app import RunningServer, create_app, start_server
+from rcmedia.web.app import RunningServer, start_server
 from rcmedia.web.fast_lane import FastLaneRunner
 from rcmedia.web.keys import MISSING_KEY
 from tests.conftest import RESOURCES
 from tests.integration.media.test_timeshift import VIDEO, decode_errors, demux
-from tests.integration.web.schedules import FixedClock
+from tests.integration.web.schedules import FixedClock, origin_app
 
 NOW = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
 CHANNEL = """\
@@ -111,13 +110,7 @@ async def origins(library: Library, catalog: Catalog) -> AsyncIterator[tuple[Run
     servers = []
     for fast in (True, False):
         settings = library.settings.replace(live_fast_lane=fast)
-        app = create_app(
-            settings=settings,
-            catalog=catalog,
-            storage=LocalStorage(Path(settings.storage)),
-            profiles=load_profiles(settings.profiles_dir),
-            clock=FixedClock(NOW),
-        )
+        app = origin_app(settings, catalog, LocalStorage(Path(settings.storage)), FixedClock(NOW))
         servers.append(await start_server(app, host="127.0.0.1", port=0))
     try:
         yield servers[0], servers[1]

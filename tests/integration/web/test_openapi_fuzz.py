@@ -31,15 +31,14 @@ from schemathesis.specs.openapi.checks import (
 
 from rcmedia.catalog.db import make_engine, upgrade
 from rcmedia.catalog.repository import Catalog
-from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.access import SESSION_COOKIE
-from rcmedia.web.app import create_app, start_server
+from rcmedia.web.app import start_server
 from rcmedia.web.openapi import openapi_document
 from tests.conftest import settings_in
 from tests.integration.web.accounts import add_accounts, password_of
 from tests.integration.web.published import CORS_ORIGIN
-from tests.integration.web.schedules import NOW, FixedClock, put_on_air
+from tests.integration.web.schedules import NOW, FixedClock, origin_app, put_on_air
 
 EXAMPLES = int(os.environ.get("RCMEDIA_FUZZ_EXAMPLES", "25"))  # per operation and mode
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
@@ -89,13 +88,7 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origin]:
     catalog, storage = Catalog(engine), LocalStorage(Path(app_settings.storage))
     put_on_air(catalog, storage, home / "playlists")
     add_accounts(catalog)
-    app = create_app(
-        settings=app_settings,
-        catalog=catalog,
-        storage=storage,
-        profiles=load_profiles(app_settings.profiles_dir),
-        clock=FixedClock(NOW),
-    )
+    app = origin_app(app_settings, catalog, storage, FixedClock(NOW))
     with serving(app) as url, requests.Session() as session:
         response = session.post(f"{url}/login", json={"name": "admin", "password": password_of("admin")})
         assert response.status_code == 200, response.text
