@@ -159,7 +159,11 @@ def epg_export(ctx: click.Context, output_name: str, days: int) -> None:
     """Write the XMLTV of every channel on an output to stdout (catch-up days included)."""
     from rcmedia.service.guide import xmltv_document
 
-    with open_context(settings_of(ctx)) as ictx:
+    settings = settings_of(ctx)
+    with open_context(settings) as ictx:
         store = ictx.catalog.schedules
-        for chunk in xmltv_document(store, output=Output(output_name), days=days, now=ictx.clock.now()):
+        chunks = xmltv_document(
+            store, output=Output(output_name), days=days, now=ictx.clock.now(), site_url=settings.public_url
+        )
+        for chunk in chunks:
             sys.stdout.write(chunk)

@@ -23,8 +23,14 @@ def epg_window(channel: Channel, now: datetime, days: int) -> tuple[datetime, da
     return start, end
 
 
-def xmltv_document(store: ScheduleStore, *, output: Output, days: int, now: datetime) -> Iterator[str]:
-    """The XMLTV of every channel on ``output``: catch-up days past, ``days`` ahead (streamed)."""
+def xmltv_document(
+    store: ScheduleStore, *, output: Output, days: int, now: datetime, site_url: str = ""
+) -> Iterator[str]:
+    """The XMLTV of every channel on ``output``: catch-up days past, ``days`` ahead (streamed).
+
+    ``site_url`` (the ``public_url`` setting) makes logos full URLs and adds each channel's watch
+    page; without it the document has no absolute URL (nothing is taken from a request).
+    """
     channels = [c for c in load_channels(store) if output in c.outputs]
     programmes = {}
     for channel in channels:
@@ -42,7 +48,7 @@ def xmltv_document(store: ScheduleStore, *, output: Output, days: int, now: date
         )
         for a in store.schedule_assets()
     }
-    return render_xmltv(channels, programmes, extra=extra)
+    return render_xmltv(channels, programmes, extra=extra, site_url=site_url)
 
 
 def epg_fingerprint(store: ScheduleStore, *, output: Output, days: int, now: datetime) -> Fingerprint:

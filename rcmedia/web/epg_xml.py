@@ -56,7 +56,9 @@ async def epg_xml(request: web.Request) -> web.StreamResponse:
     render = app[EPG_RENDERS_KEY].get(
         (output, days),
         fingerprint,
-        functools.partial(xmltv_document, store, output=output, days=days, now=now),
+        functools.partial(
+            xmltv_document, store, output=output, days=days, now=now, site_url=app[SETTINGS_KEY].public_url
+        ),
     )
     await render.ready()  # an error before the first byte is still a proper 500
     if render.done:

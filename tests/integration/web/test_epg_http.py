@@ -171,9 +171,9 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Output, int, datetime
     started: list[tuple[Output, int, datetime]] = []
     real = epg.xmltv_document
 
-    def counting(store: Any, *, output: Output, days: int, now: datetime) -> Iterator[str]:
+    def counting(store: Any, *, output: Output, days: int, now: datetime, site_url: str) -> Iterator[str]:
         started.append((output, days, now))
-        return real(store, output=output, days=days, now=now)
+        return real(store, output=output, days=days, now=now, site_url=site_url)
 
     monkeypatch.setattr(epg_xml, "xmltv_document", counting)
     return started
@@ -231,7 +231,7 @@ async def test_render_again_when_the_schedule_changes(
 async def test_a_failure_before_the_first_byte_is_a_500_and_not_kept(
     schedule_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(store: Any, *, output: Output, days: int, now: datetime) -> Iterator[str]:
+    def broken(store: Any, **_: Any) -> Iterator[str]:
         raise ConfigError("channel 'rcxf': xmltv_id 'rcxf' is not a valid XMLTV id")
 
     monkeypatch.setattr(epg_xml, "xmltv_document", broken)
@@ -247,7 +247,7 @@ async def test_a_failure_before_the_first_byte_is_a_500_and_not_kept(
 async def test_a_failure_after_the_first_byte_cuts_the_body(
     schedule_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def half(store: Any, *, output: Output, days: int, now: datetime) -> Iterator[str]:
+    def half(store: Any, **_: Any) -> Iterator[str]:
         def chunks() -> Iterator[str]:
             yield '<?xml version="1.0" encoding="UTF-8"?>\n<tv>' + " " * 4096
             raise RuntimeError("the database went away")

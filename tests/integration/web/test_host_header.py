@@ -73,6 +73,23 @@ async def test_with_public_url_the_channel_list_is_built_on_it_and_shared(public
     assert shared_caches_may_keep(response)
 
 
+async def test_with_public_url_the_guide_s_logos_and_pages_are_full_urls_on_it(public_client: Client) -> None:
+    response, text = await fetch(public_client, "/epg.xml")
+
+    assert f'<icon src="{PUBLIC}/static/logos/rcxf.png"/>' in text
+    assert f"<url>{PUBLIC}/watch/rcxf</url>" in text
+    assert shared_caches_may_keep(response)
+
+
+async def test_without_public_url_the_guide_has_no_absolute_url(schedule_client: Client) -> None:
+    response = await schedule_client.get("/epg.xml", headers={"Host": HOSTILE})
+    text = await response.text()
+
+    assert '<icon src="/static/logos/rcxf.png"/>' in text
+    assert "http" not in text.split("<programme", 1)[0].split("generator-info-url", 1)[0]
+    assert "evil" not in text
+
+
 @pytest.mark.parametrize("host", [HOSTILE, 'evil.example"/><x'])
 async def test_without_public_url_a_list_built_on_the_host_stays_out_of_shared_caches(
     schedule_client: Client, host: str
