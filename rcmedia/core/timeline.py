@@ -357,6 +357,25 @@ def range_segments(timeline: Timeline, start_us: int, end_us: int, *, now_us: in
         position = _following(timeline, *position)
 
 
+GUIDE_SNAP_US = 1_000_000  # XMLTV times are whole seconds: a boundary is at most this far from them
+
+
+def snap_to_event(timeline: Timeline, t_us: int, within_us: int = GUIDE_SNAP_US) -> int:
+    """``t_us``, or the event boundary (a start, or the schedule's end) nearest to it if one lies
+    within ``within_us`` of it.
+
+    A guide in whole seconds lists a programme that aired 18:29:42.040–18:30:12.080 as
+    18:29:42–18:30:12; a catch-up URL built from those (Kodi's ``catchup-source`` template) would
+    begin with the last segment of the ident before it and end a segment short. Snapped, it begins
+    and ends with the programme. Only boundaries the timeline knows are considered.
+    """
+    bounds = timeline.bounds
+    at = bisect.bisect_left(bounds, t_us)
+    nearest = [bounds[k] for k in (at - 1, at) if 0 <= k < len(bounds)]
+    best = min(nearest, key=lambda b: abs(b - t_us), default=t_us)
+    return best if abs(best - t_us) <= within_us else t_us
+
+
 def replay_bounds(timeline: Timeline, start_us: int, end_us: int) -> tuple[int, int]:
     """Where the whole segments :func:`range_segments` lists for [start, end) begin and end.
 

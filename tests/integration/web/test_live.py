@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import gzip
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import m3u8
 import pytest
+from aiohttp import web
 
 from rcmedia.catalog.repository import Catalog
+from rcmedia.core.edits import Edit, EditKind
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import EventKind
 from rcmedia.core.timeline import at_us
 from rcmedia.playout.channel_output import LOOKAHEAD
 from rcmedia.playout.live import RELOAD_EVERY
+from rcmedia.service.schedules import edit_schedule
+from rcmedia.storage.local import LocalStorage
 from rcmedia.web.keys import LIVE_KEY
-from tests.integration.web.published import Client
-from tests.integration.web.schedules import NOW, FixedClock, OnAir
+from tests.integration.web.published import Client, publish_fake_asset
+from tests.integration.web.schedules import NOW, RUNGS, TOMORROW, FixedClock, OnAir
 
 LIVE = "/live/rcxf/iptv"
 
@@ -241,3 +245,52 @@ async def test_programmes_without_rights_now_replay_as_the_slate(
     response = await schedule_client.get(catchup(programme.start, seconds, "720p"))
     assert response.status == 403
     assert programme.title in await response.text()
+
+
+async def test_a_replay_built_from_the_guide_s_whole_seconds_starts_and_ends_with_its_programme(
+    schedule_client: Client,
+    schedule_app: web.Application,
+    on_air: OnAir,
+    clock: FixedClock,
+    catalog: Catalog,
+    storage: LocalStorage,
+) -> None:
+    """Kodi builds catch-up URLs from XMLTV's whole seconds (issue 10, item 5): a programme that
+    aired 19:00:03.040–19:00:15.080 is asked as utc=19:00:03 and duration=12 s. It must play that
+    programme, not the last segment of what aired before it, and not lose its own last frame."""
+    ident = publish_fake_asset(
+        catalog,
+        storage,
+        seed=9001,
+        title="台标 短",
+        original_filename="id.mp4",
+        series="宣传片",
+        rungs=RUNGS,
+        durations=(3.0, 0.04),
+    ).asset_id
+    show = publish_fake_asset(
+        catalog,
+        storage,
+        seed=9002,
+        title="短片",
+        original_filename="short.mp4",
+        series="宣传片",
+        rungs=RUNGS,
+        durations=(6.0, 6.0, 0.04),
+    ).asset_id
+    at = datetime(2026, 3, 3, 11, 0, tzinfo=UTC)  # 19:00 on the next day in Chengdu
+    for asset, to in ((ident, at), (show, at + timedelta(microseconds=3_040_000))):
+        edit = Edit(kind=EditKind.INSERT, asset_id=asset, to=to)
+        edit_schedule(on_air.store, "rcxf", Output.IPTV, edit, day=TOMORROW, now=NOW)
+    clock.current = at + timedelta(hours=1)
+    await schedule_app[LIVE_KEY].refresh()
+
+    utc = int((at + timedelta(microseconds=3_040_000)).timestamp())  # the guide truncates
+    duration = int((at + timedelta(microseconds=15_080_000)).timestamp()) - utc
+    response = await schedule_client.get(f"/catchup/rcxf/iptv/720p.m3u8?utc={utc}&duration={duration}")
+    assert response.status == 200, await response.text()
+    replay = m3u8.loads(await response.text())
+
+    assert [s.duration for s in replay.segments] == [6.0, 6.0, 0.04], "the programme, all of it, and only it"
+    assert all(f"/{show}/" in s.uri for s in replay.segments)
+    assert replay.segments[0].program_date_time == at + timedelta(microseconds=3_040_000)

@@ -22,6 +22,7 @@ from rcmedia.core.timeline import (
     live_window,
     range_segments,
     replay_bounds,
+    snap_to_event,
     us_of,
 )
 from rcmedia.errors import ScheduleError
@@ -358,3 +359,29 @@ def test_instants_convert_exactly() -> None:
     assert us_of(moment) == 1_795_741_323_040_000
     with pytest.raises(ScheduleError, match="no time zone"):
         us_of(datetime(2026, 11, 27))  # noqa: DTZ001
+
+
+@pytest.mark.parametrize(
+    ("offset_us", "within_us", "snapped_offset_us"),
+    [
+        pytest.param(0, 1_000_000, 0, id="on-the-boundary"),
+        pytest.param(-40_000, 1_000_000, 0, id="guide-truncated-start"),
+        pytest.param(960_000, 1_000_000, 0, id="just-within-after"),
+        pytest.param(-1_000_001, 1_000_000, -1_000_001, id="too-far-before"),
+        pytest.param(2_500_000, 1_000_000, 2_500_000, id="mid-segment"),
+        pytest.param(-40_000, 0, -40_000, id="no-tolerance"),
+    ],
+)
+def test_a_time_within_a_second_of_an_event_boundary_snaps_to_it(
+    offset_us: int, within_us: int, snapped_offset_us: int
+) -> None:
+    # 62 s of A (its last segment 2 s), then B: the boundary is at 62 s
+    timeline = timeline_of(chain([A, B]), A, B)
+    boundary = START + 62 * US
+    assert snap_to_event(timeline, boundary + offset_us, within_us) == boundary + snapped_offset_us
+
+
+def test_snapping_reaches_the_schedules_end_and_its_start() -> None:
+    timeline = timeline_of(chain([A, B]), A, B)
+    assert snap_to_event(timeline, START - 300_000) == START
+    assert snap_to_event(timeline, timeline.end_us + 700_000) == timeline.end_us
