@@ -154,3 +154,15 @@ def test_vod_and_live_masters_describe_the_served_segments(
         assert level_carries(avc1_profile_and_level(info.codecs)[1], *largest, fps=25)
         assert info.bandwidth == max(s["bandwidth"] for s in served)
         assert info.average_bandwidth == max(s["average"] for s in served)
+
+    # the small asset alone has no 360p: that rung would play its 180p files, so it is left out
+    # (the old master listed it as 640x360 over 320x180 pictures)
+    alone = [rung_media(assets[1], profile, rungs)]
+    listed = {p.uri: p.stream_info for p in m3u8.loads(live_master(profile, rungs, alone)).playlists}
+    assert list(listed) == ["180p.m3u8", "144p.m3u8"]
+    for name in ("180p", "144p"):
+        real = truth[assets[1].id, name]
+        info = listed[f"{name}.m3u8"]
+        assert info.resolution == real["resolution"]
+        assert avc1_profile_and_level(info.codecs) == real["sps"]
+        assert (info.bandwidth, info.average_bandwidth) == (real["bandwidth"], real["average"])
