@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from rcmedia.catalog.repository import Catalog
-from rcmedia.service.rerate import rerate_published
+from rcmedia.ingest.rerate import rerate_published
 from rcmedia.storage.local import LocalStorage
 from tests.integration.web.published import (
     CODECS,

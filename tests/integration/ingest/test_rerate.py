@@ -7,7 +7,7 @@ from datetime import timedelta
 from fractions import Fraction
 
 from rcmedia.catalog.repository import Catalog
-from rcmedia.service.rerate import rerate_asset, rerate_published
+from rcmedia.ingest.rerate import rerate_asset, rerate_published
 from rcmedia.storage.local import LocalStorage
 from tests.integration.web.published import NOW, RUNG_FACTS, publish_fake_asset
 
