@@ -7,7 +7,6 @@ seconds; only when it moves are timelines rebuilt (one query each, off the event
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -16,20 +15,11 @@ from sqlalchemy.orm import selectinload
 
 from rcmedia.catalog.db import Transactions
 from rcmedia.catalog.repository import _asset
-from rcmedia.catalog.tables import AssetRow, ChannelRow, RenditionRow, ScheduleDayRow
+from rcmedia.catalog.tables import AssetRow, ChannelRow, ScheduleDayRow
 from rcmedia.core.assets import Asset
 from rcmedia.core.models import AssetStatus
 
 _CHUNK = 500  # ids per IN (…): well under every database's parameter limit
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class RungPeak:
-    """The heaviest values measured over every published rendition of one rung name."""
-
-    bandwidth: int
-    average_bandwidth: int
-    codecs: str  # the highest profile and level (RFC 6381 strings of one codec family sort so)
 
 
 class PlayoutReads:
@@ -65,25 +55,6 @@ class PlayoutReads:
             ).all()
             return {prefix: asset_id for prefix, asset_id in rows if prefix}
 
-    def rung_peaks(self) -> dict[str, RungPeak]:
-        """Per rendition name, the peaks over every published asset (for live master playlists)."""
-        with self._session() as session:
-            rows = session.execute(
-                select(
-                    RenditionRow.name,
-                    func.max(RenditionRow.bandwidth),
-                    func.max(RenditionRow.average_bandwidth),
-                    func.max(RenditionRow.codecs),
-                )
-                .join(AssetRow, AssetRow.id == RenditionRow.asset_id)
-                .where(AssetRow.status == AssetStatus.PUBLISHED.value)
-                .group_by(RenditionRow.name)
-            ).all()
-            return {
-                name: RungPeak(bandwidth=peak, average_bandwidth=average, codecs=codecs)
-                for name, peak, average, codecs in rows
-            }
-
     def channel_epochs(self) -> dict[str, datetime]:
         """When each channel was applied: where a channel without any schedule counts its slate from."""
         with self._session() as session:
@@ -105,7 +76,7 @@ class PlayoutReads:
 
 
 class GenerationReads(PlayoutReads):
-    """The playout's reads, with the assets and rung peaks of one catalog generation read once.
+    """The playout's reads, with the assets of one catalog generation read once.
 
     Thousands of channel outputs air the same few hundred assets: without sharing, every load
     decoded each asset's segment lists again (two thirds of a load's time) and kept its own copy
@@ -119,7 +90,6 @@ class GenerationReads(PlayoutReads):
         super().__init__(engine)
         self.of_generation = generation
         self._assets: dict[int, Asset] = {}
-        self._peaks: dict[str, RungPeak] | None = None
 
     def assets(self, asset_ids: Iterable[int]) -> dict[int, Asset]:
         wanted = set(asset_ids)
@@ -127,8 +97,3 @@ class GenerationReads(PlayoutReads):
         if missing:
             self._assets.update(super().assets(missing))
         return {i: self._assets[i] for i in wanted if i in self._assets}
-
-    def rung_peaks(self) -> dict[str, RungPeak]:
-        if self._peaks is None:
-            self._peaks = super().rung_peaks()
-        return self._peaks

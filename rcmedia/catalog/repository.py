@@ -7,7 +7,7 @@ Job claiming is a conditional UPDATE, so any number of workers can share one dat
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -512,6 +512,26 @@ class Catalog:
                 RightsRow(output=r.output.value, starts_at=r.start, ends_at=r.end) for r in rights
             )
             _bump(session, row, now)
+            session.flush()
+            return _asset(row)
+
+    def set_rendition_rates(
+        self, asset_id: int, rates: Mapping[str, tuple[int, int]], *, now: datetime
+    ) -> Asset:
+        """Replace the measured (BANDWIDTH, AVERAGE-BANDWIDTH) of the named renditions of an asset.
+
+        The asset gets a new version only when a value changes (live masters are rebuilt then).
+        """
+        with self._session() as session:
+            row = _row_for_change(session, asset_id, None)
+            changed = False
+            for rendition in row.renditions:
+                found = rates.get(rendition.name)
+                if found is not None and found != (rendition.bandwidth, rendition.average_bandwidth):
+                    rendition.bandwidth, rendition.average_bandwidth = found
+                    changed = True
+            if changed:
+                _bump(session, row, now)
             session.flush()
             return _asset(row)
 

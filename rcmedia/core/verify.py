@@ -8,11 +8,11 @@ segment must start with an IDR picture, and the master playlist must advertise t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rcmedia.core.assets import Rendition
+from rcmedia.core.bitrate import average_bit_rate, peak_bit_rate
 from rcmedia.core.plan import TranscodePlan
 from rcmedia.errors import RejectedInputError, VerificationError
 
@@ -100,7 +100,7 @@ def verify_ladder(
                 name=output.name,
                 width=output.width,
                 height=output.height,
-                bandwidth=peak_bandwidth(output.segments),
+                bandwidth=peak_bandwidth(output.segments, target_duration=profile.target_duration),
                 average_bandwidth=average_bandwidth(output.segments),
                 codecs=output.codecs,
                 frame_rate=float(profile.frame_rate),
@@ -133,12 +133,17 @@ def _wanted_duration(plan: TranscodePlan, index: int, count: int) -> float | Non
     return None if index == count - 1 else plan.profile.segment_seconds
 
 
-def peak_bandwidth(segments: Sequence[SegmentFacts]) -> int:
-    """BANDWIDTH: the highest bit rate of any segment, in bit/s, rounded up."""
-    return math.ceil(max(s.size * 8 / max(s.duration, 1e-3) for s in segments))
+def peak_bandwidth(segments: Sequence[SegmentFacts], *, target_duration: int) -> int:
+    """BANDWIDTH: the highest bit rate of any run of segments lasting 0.5 to 1.5 times
+    ``target_duration`` (seconds), in bit/s, rounded up (see :func:`~rcmedia.core.bitrate.peak_bit_rate`)."""
+    return peak_bit_rate([s.size for s in segments], _durations_us(segments), target_duration * 1_000_000)
 
 
 def average_bandwidth(segments: Sequence[SegmentFacts]) -> int:
     """AVERAGE-BANDWIDTH: all bits over all seconds, in bit/s, rounded up."""
-    seconds = sum(s.duration for s in segments)
-    return math.ceil(sum(s.size for s in segments) * 8 / max(seconds, 1e-3))
+    return average_bit_rate([s.size for s in segments], _durations_us(segments))
+
+
+def _durations_us(segments: Sequence[SegmentFacts]) -> list[int]:
+    # EXTINF has millisecond precision at best; at least 1 µs so a segment always lasts
+    return [max(round(s.duration * 1_000_000), 1) for s in segments]

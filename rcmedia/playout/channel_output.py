@@ -7,7 +7,6 @@ nearest lower rendition: the segments line up in every rung, so the numbering is
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from rcmedia.catalog.asrun import AsRunLog
 from rcmedia.catalog.playout import PlayoutReads
 from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.core.assets import Asset, Rendition
+from rcmedia.core.codecs import covering_codecs
 from rcmedia.core.models import Output
 from rcmedia.core.profile import Profile
 from rcmedia.core.schedule import Channel, ScheduleAsset, to_us
@@ -114,32 +114,45 @@ def schedule_asset(asset: Asset) -> ScheduleAsset:
 
 
 def live_master(profile: Profile, rungs: tuple[str, ...], media: Iterable[Mapping[str, RungMedia]]) -> str:
-    """The output's rungs, highest first, with attributes that hold for everything that can air on them.
+    """The output's rungs, highest first, each with attributes that hold for what it really plays.
 
-    BANDWIDTH and AVERAGE-BANDWIDTH are the highest measured over what each rung actually plays
-    for the scheduled assets (their own rendition, or the nearest lower one), so a player never
-    stalls on the heaviest programme; CODECS the highest profile and level (RFC 6381 strings of
-    one codec family sort so); RESOLUTION and FRAME-RATE the house format's.
+    ``media``: each asset that can air, its rungs (its own rendition, or the nearest lower one).
+    Per rung, over those renditions: BANDWIDTH and AVERAGE-BANDWIDTH the highest measured, so a
+    player never stalls on the heaviest programme; RESOLUTION the largest picture served; CODECS a
+    profile and level that cover every SPS served (:func:`~rcmedia.core.codecs.covering_codecs`).
+
+    A rung that plays exactly the files of a lower rung for every asset (no asset on the air has
+    it, so each plays its nearest lower rendition) is left out, as an encoder would: listed, it
+    would repeat the lower rung's bytes under another name and claim a picture it never shows
+    (issue 10: four rungs said 1920x1080 down to 640x360 over the same 426x240 segments). Its
+    media playlist is still served, for players that kept an earlier master.
     """
     plays = list(media)
-    renditions = []
-    for name in rungs:
-        rung = profile.rung(name)
-        found = [m[name].rendition for m in plays if name in m]
-        renditions.append(
+    listed: list[Rendition] = []
+    seen: set[tuple[str, ...]] = set()
+    for name in reversed(rungs):  # lowest first: a duplicate keeps the lower rung's name
+        found = [m[name] for m in plays if name in m]
+        signature = tuple(f.key_prefix for f in found)
+        if not found or signature in seen:
+            continue
+        seen.add(signature)
+        served = [f.rendition for f in found]
+        largest = max(served, key=lambda r: (r.width * r.height, r.height))
+        listed.append(
             Rendition(
                 name=name,
-                width=rung.width,
-                height=rung.height,
-                bandwidth=max((r.bandwidth for r in found), default=math.ceil(rung.bitrate * 1.5)),
-                average_bandwidth=max((r.average_bandwidth for r in found), default=rung.bitrate),
-                codecs=max((r.codecs for r in found), default="avc1.640028,mp4a.40.2"),
-                frame_rate=float(profile.frame_rate),
+                width=largest.width,
+                height=largest.height,
+                bandwidth=max(r.bandwidth for r in served),
+                average_bandwidth=max(r.average_bandwidth for r in served),
+                codecs=covering_codecs(r.codecs for r in served),
+                frame_rate=max(r.frame_rate for r in served),
                 segments=(),
                 segment_durations=(),
             )
         )
-    return render_master(renditions, {name: f"{name}.m3u8" for name in rungs}, profile.segment_type)
+    listed.reverse()
+    return render_master(listed, {r.name: f"{r.name}.m3u8" for r in listed}, profile.segment_type)
 
 
 def replaced_since(

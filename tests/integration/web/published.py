@@ -27,8 +27,9 @@ NOW = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 CORS_ORIGIN = "https://watch.example.edu"
 CODECS = "avc1.64001e,mp4a.40.2"
 DURATIONS = (2.0, 2.0, 1.52)
-# Measured facts a real ingest would have found, per rung of the "tiny" test profile.
+# Measured facts a real ingest would have found, per rung of the "tiny" test profile (and a 540p).
 RUNG_FACTS: dict[str, dict[str, int]] = {
+    "540p": {"width": 960, "height": 540, "bandwidth": 1_300_000, "average_bandwidth": 1_050_000},
     "360p": {"width": 640, "height": 360, "bandwidth": 520_000, "average_bandwidth": 431_000},
     "180p": {"width": 320, "height": 180, "bandwidth": 263_000, "average_bandwidth": 214_000},
     "144p": {"width": 256, "height": 144, "bandwidth": 161_000, "average_bandwidth": 128_000},

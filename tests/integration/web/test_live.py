@@ -19,7 +19,7 @@ from rcmedia.playout.live import RELOAD_EVERY
 from rcmedia.service.schedules import edit_schedule
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.keys import LIVE_KEY
-from tests.integration.web.published import Client, publish_fake_asset
+from tests.integration.web.published import CODECS, RUNG_FACTS, Client, publish_fake_asset
 from tests.integration.web.schedules import NOW, RUNGS, TOMORROW, FixedClock, OnAir
 
 LIVE = "/live/rcxf/iptv"
@@ -33,18 +33,25 @@ async def playlist(client: Client, path: str, status: int = 200) -> m3u8.M3U8:
     return m3u8.loads(text)
 
 
-async def test_master_lists_the_outputs_rungs(schedule_client: Client) -> None:
+async def test_master_lists_what_the_rungs_really_play(schedule_client: Client) -> None:
+    """Every asset on the air has only a 144p rendition: each of the output's four rungs plays it.
+
+    Listing all four (with the profile's 1920x1080 … 640x360) promised pictures that nothing
+    serves (issue 10); one rung is listed, named after the lowest, with the 144p facts.
+    """
     master = await playlist(schedule_client, f"{LIVE}/master.m3u8")
 
-    assert [p.uri for p in master.playlists] == ["1080p.m3u8", "720p.m3u8", "540p.m3u8", "360p.m3u8"]
-    for variant in master.playlists:
-        info = variant.stream_info
-        assert info.bandwidth > 0
-        assert info.average_bandwidth > 0
-        assert info.codecs
-        assert info.resolution
-        assert info.frame_rate == 25
+    assert [p.uri for p in master.playlists] == ["360p.m3u8"]
+    info = master.playlists[0].stream_info
+    facts = RUNG_FACTS["144p"]
+    assert info.resolution == (facts["width"], facts["height"])
+    assert (info.bandwidth, info.average_bandwidth) == (facts["bandwidth"], facts["average_bandwidth"])
+    assert info.codecs == CODECS
+    assert info.frame_rate == 25
     assert "#EXT-X-INDEPENDENT-SEGMENTS" in master.dumps()
+    # the rungs left out still serve their (identical) media playlists, for masters players kept
+    for rung in ("1080p", "720p", "540p", "360p"):
+        assert (await playlist(schedule_client, f"{LIVE}/{rung}.m3u8")).segments
 
 
 async def test_media_playlist_is_the_window_of_the_stored_events(
@@ -180,7 +187,7 @@ def catchup(utc: datetime, seconds: int, rung: str = "master", channel: str = "r
 async def test_catch_up_of_a_past_hour_is_what_aired(schedule_client: Client, on_air: OnAir) -> None:
     start = NOW - timedelta(hours=2)
     master = await playlist(schedule_client, catchup(start, 3600))
-    assert master.playlists[0].uri.startswith("1080p.m3u8?utc=")
+    assert master.playlists[0].uri.startswith("360p.m3u8?utc=")  # 144p alone: one rung (see above)
     replay = await playlist(schedule_client, catchup(start, 3600, "720p"))
 
     assert replay.playlist_type == "vod"

@@ -10,6 +10,8 @@ import pytest
 from aiohttp import web
 
 from rcmedia.catalog.repository import Catalog
+from rcmedia.ingest.rerate import rerate_published
+from rcmedia.storage.local import LocalStorage
 from tests.integration.web.published import (
     CODECS,
     DURATIONS,
@@ -60,6 +62,22 @@ async def test_master_lists_the_outputs_rungs_with_measured_attributes(
         assert info.frame_rate == pytest.approx(25.0)
     assert master.is_independent_segments
     assert master.version == 3
+
+
+async def test_master_of_a_rerated_asset_advertises_the_rfc_peak(
+    client: Client, catalog: Catalog, storage: LocalStorage, publish_asset: PublishAsset
+) -> None:
+    """An asset published with rates set the old way (issue 10), measured again from storage."""
+    asset = publish_asset(durations=(2.0, 2.0, 0.04))  # 2000, 2700 and 3400 bytes
+    (rerated,) = rerate_published(catalog, storage, now=NOW)
+
+    master = await fetch_master(client, asset.asset_id)
+
+    # runs of 1 to 3 s (the target is 2 s): the second segment with the tail, 6100 bytes in 2.04 s;
+    # the 40 ms tail alone would claim 680,000 bit/s
+    for variant in master.playlists:
+        assert (variant.stream_info.bandwidth, variant.stream_info.average_bandwidth) == (23_922, 16_040)
+    assert rerated.after["360p"] == (23_922, 16_040)
 
 
 @pytest.mark.parametrize(

@@ -85,8 +85,26 @@ def test_segment_durations_come_from_the_reference_rung(plan: TranscodePlan) -> 
 
 def test_bandwidth_helpers() -> None:
     segs = segments([2.0, 4.0], [250_000, 250_000])
-    assert peak_bandwidth(segs) == 1_000_000
+    # with 6 s targets, 2 s alone is under half the target: the densest run is the 4 s one... or both
+    assert peak_bandwidth(segs, target_duration=6) == 666_667
+    # with 4 s targets, the 2 s segment alone is a run (RFC 8216bis §4.4.6.2)
+    assert peak_bandwidth(segs, target_duration=4) == 1_000_000
     assert average_bandwidth(segs) == 666_667
+
+
+def test_a_one_frame_tail_does_not_set_the_peak(plan: TranscodePlan) -> None:
+    """Issue 10: a 40 ms tail holding a 10 KB key frame counted as 2,068 kbit/s on every rung."""
+    durations = (6.0, 6.0, 6.0, 0.04)
+    sizes = [43_500, 43_500, 43_500, 10_340]
+    top = output("720p", durations, segments=segments(durations, [4 * size for size in sizes]))
+    low = output("360p", durations, segments=segments(durations, sizes))
+
+    first, second = verify_ladder([top, low], plan=plan, source_name=SOURCE)
+
+    # the densest run is the last 6 s segment with the tail: 53_840 bytes in 6.04 s
+    assert second.bandwidth == 71_312  # the segments alone: 58,000; the tail alone: 2,068,000
+    assert first.bandwidth == 285_246
+    assert second.average_bandwidth == 62_457  # 140_840 bytes in 18.04 s
 
 
 def test_durations_within_one_frame_are_accepted(plan: TranscodePlan) -> None:
