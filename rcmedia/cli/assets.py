@@ -103,3 +103,31 @@ def assets_withdraw(ctx: click.Context, asset_id: int) -> None:
     with open_context(settings_of(ctx)) as ictx:
         asset = ictx.catalog.withdraw(asset_id, now=ictx.clock.now())
     console.print(f"[green]✓[/] asset {asset.id} {shown(repr(asset.metadata.title))} is withdrawn")
+
+
+@assets.command("rerate")
+@click.option("--dry-run", is_flag=True, help="Show what would change; store nothing.")
+@click.pass_context
+@guard
+def assets_rerate(ctx: click.Context, dry_run: bool) -> None:
+    """Measure every published asset's BANDWIDTH again from its stored segments (RFC 8216bis peak).
+
+    Assets packaged before the peak was measured over runs of segments advertise the rate of their
+    shortest segment; this rates them as new packages are. Live masters pick the change up.
+    """
+    from rcmedia.ingest.rerate import rerate_published
+
+    with open_context(settings_of(ctx)) as ictx:
+        changed = 0
+        for rerated in rerate_published(ictx.catalog, ictx.storage, now=ictx.clock.now(), dry_run=dry_run):
+            if not rerated.changed:
+                continue
+            changed += 1
+            for name, (peak, average) in sorted(rerated.after.items()):
+                old_peak, old_average = rerated.before.get(name, (0, 0))
+                console.print(
+                    f"asset {rerated.asset_id} {name}: BANDWIDTH {old_peak} → {peak}, "
+                    f"AVERAGE-BANDWIDTH {old_average} → {average}"
+                )
+    verb = "would change" if dry_run else "changed"
+    console.print(f"[green]✓[/] {changed} asset(s) {verb}")

@@ -256,3 +256,22 @@ def test_listings_show_control_characters_and_markup_in_stored_text_inertly(tmp_
     assert "\x07" not in listed.stdout
     assert "\\x1b[31m" in listed.stdout  # shown as an escape: what is stored, visibly
     assert "[bold]粗[/bold]" in listed.stdout  # markup printed as text, not applied
+
+
+def test_assets_rerate_measures_old_packages_again(tmp_path: Path) -> None:
+    catalog = _catalog(tmp_path)
+    storage = LocalStorage(tmp_path / "var" / "storage")
+    # rated the old way (its one-frame tail's rate); the segments say otherwise
+    asset = publish_fake_asset(catalog, storage, seed=3, rungs=RUNGS, durations=(2.0, 2.0, 0.04)).asset_id
+    catalog.engine.dispose()
+
+    dry = rcmedia(tmp_path, "assets", "rerate", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert f"asset {asset} 144p: BANDWIDTH" in dry.stderr
+    assert "1 asset(s) would change" in dry.stderr
+
+    done = rcmedia(tmp_path, "assets", "rerate")
+    assert done.returncode == 0, done.stderr
+    assert "1 asset(s) changed" in done.stderr
+    again = rcmedia(tmp_path, "assets", "rerate")
+    assert "0 asset(s) changed" in again.stderr
