@@ -280,7 +280,7 @@ class _ProgrammeWriter:
         event = entry.programme
         head = f'  <programme start="{start}" stop="{stop}" channel={self._channel_attr}>\n'
         if event is None:
-            return f"{head}    <title lang=\"{NAME_LANG}\">{self._interlude}</title>\n  </programme>\n"
+            return f'{head}    <title lang="{NAME_LANG}">{self._interlude}</title>\n  </programme>\n'
         parts = [head, self._body(event)]
         if event.previously_shown is not None:
             shown = xmltv_time(event.previously_shown, self._zone)
