@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
+from rcmedia.core.guide import guide_entries
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Channel, Event, EventKind
-from rcmedia.core.guide import guide_entries
 from rcmedia.core.xmltv import ProgrammeInfo, Translation, render_xmltv
 from tests.conftest import RESOURCES, require_system
 

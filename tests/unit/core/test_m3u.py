@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from rcmedia.core.guide import guide_entries
 from rcmedia.core.m3u import clean, render_channel_list
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Channel, Event, EventKind
-from rcmedia.core.guide import guide_entries
 from rcmedia.core.xmltv import render_xmltv
 from rcmedia.errors import ConfigError
 
