@@ -198,3 +198,39 @@ def test_interlude_titles_come_from_the_channel(mode: GuideFiller) -> None:
     channel = replace(CHANNEL, guide_filler=mode, interlude_title="Back soon")
     entries = guide_entries(channel, run((F, MINUTE), (P, MINUTE), (F, MINUTE)))
     assert entries[0].title == "Back soon"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    spans=st.lists(
+        st.tuples(KINDS, st.integers(0, 10 * 60 * MINUTE), st.integers(0, 3 * 60 * MINUTE)),
+        min_size=1,
+        max_size=40,
+    ),
+    mode=st.sampled_from(list(GuideFiller)),
+)
+def test_any_input_gives_contiguous_entries(
+    spans: list[tuple[EventKind, int, int]], mode: GuideFiller
+) -> None:
+    """Holes and even overlapping events (never built, but read across an edit) give no gap or overlap."""
+    events = [
+        Event(
+            start=T0 + timedelta(microseconds=offset),
+            duration_us=duration,
+            asset_id=1,
+            first_segment=0,
+            last_segment=0,
+            kind=kind,
+            title="x",
+        )
+        for kind, offset, duration in spans
+    ]
+    entries = guide_entries(replace(CHANNEL, guide_filler=mode), events)
+    real = [e for e in events if e.duration_us > 0]
+    if not real:
+        assert entries == []
+        return
+    assert entries[0].start == min(e.start for e in real)
+    assert entries[-1].stop == max(e.end for e in real)
+    assert all(e.start < e.stop for e in entries)
+    assert all(a.stop == b.start for a, b in itertools.pairwise(entries))
