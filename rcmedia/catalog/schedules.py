@@ -271,6 +271,22 @@ class ScheduleTx:
         seq0, disc0, first, last = row
         return Counters(seq=seq0 + last - first + 1, disc=disc0 + 1)
 
+    def start_of(self, kind: EventKind, *, since: datetime, before: datetime, last: bool) -> datetime | None:
+        """When the first (``last``: the last) event of ``kind`` starting in [since, before) starts;
+        None when there is none."""
+        order = EventRow.starts_at.desc() if last else EventRow.starts_at
+        return self._session.scalars(
+            select(EventRow.starts_at)
+            .where(
+                *self._of_output(),
+                EventRow.kind == kind.value,
+                EventRow.starts_at < before,
+                EventRow.starts_at >= since,
+            )
+            .order_by(order)
+            .limit(1)
+        ).first()
+
     def events(
         self, *, start: datetime, end: datetime, kinds: Sequence[EventKind] | None = None
     ) -> list[Event]:

@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rcmedia.core.models import Output, Source
 from rcmedia.core.schedule import (
+    DEFAULT_INTERLUDE_TITLE,
     WEEKDAYS,
     Block,
     Channel,
     EpisodePolicy,
     FixedSlot,
     Grid,
+    GuideFiller,
     OverrunPolicy,
     Pool,
     Recurrence,
@@ -42,7 +44,7 @@ NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})  # files in the tz
 # every key a table may hold: anything else is a typo, refused rather than ignored
 TOP_KEYS = frozenset({"channel", "filler", "idents", "slate_series", "slot", "block"})
 CHANNEL_KEYS = frozenset({"id", "xmltv_id", "name", "number", "timezone", "outputs", "catchup_days"})
-CHANNEL_KEYS |= {"day_start", "logo", "group", "description"}
+CHANNEL_KEYS |= {"day_start", "logo", "group", "description", "interlude_title", "guide_filler"}
 POOL_KEYS = frozenset({"series", "categories", "sources", "max_duration", "no_repeat_hours"})
 RECURRENCE_KEYS = frozenset({"days", "from", "until", "except"})
 SLOT_KEYS = RECURRENCE_KEYS | {"id", "start", "series", "policy", "overrun", "max_duration"}
@@ -379,6 +381,8 @@ def _channel(t: _Table) -> Channel:
         logo=t.text("logo", default=""),
         group=t.text("group", default=""),
         description=t.text("description", default=""),
+        interlude_title=t.text("interlude_title", default=DEFAULT_INTERLUDE_TITLE, nonempty=True).strip(),
+        guide_filler=t.choice("guide_filler", GuideFiller, GuideFiller.FOLD),
     )
 
 

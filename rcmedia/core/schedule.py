@@ -42,6 +42,16 @@ class EventKind(StrEnum):
     SLATE = "slate"
 
 
+class GuideFiller(StrEnum):
+    """How the guide shows idents, filler and slate (:mod:`rcmedia.core.guide`)."""
+
+    FOLD = "fold"  # into the programme before them (its stop becomes the next programme's start)
+    LIST = "list"  # as entries of their own, titled with the channel's interlude title
+
+
+DEFAULT_INTERLUDE_TITLE = "精彩节目"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Recurrence:
     """On which local dates something happens: weekdays, an optional date range, exceptions."""
@@ -127,6 +137,8 @@ class Channel:
     logo: str = ""
     group: str = ""
     description: str = ""
+    interlude_title: str = DEFAULT_INTERLUDE_TITLE  # the guide's title where no programme is on
+    guide_filler: GuideFiller = GuideFiller.FOLD
     grid: Grid = field(default_factory=Grid)
 
 

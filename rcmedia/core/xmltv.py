@@ -11,13 +11,18 @@ Debian's ``xmltv-util``) and passes ``tv_validate_file``:
 * programme children come in the DTD's order: title, sub-title, desc, category, language,
   episode-num, previously-shown, premiere, new.
 
-What is listed:
+What is listed: the gapless guide of :mod:`rcmedia.core.guide`, one ``<programme>`` per entry.
 
-* only :attr:`EventKind.PROGRAMME` events. Idents, filler and slate are skipped, neither listed
-  on their own nor merged into a neighbouring programme: a guide shows the gap as "nothing
-  listed", which is true, and a programme never claims air time it does not have (catch-up of a
-  listed programme then plays exactly that programme);
-* the title is the series' name when the event belongs to a series, with the asset's own title
+* A programme's entry runs from its start to the next programme's start: idents, filler and
+  slate after it fold into it (or, on a channel with ``guide_filler = "list"``, are entries of
+  their own). IPTV apps show "no information" for any gap, which viewers read as a broken
+  channel; catch-up of a listed programme still plays exactly the programme (its replay range
+  is the programme's own, not its entry's).
+* A stretch with no programme before it is an entry titled with the channel's interlude title
+  ("精彩节目"), with nothing else (no episode, no category).
+* An entry shorter than a second that would render with ``start`` equal to ``stop`` is left out:
+  the entry before it then stops where the one after it starts, so there is still no gap.
+* The title is the series' name when the event belongs to a series, with the asset's own title
   as sub-title (so guides and recorders group the episodes of a series); a one-off shows its
   own title.
 
@@ -37,7 +42,7 @@ Repeats and premieres (the DTD's comments are the source for each element's mean
   is ``.11.``; ``onscreen`` is what the credits say, ``第12集``. An episode 0 has no ``xmltv_ns``
   form (it would be -1) and gets only the onscreen number.
 
-A channel with nothing listed in the window (only slate, say) is left out altogether:
+A channel with no entry in the window (nothing built there) is left out altogether:
 ``tv_validate_file`` counts a ``<channel>`` without programmes as an error, and an IPTV app shows
 the same "no information" for a channel id it does not find (it has the name and logo from the
 M3U). A document with no programme at all is still valid XMLTV but fails ``tv_validate_file``.
@@ -52,13 +57,14 @@ from datetime import UTC, datetime, tzinfo
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from rcmedia.core.schedule import Channel, Event, EventKind
+from rcmedia.core.guide import GuideEntry
+from rcmedia.core.schedule import DEFAULT_INTERLUDE_TITLE, Channel, Event
 from rcmedia.errors import ConfigError
 
 CHANNEL_ID = re.compile(r"[-a-zA-Z0-9]+(\.[-a-zA-Z0-9]+)+")  # XMLTV::ValidateFile's rule
 CATEGORY_LANG = "zh"  # the house category taxonomy is Chinese
 NAME_LANG = "zh"  # channel display names
-CHUNK = 256  # programmes per yielded text chunk
+CHUNK = 256  # entries per yielded text chunk
 
 # Everything XML 1.0 does not allow in a document (§2.2 Char), plus the non-characters U+FFFE/FFFF.
 _INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -92,7 +98,7 @@ DEFAULT_INFO = ProgrammeInfo()
 
 def render_xmltv(
     channels: Sequence[Channel],
-    programmes: Mapping[str, Sequence[Event]],
+    guides: Mapping[str, Sequence[GuideEntry]],
     *,
     extra: Mapping[int, ProgrammeInfo] | None = None,
     generator: str = "rcmedia",
@@ -101,8 +107,9 @@ def render_xmltv(
 ) -> Iterator[str]:
     """The XMLTV document as text chunks, to be encoded as UTF-8 and written in order.
 
-    ``programmes`` maps a channel's ``id`` to its events in the window wanted; keys of channels not
-    in ``channels`` are ignored, and so are channels with no programme event in the window. ``extra`` maps an asset id to its :class:`ProgrammeInfo`.
+    ``guides`` maps a channel's ``id`` to its guide in the window wanted
+    (:func:`rcmedia.core.guide.guide_entries`); keys of channels not in ``channels`` are ignored,
+    and so are channels with no entry. ``extra`` maps an asset id to its :class:`ProgrammeInfo`.
     ``site_url`` (the origin, e.g. ``https://tv.example.cn``) adds each channel's watch page as
     ``<url>`` and makes a logo given as an absolute path (``/static/…``) a full URL.
 
@@ -126,7 +133,7 @@ def render_xmltv(
         if channel.xmltv_id in seen:
             raise ConfigError(f"channel {channel.id!r}: xmltv_id {channel.xmltv_id!r} is used twice")
         seen.add(channel.xmltv_id)
-    return _document(ordered, programmes, extra or {}, generator, generator_url, site_url.rstrip("/"))
+    return _document(ordered, guides, extra or {}, generator, generator_url, site_url.rstrip("/"))
 
 
 def xmltv_time(when: datetime, zone: tzinfo) -> str:
@@ -147,7 +154,7 @@ def onscreen(episode: int) -> str:
 
 def _document(
     channels: Sequence[Channel],
-    programmes: Mapping[str, Sequence[Event]],
+    guides: Mapping[str, Sequence[GuideEntry]],
     extra: Mapping[int, ProgrammeInfo],
     generator: str,
     generator_url: str,
@@ -159,19 +166,18 @@ def _document(
         f"<tv generator-info-name={_attr(generator)}",
         f" generator-info-url={_attr(generator_url)}>\n" if generator_url else ">\n",
     ]
-    listed: list[tuple[Channel, list[Event]]] = []
+    listed: list[tuple[Channel, list[GuideEntry]]] = []
     for channel in channels:
-        events = [e for e in programmes.get(channel.id, ()) if e.kind is EventKind.PROGRAMME]
-        if events:
-            events.sort(key=lambda e: e.start)
-            listed.append((channel, events))
+        entries = sorted(guides.get(channel.id, ()), key=lambda e: e.start)
+        if entries:
+            listed.append((channel, entries))
     head.extend(_channel(channel, site_url) for channel, _ in listed)
     yield "".join(head)
     writer = _ProgrammeWriter(extra)
-    for channel, events in listed:
+    for channel, entries in listed:
         writer.start_channel(channel)
-        for first in range(0, len(events), CHUNK):
-            yield "".join(writer.programme(event) for event in events[first : first + CHUNK])
+        for first in range(0, len(entries), CHUNK):
+            yield "".join(writer.programme(entry) for entry in entries[first : first + CHUNK])
     yield "</tv>\n"
 
 
@@ -244,11 +250,13 @@ class _ProgrammeWriter:
         self._bodies: dict[tuple[int, str, str | None, int | None], str] = {}
         self._zone: tzinfo = UTC
         self._channel_attr = ""
+        self._interlude = DEFAULT_INTERLUDE_TITLE
         self._last: tuple[datetime, str] | None = None
 
     def start_channel(self, channel: Channel) -> None:
         self._zone = ZoneInfo(channel.timezone)
         self._channel_attr = _attr(channel.xmltv_id)
+        self._interlude = _text(channel.interlude_title) or DEFAULT_INTERLUDE_TITLE
         self._last = None
 
     def _time(self, when: datetime) -> str:
@@ -264,13 +272,16 @@ class _ProgrammeWriter:
             parts = self._infos[asset_id] = _info_parts(self._extra.get(asset_id, DEFAULT_INFO))
         return parts
 
-    def programme(self, event: Event) -> str:
-        start = self._time(event.start)
-        stop = self._time(event.end)
-        parts = [
-            f'  <programme start="{start}" stop="{stop}" channel={self._channel_attr}>\n',
-            self._body(event),
-        ]
+    def programme(self, entry: GuideEntry) -> str:
+        start = self._time(entry.start)
+        stop = self._time(entry.stop)
+        if start == stop:  # shorter than the second XMLTV can show: its neighbours meet instead
+            return ""
+        event = entry.programme
+        head = f'  <programme start="{start}" stop="{stop}" channel={self._channel_attr}>\n'
+        if event is None:
+            return f'{head}    <title lang="{NAME_LANG}">{self._interlude}</title>\n  </programme>\n'
+        parts = [head, self._body(event)]
         if event.previously_shown is not None:
             shown = xmltv_time(event.previously_shown, self._zone)
             parts.append(f'    <previously-shown start="{shown}"/>\n')

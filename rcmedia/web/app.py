@@ -105,6 +105,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/api/v1/channels", channels_api.list_channels)
     router.add_get(f"/api/v1/channels/{CHANNEL}", channels_api.get_channel)
     router.add_get(f"/api/v1/channels/{CHANNEL}/schedule", channels_api.channel_schedule)
+    router.add_get(f"/api/v1/channels/{CHANNEL}/guide", channels_api.channel_guide)
     router.add_get(f"/api/v1/channels/{CHANNEL}/asrun", channels_api.channel_asrun)
     router.add_get(openapi.OPENAPI_PATH, openapi.openapi_json)  # every /api/v1 route is described there
     router.add_get("/healthz", health.healthz)

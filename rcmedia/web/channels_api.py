@@ -1,4 +1,4 @@
-"""The read-only JSON API of channels: the list, a broadcast day's schedule, the as-run log."""
+"""The read-only JSON API of channels: the list, a broadcast day's schedule and guide, the as-run log."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from aiohttp import hdrs, web
 from rcmedia.core.models import Output
 from rcmedia.playout.asrun import asrun_between
 from rcmedia.service.channels import find_channel, listed_channels
+from rcmedia.service.guide import guide_day
 from rcmedia.service.schedules import DayListing, channel_day
 from rcmedia.web.asrun import asrun_csv, asrun_document, csv_filename
 from rcmedia.web.json_response import json_response
 from rcmedia.web.keys import CATALOG_KEY, CLOCK_KEY, SCHEDULES_KEY, STORAGE_KEY
 from rcmedia.web.params import date_param, enum_param
-from rcmedia.web.schedule_documents import channel_document, day_document, day_etag
+from rcmedia.web.schedule_documents import channel_document, day_document, day_etag, guide_document
 
 CSV_TYPE = "text/csv; charset=utf-8"
 
@@ -59,6 +60,22 @@ async def channel_schedule(request: web.Request) -> web.Response:
     if listing.version is not None:  # what an edit sends back as If-Match (or as "version")
         response.headers[hdrs.ETAG] = day_etag(listing)
     return response
+
+
+async def channel_guide(request: web.Request) -> web.Response:
+    """The gapless guide of a broadcast day (what ``/epg.xml`` lists), with the same parameters
+    as the schedule."""
+    output = enum_param(request.query, "output", Output)
+    day = date_param(request.query, "date")
+    guide = await asyncio.to_thread(
+        guide_day,
+        request.app[SCHEDULES_KEY],
+        request.match_info["channel"],
+        output=output,
+        day=day,
+        now=request.app[CLOCK_KEY].now(),
+    )
+    return json_response(guide_document(guide))
 
 
 async def channel_asrun(request: web.Request) -> web.Response:

@@ -41,7 +41,7 @@ from rcmedia.web.documents import (
     page_schema,
 )
 from rcmedia.web.params import FIRST_DATE, LAST_DATE
-from rcmedia.web.schedule_documents import CHANNEL_SCHEMA, DAY_SCHEMA
+from rcmedia.web.schedule_documents import CHANNEL_SCHEMA, DAY_SCHEMA, GUIDE_SCHEMA
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 SECURITY: list[dict[str, list[str]]] = [{"session": []}]  # what a write needs: a live session (POST /login)
@@ -358,6 +358,19 @@ def _paths() -> Document:
                 "an edit based on a stale version is a 409 with the current one.",
             )
         },
+        "/api/v1/channels/{channel}/guide": {
+            "get": _operation(
+                "Get a channel's guide",
+                "schedules",
+                _ok("Guide", "a broadcast day of the channel output's guide"),
+                "400 404 503",
+                parameters=("Channel", "Output", "Date"),
+                description="What `/epg.xml` lists, as JSON: no gap and no overlap. Idents, filler and "
+                "slate fold into the programme before them (its `stop` is the next programme's start, "
+                "`content_duration` its own length); a stretch with no programme before it is an "
+                "interlude titled with the channel's `interlude_title`.",
+            )
+        },
         "/api/v1/channels/{channel}/asrun": {
             "get": _operation(
                 "Get a channel's as-run log",
@@ -419,6 +432,7 @@ def openapi_document() -> Document:
                 "Channel": CHANNEL_SCHEMA,
                 "ChannelList": channel_list,
                 "Day": DAY_SCHEMA,
+                "Guide": GUIDE_SCHEMA,
                 "AsRun": ASRUN_SCHEMA,
                 "Me": ME_SCHEMA,
             },

@@ -6,9 +6,11 @@ ones are needed.
 
 from __future__ import annotations
 
+from rcmedia.core.guide import GuideEntry, GuideKind
 from rcmedia.core.models import Output
-from rcmedia.core.schedule import US, Channel, Event, EventKind
+from rcmedia.core.schedule import US, Channel, Event, EventKind, GuideFiller
 from rcmedia.service.channels import ListedChannel
+from rcmedia.service.guide import GuideDay
 from rcmedia.service.schedules import DayListing
 from rcmedia.web.documents import ID, INSTANT, Document, closed, enum_of, iso_utc, nullable
 
@@ -86,6 +88,37 @@ def day_document(listing: DayListing) -> Document:
     }
 
 
+def guide_entry_document(entry: GuideEntry) -> Document:
+    programme = entry.programme
+    return {
+        "start": iso_utc(entry.start),
+        "stop": iso_utc(entry.stop),
+        "title": entry.title,
+        "kind": entry.kind.value,
+        "series": programme.series if programme else None,
+        "episode": programme.episode if programme else None,
+        "asset_id": programme.asset_id if programme else None,
+        "content_duration": seconds(entry.content_us),
+    }
+
+
+def guide_document(guide: GuideDay) -> Document:
+    """A broadcast day of the gapless guide (:mod:`rcmedia.core.guide`); ``entries`` empty when nothing
+    is built; the first entry may start before ``start`` (a programme whose filler runs into the day)."""
+    return {
+        "channel": guide.channel.id,
+        "output": guide.output.value,
+        "timezone": guide.channel.timezone,
+        "day": guide.day.isoformat(),
+        "start": iso_utc(guide.start),
+        "end": iso_utc(guide.end),
+        "version": guide.version,
+        "interlude_title": guide.channel.interlude_title,
+        "guide_filler": guide.channel.guide_filler.value,
+        "entries": [guide_entry_document(e) for e in guide.entries],
+    }
+
+
 def day_etag(listing: DayListing) -> str:
     """The ETag of a built day: its version (strong: equal versions are equal days)."""
     return f'"{listing.channel.id}/{listing.output.value}/{listing.day.isoformat()}/v{listing.version}"'
@@ -152,4 +185,37 @@ DAY_SCHEMA = closed(
         "events": {"type": "array", "items": EVENT_SCHEMA},
     },
     description="A broadcast day of a channel output; `version` null and `events` empty when not built.",
+)
+GUIDE_ENTRY_SCHEMA = closed(
+    {
+        "start": INSTANT,
+        "stop": INSTANT,
+        "title": {"type": "string", "description": "the programme's title, or the channel's interlude title"},
+        "kind": enum_of(GuideKind),
+        "series": nullable({"type": "string"}),
+        "episode": nullable({"type": "integer"}),
+        "asset_id": nullable(ID),
+        "content_duration": {
+            "type": "number",
+            "minimum": 0,
+            "description": "seconds of the programme itself (less than stop - start when filler is folded "
+            "into it); for an interlude, its length",
+        },
+    }
+)
+GUIDE_SCHEMA = closed(
+    {
+        "channel": {"type": "string"},
+        "output": enum_of(Output),
+        "timezone": {"type": "string"},
+        "day": {"type": "string", "format": "date"},
+        "start": INSTANT,
+        "end": INSTANT,
+        "version": nullable({"type": "integer", "description": "the day's build version (null: not built)"}),
+        "interlude_title": {"type": "string"},
+        "guide_filler": enum_of(GuideFiller),
+        "entries": {"type": "array", "items": GUIDE_ENTRY_SCHEMA},
+    },
+    description="A broadcast day of a channel output's guide: no gap, no overlap; idents, filler and slate "
+    "fold into the programme before them (or, with guide_filler list, are interludes of their own).",
 )

@@ -1,9 +1,10 @@
 """What the viewer pages show: now and next on every channel, a channel's broadcast day with replay
 links, an on-demand asset. Blocking (catalog reads): run in a worker thread.
 
-Like the XMLTV guide (:mod:`rcmedia.core.xmltv`), only programmes are listed: idents, filler and
-slate are not, so "now" is empty between programmes rather than naming a promo, and a replay
-link plays exactly the programme it names.
+The guide is the one ``/epg.xml`` lists (:mod:`rcmedia.core.guide`): gapless, with idents,
+filler and slate folded into the programme before them (or, on a ``guide_filler = "list"``
+channel, as interludes), so "now" always names something. A replay link still plays exactly the
+programme it names: its range is the programme's own, not its guide entry's.
 """
 
 from __future__ import annotations
@@ -16,15 +17,13 @@ from zoneinfo import ZoneInfo
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.catalog.schedules import ScheduleStore
-from rcmedia.core.builder import day_on_air
+from rcmedia.core.builder import broadcast_day, day_on_air
+from rcmedia.core.guide import GuideEntry
 from rcmedia.core.models import AssetStatus, Output
-from rcmedia.core.schedule import Channel, Event, EventKind
+from rcmedia.core.schedule import Channel, Event
 from rcmedia.errors import NotFoundError
 from rcmedia.service.channels import default_output, find_channel, listed_channels
-from rcmedia.service.guide import epg_window
-
-# how far ahead "next" is looked for: a grid may leave half a day between two programmes
-from rcmedia.service.schedules import day_listing
+from rcmedia.service.guide import channel_guide, epg_window
 from rcmedia.web.schedule_documents import live_url
 
 # how far ahead "next" is looked for: a grid may leave half a day between two programmes
@@ -61,15 +60,18 @@ class Replay:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Programme:
+    """A line of the guide: a programme (with what folds into it) or an interlude."""
+
     start: datetime  # UTC
-    end: datetime
+    end: datetime  # where the next line starts
     title: str
+    interlude: bool
     series: str | None
     episode: int | None
     local_start: str  # HH:MM in the channel's zone
     local_end: str
     on_now: bool
-    replay: Replay | None  # set when it ended within the catch-up days
+    replay: Replay | None  # set when the programme itself ended within the catch-up days
 
     @property
     def unix_start(self) -> float:
@@ -82,11 +84,11 @@ class Programme:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ChannelSummary:
-    """A channel on the ``/watch`` list: what is on now (None between programmes) and next."""
+    """A channel on the ``/watch`` list: the guide's line on now and the next one."""
 
     channel: Channel
     output: Output
-    now: Programme | None
+    now: Programme | None  # None: nothing built now
     next: Programme | None
 
 
@@ -149,28 +151,30 @@ def catchup_start(channel: Channel, now: datetime) -> datetime | None:
     return epg_window(channel, now, 1)[0]
 
 
-def programme(channel: Channel, event: Event, *, now: datetime) -> Programme:
+def programme(channel: Channel, entry: GuideEntry, *, now: datetime) -> Programme:
+    event = entry.programme
     oldest = catchup_start(channel, now)
-    replayable = oldest is not None and oldest <= event.start and event.end <= now
+    replayable = event is not None and oldest is not None and oldest <= event.start and event.end <= now
     return Programme(
-        start=event.start,
-        end=event.end,
-        title=event.title,
-        series=event.series,
-        episode=event.episode,
-        local_start=local_time(channel, event.start),
-        local_end=local_time(channel, event.end),
-        on_now=event.start <= now < event.end,
-        replay=Replay.of(event) if replayable else None,
+        start=entry.start,
+        end=entry.stop,
+        title=entry.title,
+        interlude=event is None,
+        series=event.series if event else None,
+        episode=event.episode if event else None,
+        local_start=local_time(channel, entry.start),
+        local_end=local_time(channel, entry.stop),
+        on_now=entry.start <= now < entry.stop,
+        replay=Replay.of(event) if event is not None and replayable else None,
     )
 
 
 def now_and_next(
     store: ScheduleStore, channel: Channel, output: Output, now: datetime
 ) -> tuple[Programme | None, Programme | None]:
-    """The programme on now (None between programmes) and the next one to start, within a day."""
-    events = store.events(channel.id, output, start=now, end=now + LOOKAHEAD, kinds=[EventKind.PROGRAMME])
-    programmes = [programme(channel, e, now=now) for e in events]
+    """The guide's line on now (None when nothing is built now) and the next one, within a day."""
+    entries = channel_guide(store, channel, output, start=now, end=now + LOOKAHEAD)
+    programmes = [programme(channel, e, now=now) for e in entries]
     on_now = next((p for p in programmes if p.on_now), None)
     upcoming = next((p for p in programmes if p.start > now), None)
     return on_now, upcoming
@@ -201,19 +205,21 @@ def channel_page(
     today = day_on_air(channel, now)
     if day is None and replay is not None:  # the guide of the day the replay comes from
         day = day_on_air(channel, datetime.fromtimestamp(replay.utc, UTC))
-    listing = day_listing(store, channel, output, day or today, kinds=[EventKind.PROGRAMME])
-    programmes = tuple(programme(channel, e, now=now) for e in listing.events)
-    on_now, upcoming = now_and_next(store, channel, output, now)
+    shown = day or today
+    start, end = broadcast_day(channel, shown)
     built = store.built_days(channel.id, output)
+    entries = channel_guide(store, channel, output, start=start, end=end) if shown in built else []
+    programmes = tuple(programme(channel, e, now=now) for e in entries)
+    on_now, upcoming = now_and_next(store, channel, output, now)
     oldest = today - timedelta(days=channel.catchup_days)
-    previous_day = listing.day - timedelta(days=1)
-    next_day = listing.day + timedelta(days=1)
+    previous_day = shown - timedelta(days=1)
+    next_day = shown + timedelta(days=1)
     return ChannelPage(
         channel=channel,
         output=output,
-        day=listing.day,
+        day=shown,
         today=today,
-        built=listing.version is not None,
+        built=shown in built,
         programmes=programmes,
         now=on_now,
         next=upcoming,

@@ -35,3 +35,20 @@ def test_events_overlapping_a_range_are_every_one_and_only_those(
                 if e.start < start + length and e.end > start and (kinds is None or e.kind in kinds)
             ]
             assert store.events("rcxf", Output.IPTV, start=start, end=start + length, kinds=kinds) == expected
+
+
+def test_start_of_the_first_and_last_event_of_a_kind_in_a_range(
+    catalog: Catalog, storage: LocalStorage, tmp_path: Path
+) -> None:
+    """What the guide reads around its window: the programme before it and the one after it."""
+    store = put_on_air(catalog, storage, tmp_path / "playlists").store
+    everything = store.events("rcxf", Output.IPTV, start=NOW - timedelta(days=2), end=NOW + timedelta(days=2))
+    starts = [e.start for e in everything if e.kind is EventKind.PROGRAMME]
+    for at in [e.start for e in everything[::9]] + [NOW]:
+        since, before = at - timedelta(hours=6), at
+        inside = [s for s in starts if since <= s < before]
+        with store.reading("rcxf", Output.IPTV) as tx:
+            last = tx.start_of(EventKind.PROGRAMME, since=since, before=before, last=True)
+            first = tx.start_of(EventKind.PROGRAMME, since=since, before=before, last=False)
+        assert last == (inside[-1] if inside else None)
+        assert first == (inside[0] if inside else None)

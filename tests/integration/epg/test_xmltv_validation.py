@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 
+from rcmedia.core.guide import guide_entries
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Channel, Event, EventKind
 from rcmedia.core.xmltv import ProgrammeInfo, Translation, render_xmltv
@@ -140,13 +141,16 @@ def broadcast_days(channel: Channel, first: date, days: int) -> list[Event]:
 @pytest.fixture(scope="module")
 def epg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Yesterday (catch-up) and today, over Berlin's 2026-10-25 change from CEST to CET."""
-    programmes = {channel.id: broadcast_days(channel, date(2026, 10, 24), 2) for channel in CHANNELS}
+    guides = {
+        channel.id: guide_entries(channel, broadcast_days(channel, date(2026, 10, 24), 2))
+        for channel in CHANNELS
+    }
     extra = {series.first_asset + episode: series.info for series in SERIES for episode in range(1, 5)}
     path = tmp_path_factory.mktemp("epg") / "epg.xml"
     with path.open("w", encoding="utf-8") as file:
         for chunk in render_xmltv(
             CHANNELS,
-            programmes,
+            guides,
             extra=extra,
             generator="rcmedia/0.1",
             generator_url="https://tv.example.cn/",
@@ -187,7 +191,8 @@ def test_rendered_epg_has_what_a_guide_needs(epg: Path) -> None:
         listed = [p for p in programmes if p.get("channel") == channel]
         times = [(instant(p.get("start", "")), instant(p.get("stop", ""))) for p in listed]
         assert all(start < stop for start, stop in times)
-        assert all(stop <= next_start for (_, stop), (next_start, _) in itertools.pairwise(times))
+        # gapless: the idents and filler fold into the programme before them
+        assert all(stop == next_start for (_, stop), (next_start, _) in itertools.pairwise(times))
     starts = {p.get("start", "")[-5:] for p in programmes if p.get("channel") == "rcou.rcmedia"}
     assert starts == {"+0200", "+0100"}  # both sides of the change
     assert {p.get("start", "")[-5:] for p in programmes if p.get("channel") == "rcxf.rcmedia"} == {"+0800"}

@@ -215,7 +215,7 @@ async def test_not_found(schedule_client: Client, path: str, message: str) -> No
         pytest.param("?date=0001-01-01", "from 1970-01-02 to 9998-12-30", id="out-of-range"),
     ],
 )
-@pytest.mark.parametrize("endpoint", ["schedule", "asrun"])
+@pytest.mark.parametrize("endpoint", ["schedule", "guide", "asrun"])
 async def test_bad_parameters(client: Client, endpoint: str, query: str, message: str) -> None:
     """Checked before the channel is looked up: no channel needs to exist."""
     body = await get_json(client, f"/api/v1/channels/rcxf/{endpoint}{query}", status=400)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +29,8 @@ from rcmedia.service.guide import epg_window
 from rcmedia.web import epg_xml
 from rcmedia.web.keys import EPG_RENDERS_KEY
 from rcmedia.web.shared_render import SharedRenders
-from tests.conftest import RESOURCES
+from tests.conftest import RESOURCES, require_system
+from tests.integration.epg.test_xmltv_validation import XMLTV_SUPPLEMENT
 from tests.integration.web.published import CORS_ORIGIN, Client
 from tests.integration.web.schedules import NOW, TODAY, TOMORROW, YESTERDAY, FixedClock, OnAir
 
@@ -52,12 +58,18 @@ def programmes(root: etree._Element, channel: str) -> list[etree._Element]:
 
 
 def expected_starts(on_air: OnAir, channel_id: str, output: Output, days: int, now: datetime) -> list[str]:
-    """The starts of the channel's programme events in its window, as XMLTV writes them."""
+    """The starts of the channel's programme events in its window, as XMLTV writes them, after the
+    programme before the window when its filler runs into the window (the guide folds it in)."""
     channel = next(c for c in load_channels(on_air.store) if c.id == channel_id)
     start, end = epg_window(channel, now, days)
-    events = on_air.store.events(channel_id, output, start=start, end=end)
+    events = on_air.store.events(channel_id, output, start=start - timedelta(days=1), end=end)
+    starts = [e.start for e in events if e.kind is EventKind.PROGRAMME]
+    inside = [s for s in starts if s >= start]
+    before = [s for s in starts if s < start]
+    if before and (not inside or inside[0] > start):
+        inside.insert(0, before[-1])
     zone = ZoneInfo(channel.timezone)
-    return [xmltv_time(e.start, zone) for e in events if e.kind is EventKind.PROGRAMME]
+    return [xmltv_time(s, zone) for s in inside]
 
 
 async def test_guide_is_valid_xmltv_with_dotted_channel_ids(schedule_client: Client) -> None:
@@ -93,9 +105,12 @@ async def test_catch_up_days_and_the_days_asked_for(schedule_client: Client, on_
     assert max(instant(p.get("stop")) for p in programmes(one_day, "rcxf.rcmedia")) <= today_end
     later = [instant(p.get("start")) for p in programmes(two_days, "rcxf.rcmedia")]
     assert any(tomorrow_start <= s < tomorrow_end for s in later)
-    # rcjy has no catch-up: nothing before today's broadcast day
+    # rcjy has no catch-up: its guide starts with the programme of last night whose filler runs
+    # into today's broadcast day (it keeps its real start); nothing else before today
     today_start, _ = broadcast_day(rcjy, TODAY)
-    assert min(instant(p.get("start")) for p in programmes(one_day, "rcjy.rcmedia")) >= today_start
+    first, second, *_ = programmes(one_day, "rcjy.rcmedia")
+    assert instant(first.get("start")) < today_start < instant(first.get("stop"))
+    assert instant(second.get("start")) >= today_start
 
 
 async def test_default_days_is_the_schedule_days_setting(schedule_client: Client, on_air: OnAir) -> None:
@@ -259,3 +274,45 @@ async def test_a_failure_after_the_first_byte_cuts_the_body(
     assert response.status == 200
     with pytest.raises(aiohttp.ClientPayloadError):
         await response.read()  # never a short document that looks whole
+
+
+# --- gapless ---------------------------------------------------------------------------------------
+
+
+async def test_the_guide_is_gapless_per_channel(schedule_client: Client, on_air: OnAir) -> None:
+    """From the start of the catch-up days to the end of the built days, every second is listed
+    once: filler, idents and slate fold into the programme before them (the guide used to list
+    programmes only, with hours of nothing between them)."""
+    root = parse(await (await fetch(schedule_client, "?output=iptv&days=7")).read())
+    for channel in load_channels(on_air.store):
+        start, end = epg_window(channel, NOW, 7)
+        events = on_air.store.events(channel.id, Output.IPTV, start=start, end=end)
+        listed = programmes(root, channel.xmltv_id)
+        times = [(instant(p.get("start")), instant(p.get("stop"))) for p in listed]
+        assert all(a < b for a, b in times)
+        assert all(stop == following for (_, stop), (following, _) in itertools.pairwise(times))
+        assert times[0][0] <= max(start, events[0].start)
+        assert times[-1][1] == events[-1].end.replace(microsecond=0)
+        # programme starts stay exact (to the second XMLTV writes)
+        zone = ZoneInfo(channel.timezone)
+        starts = {p.get("start") for p in listed}
+        assert {xmltv_time(e.start, zone) for e in events if e.kind is EventKind.PROGRAMME} <= starts
+
+
+async def test_the_served_guide_passes_tv_validate_file(schedule_client: Client, tmp_path: Path) -> None:
+    tool = shutil.which("tv_validate_file")
+    require_system("tv_validate_file", tool is not None, "apt-get install xmltv-util")
+    assert tool is not None
+    path = tmp_path / "epg.xml"
+    path.write_bytes(await (await fetch(schedule_client, "?output=iptv&days=3")).read())
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [tool, str(path)],
+        env={**os.environ, "XMLTV_SUPPLEMENT": XMLTV_SUPPLEMENT},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validated ok" in result.stdout

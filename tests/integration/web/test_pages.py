@@ -6,6 +6,7 @@ read back from the HTML with lxml. Playback itself is tested in a browser (tests
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,8 @@ from tests.integration.web.published import Client, PublishAsset, create_pending
 from tests.integration.web.schedules import NOW, TODAY, TOMORROW, YESTERDAY, FixedClock, OnAir
 
 HTML = "text/html; charset=utf-8"
-# 12:05 in Shanghai (红色记忆 on rcxf since 12:00) and 05:05 in Berlin (nothing on rcjy before 08:00)
+# 12:05 in Shanghai (红色记忆 on rcxf since 12:00) and 05:05 in Berlin (filler on rcjy before 08:00,
+# after last night's 20:00 programme)
 DURING_A_PROGRAMME = datetime(2026, 3, 2, 4, 5, tzinfo=UTC)
 
 
@@ -78,11 +80,14 @@ async def test_watch_lists_every_channel_with_now_and_next(
         assert text_of(item.xpath('.//*[@class="name"]')[0]) == name
         assert text_of(item.xpath('.//*[@class="number"]')[0]) == number
         assert f"/watch/{channel}" in item.xpath(".//a/@href")
-        listed = programmes(on_air, channel, moment, moment + timedelta(days=1))
-        on_now = [e for e in listed if e.start <= moment < e.end]
+        # the guide is gapless: between programmes, the one before is on now (the filler after it
+        # folds into it); the pages used to show "—" there
+        listed = programmes(on_air, channel, moment - timedelta(days=1), moment + timedelta(days=1))
+        started = [e for e in listed if e.start <= moment]
         upcoming = [e for e in listed if e.start > moment]
-        expected_now = f"{local(on_now[0].start, zone)} {on_now[0].title}" if on_now else "—"
-        assert text_of(item.xpath('.//dd[@class="now"]')[0]) == expected_now
+        assert text_of(item.xpath('.//dd[@class="now"]')[0]) == (
+            f"{local(started[-1].start, zone)} {started[-1].title}"
+        )
         assert text_of(item.xpath('.//dd[@class="next"]')[0]) == (
             f"{local(upcoming[0].start, zone)} {upcoming[0].title}"
         )
@@ -117,9 +122,15 @@ async def test_channel_page_plays_live_and_lists_today_with_replays_of_what_ende
     day_start = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)  # 06:00 in Shanghai on 2 March
     expected = programmes(on_air, "rcxf", day_start, day_start + timedelta(days=1))
     rows = page.xpath('//ol[@class="programmes"]/li')
+    # the day starts with a programme: no entry from the day before reaches into it
     assert len(rows) == len(expected) > 5
     replays = 0
-    for row, event in zip(rows, expected, strict=True):
+    stops = [e.start for e in expected[1:]] + [day_start + timedelta(days=1)]
+    for row, event, stop in zip(rows, expected, stops, strict=True):
+        assert (float(row.get("data-start")), float(row.get("data-end"))) == (
+            event.start.timestamp(),
+            stop.timestamp(),
+        )  # gapless: each programme's line runs to the next programme
         assert text_of(row.xpath("./time")[0]) == local(event.start, "Asia/Shanghai")
         assert text_of(row.xpath('./*[@class="title"]')[0]) == event.title
         links = row.xpath('./a[@class="replay"]')
@@ -131,7 +142,7 @@ async def test_channel_page_plays_live_and_lists_today_with_replays_of_what_ende
             duration = math.ceil(event.end.timestamp()) - utc
             assert links[0].get("href") == f"/watch/rcxf?utc={utc}&duration={duration}"
             assert links[0].get("data-src") == f"/catchup/rcxf/iptv/master.m3u8?utc={utc}&duration={duration}"
-        on_now = event.start <= DURING_A_PROGRAMME < event.end
+        on_now = event.start <= DURING_A_PROGRAMME < stop
         assert ("on-now" in row.get("class").split()) == on_now
         assert (row.get("aria-current") == "true") == on_now
     assert replays == 2  # 06:00 学习时间 and 09:00 红色记忆 (10:00 is filler on iptv)
@@ -148,6 +159,23 @@ async def test_a_channel_without_catch_up_has_no_replay_links(schedule_client: C
     assert page.xpath('//a[@class="replay"]') == []
     page = await get_page(schedule_client, "/watch/rcjy?utc=1772400000&duration=600", status=404)
     assert "keeps no replays" in text_of(page)
+
+
+async def test_the_days_guide_has_no_gap_and_an_interlude_where_no_programme_is_before(
+    schedule_client: Client,
+) -> None:
+    """rcjy's first built day starts at 05:00 with filler, its first programme is at 08:00."""
+    page = await get_page(schedule_client, f"/watch/rcjy?date={YESTERDAY}")
+
+    rows = page.xpath('//ol[@class="programmes"]/li')
+    spans = [(float(row.get("data-start")), float(row.get("data-end"))) for row in rows]
+    assert all(stop == start for (_, stop), (start, _) in itertools.pairwise(spans))
+    assert spans[0][0] == datetime(2026, 3, 1, 4, 0, tzinfo=UTC).timestamp()  # 05:00 in Berlin
+    first = rows[0]
+    assert "interlude" in first.get("class").split()
+    assert text_of(first) == "05:00 精彩节目"
+    assert text_of(rows[1].xpath("./time")[0]) == "08:00"
+    assert all("interlude" not in row.get("class").split() for row in rows[1:])
 
 
 async def test_other_days_replays_within_the_catch_up_days_only(

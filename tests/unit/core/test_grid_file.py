@@ -19,6 +19,7 @@ from rcmedia.core.schedule import (
     EpisodePolicy,
     FixedSlot,
     Grid,
+    GuideFiller,
     OverrunPolicy,
     Pool,
     Recurrence,
@@ -158,7 +159,14 @@ def test_defaults() -> None:
     assert channel.catchup_days == 7
     assert channel.day_start == time(6, 0)
     assert (channel.logo, channel.group, channel.description) == ("", "", "")
+    assert (channel.interlude_title, channel.guide_filler) == ("精彩节目", GuideFiller.FOLD)
     assert channel.grid == Grid()
+
+
+def test_guide_keys() -> None:
+    text = BASE + 'interlude_title = "Back soon"\nguide_filler = "list"\n'
+    channel = parse_channel_file(text, filename="guide.toml")
+    assert (channel.interlude_title, channel.guide_filler) == ("Back soon", GuideFiller.LIST)
 
 
 def test_slot_defaults_and_block_past_midnight() -> None:
@@ -260,6 +268,23 @@ ERRORS = [
         BASE + "day_start = 06:00:00\n", "channel.day_start", 7, 'as text, e.g. "06:00"', id="toml-time"
     ),
     pytest.param(BASE + "logo = 5\n", "channel.logo", 7, "must be text", id="logo-not-text"),
+    pytest.param(
+        BASE + 'interlude_title = " "\n',
+        "channel.interlude_title",
+        7,
+        "must not be empty",
+        id="interlude-blank",
+    ),
+    pytest.param(
+        BASE + "interlude_title = 3\n", "channel.interlude_title", 7, "must be text", id="interlude-not-text"
+    ),
+    pytest.param(
+        BASE + 'guide_filler = "hide"\n',
+        "channel.guide_filler",
+        7,
+        "use one of: fold, list",
+        id="guide-filler",
+    ),
     # pools
     pytest.param(
         BASE + '[filler]\nsources = ["bbc"]\n', "filler.sources", 8, "unknown source", id="bad-source"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from rcmedia.core.guide import guide_entries
 from rcmedia.core.m3u import clean, render_channel_list
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Channel, Event, EventKind
@@ -173,6 +174,6 @@ def test_tvg_id_is_the_xmltv_channel_id() -> None:
     channels = [channel(), channel(id="rckj", xmltv_id="rckj-2.rcmedia.cn", name="科教", number=2)]
     lines = render(channels)
     tvg_ids = {entry(line)[0]["tvg-id"] for line in lines if line.startswith("#EXTINF")}
-    epg = "".join(render_xmltv(channels, {c.id: [programme(c)] for c in channels}))
+    epg = "".join(render_xmltv(channels, {c.id: guide_entries(c, [programme(c)]) for c in channels}))
     xmltv_ids = set(re.findall(r'<channel id="([^"]+)">', epg))
     assert tvg_ids == xmltv_ids == {"rcxf.rcmedia", "rckj-2.rcmedia.cn"}

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from rcmedia.core.guide import GuideEntry, guide_entries
 from rcmedia.core.models import Output
-from rcmedia.core.schedule import Channel, Event, EventKind
+from rcmedia.core.schedule import Channel, Event, EventKind, GuideFiller
 from rcmedia.core.xmltv import ProgrammeInfo, Translation, render_xmltv, xmltv_ns
 from rcmedia.errors import ConfigError
 
@@ -56,10 +57,16 @@ def event(start: datetime, **changes: object) -> Event:
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
 
 
+def guides(channels: list[Channel], events: dict[str, list[Event]]) -> dict[str, list[GuideEntry]]:
+    """Each channel's events as its guide (a key of no channel in ``channels`` kept, as a stray)."""
+    by_id = {c.id: c for c in channels}
+    return {key: guide_entries(by_id.get(key, channel()), found) for key, found in events.items()}
+
+
 def render(
     channels: list[Channel], programmes: dict[str, list[Event]], **kwargs: object
 ) -> tuple[str, ET.Element]:
-    text = "".join(render_xmltv(channels, programmes, **kwargs))  # type: ignore[arg-type]
+    text = "".join(render_xmltv(channels, guides(channels, programmes), **kwargs))  # type: ignore[arg-type]
     return text, parse(text)
 
 
@@ -101,14 +108,25 @@ def test_channel_without_logo_or_site_has_only_its_name() -> None:
     assert [child.tag for child in element] == ["display-name"]
 
 
-def test_channel_with_nothing_listed_is_left_out() -> None:
+def test_channel_with_nothing_built_is_left_out() -> None:
+    """Only a channel with no event in the window is left out: slate alone is an interlude (the
+    guide used to list programmes only, and left a slate-only channel out)."""
     second = channel(id="rckj", xmltv_id="rckj.rcmedia", name="科教", number=2)
-    slate_only = [event(T0, kind=EventKind.SLATE, title="slate", series="slate")]
-    _, root = render([channel(), second], {"rcxf": [event(T0)], "rckj": slate_only})
+    _, root = render([channel(), second], {"rcxf": [event(T0)], "rckj": []})
     assert [c.get("id") for c in root.findall("channel")] == ["rcxf.rcmedia"]
     assert {p.get("channel") for p in root.findall("programme")} == {"rcxf.rcmedia"}
     _, empty = render([channel()], {})
     assert list(empty) == []
+
+
+def test_slate_alone_is_one_interlude_with_the_channels_title() -> None:
+    slate_only = [event(T0, kind=EventKind.SLATE, title="slate", series="slate", duration_us=7 * 60 * MINUTE)]
+    _, root = render([channel(interlude_title="精彩 & 节目")], {"rcxf": slate_only})
+    programme = only_programme(root)
+    assert (programme.get("start"), programme.get("stop")) == ("20260302080000 +0800", "20260302150000 +0800")
+    assert [child.tag for child in programme] == ["title"]
+    assert programme.findtext("title") == "精彩 & 节目"
+    assert programme.find("title").get("lang") == "zh"  # type: ignore[union-attr]
 
 
 def test_relative_logo_becomes_absolute_with_site_url() -> None:
@@ -274,7 +292,9 @@ def test_sub_second_times_are_truncated_so_stop_meets_next_start() -> None:
     assert programmes[1].get("stop") == "20260302083100 +0800"
 
 
-def test_only_programme_events_are_listed() -> None:
+def test_idents_filler_and_slate_fold_into_the_programme_before_them() -> None:
+    """Gapless: the first programme's entry stops where the next one starts (it used to stop at
+    its own end, leaving the hour of ident, filler and slate unlisted)."""
     events = [
         event(T0),
         event(T0 + timedelta(minutes=30), kind=EventKind.IDENT, title="台标", series=None),
@@ -283,16 +303,52 @@ def test_only_programme_events_are_listed() -> None:
         event(T0 + timedelta(minutes=120), asset_id=9, title="理论1+1 第3集", series="理论1+1", episode=3),
     ]
     _, root = render([channel()], {"rcxf": events})
-    assert [p.findtext("title") for p in root.findall("programme")] == ["党建视讯", "理论1+1"]
+    programmes = root.findall("programme")
+    assert [p.findtext("title") for p in programmes] == ["党建视讯", "理论1+1"]
+    assert [(p.get("start"), p.get("stop")) for p in programmes] == [
+        ("20260302080000 +0800", "20260302100000 +0800"),
+        ("20260302100000 +0800", "20260302103000 +0800"),
+    ]
+
+
+def test_list_mode_gives_filler_entries_of_its_own() -> None:
+    events = [
+        event(T0, kind=EventKind.FILLER, title="宣传片", series=None, duration_us=10 * MINUTE),
+        event(T0 + timedelta(minutes=10)),
+        event(
+            T0 + timedelta(minutes=40), kind=EventKind.IDENT, title="台标", series=None, duration_us=MINUTE
+        ),
+        event(
+            T0 + timedelta(minutes=41), kind=EventKind.FILLER, title="宣传片", series=None, duration_us=MINUTE
+        ),
+    ]
+    _, root = render([channel(guide_filler=GuideFiller.LIST)], {"rcxf": events})
+    assert [
+        (p.findtext("title"), p.get("start")[8:12], p.get("stop")[8:12]) for p in root.findall("programme")
+    ] == [  # type: ignore[index]
+        ("精彩节目", "0800", "0810"),
+        ("党建视讯", "0810", "0840"),
+        ("精彩节目", "0840", "0842"),
+    ]
+
+
+def test_an_entry_shorter_than_a_second_is_left_out_without_a_gap() -> None:
+    first = event(T0, duration_us=30 * MINUTE + 200_000)  # to 08:30:00.2
+    ident = event(first.end, kind=EventKind.IDENT, title="台标", series=None, duration_us=400_000)
+    second = event(ident.end, asset_id=8, title="理论1+1 第3集", series="理论1+1", episode=3)
+    _, root = render([channel(guide_filler=GuideFiller.LIST)], {"rcxf": [first, ident, second]})
+    programmes = root.findall("programme")
+    assert [p.findtext("title") for p in programmes] == ["党建视讯", "理论1+1"]
+    assert programmes[0].get("stop") == programmes[1].get("start") == "20260302083000 +0800"
 
 
 def test_programmes_sorted_by_start() -> None:
-    late = event(T0 + timedelta(hours=1), asset_id=2)
+    late = event(T0 + timedelta(minutes=30), asset_id=2)
     early = event(T0, asset_id=1)
     _, root = render([channel()], {"rcxf": [late, early]})
     assert [p.get("start") for p in root.findall("programme")] == [
         "20260302080000 +0800",
-        "20260302090000 +0800",
+        "20260302083000 +0800",
     ]
 
 
@@ -445,7 +501,7 @@ def test_duplicate_channel_id_is_refused() -> None:
 
 def test_streams_in_chunks() -> None:
     events = [event(T0 + timedelta(minutes=30 * i), asset_id=i) for i in range(600)]
-    chunks = list(render_xmltv([channel()], {"rcxf": events}))
+    chunks = list(render_xmltv([channel()], guides([channel()], {"rcxf": events})))
     assert len(chunks) > 3
     assert all(isinstance(chunk, str) and chunk for chunk in chunks)
     assert chunks[-1] == "</tv>\n"
@@ -465,5 +521,5 @@ def test_a_week_of_a_hundred_channels_renders_whole() -> None:
         for n in range(100)
     ]
     day = [event(T0 + timedelta(minutes=36 * i), asset_id=i, duration_us=36 * MINUTE) for i in range(40 * 7)]
-    text = "".join(render_xmltv(channels, {c.id: day for c in channels}))
+    text = "".join(render_xmltv(channels, guides(channels, {c.id: day for c in channels})))
     assert text.count("<programme ") == 100 * 40 * 7
