@@ -16,6 +16,9 @@ from rcmedia.core.profile import Profile
 
 # Video streams often end a frame or two before their audio; hold the last picture that long.
 PAD_SLACK = 0.5
+# No segment shorter than this where the layout can avoid it: a player that starts a few segments
+# back from the live edge needs some buffer, and a 0.04 s tail gives it none (issue 10).
+MIN_SEGMENT_SECONDS = 1.0
 # samples per AAC-LC frame (ISO/IEC 14496-3 §4.5.2.1, frameLengthFlag 0): the audio's time grid
 AAC_FRAME_SAMPLES = 1024
 
@@ -68,9 +71,88 @@ class TranscodePlan:
         return self.frames / self.profile.frame_rate
 
     @property
+    def segment_lengths(self) -> tuple[int, ...]:
+        """Every segment's length in frames: the plan's own, or :func:`segment_layout`'s."""
+        if self.segment_frames is not None:
+            return self.segment_frames
+        profile = self.profile
+        return segment_layout(
+            self.frames, full=round(profile.segment_seconds * profile.frame_rate), second=profile.frame_rate
+        )
+
+    @property
     def audio_samples(self) -> int:
         """Audio length in samples: exactly the video's length, so splices do not drift."""
         return self.frames * self.profile.audio.sample_rate // self.profile.frame_rate
+
+
+def segment_layout(frames: int, *, full: int, second: int) -> tuple[int, ...]:
+    """Segment lengths in frames for ``frames`` of video cut every ``full`` frames, without a tiny tail.
+
+    A remainder under a second (``second`` frames) is not left as a segment of its own. RFC 8216
+    §4.3.3.1 lets an EXTINF exceed the target duration by less than half a second (rounded to the
+    nearest integer it must not exceed EXT-X-TARGETDURATION), so the remainder is shared out over
+    the fewest last segments that each grow by less than half a second: one for a remainder under
+    half a second, two (at 25 fps) up to a second. With a single full segment to share it with,
+    the two are made about equal instead. Only an asset shorter than a second has a segment that
+    short; the one case left is a remainder that cannot be shared out so (at 25 fps, none).
+    """
+    whole, tail = divmod(frames, full)
+    if whole == 0 or tail == 0:
+        return (frames,) if whole == 0 else (full,) * whole
+    if tail >= second:
+        return (*(full,) * whole, tail)
+    over = 1
+    while 2 * -(-tail // over) >= second:  # the largest share must stay under half a second
+        over += 1
+    if over <= whole:
+        shares = [tail // over + (1 if k >= over - tail % over else 0) for k in range(over)]
+        return (*(full,) * (whole - over), *(full + share for share in shares))
+    if whole == 1:
+        first = (full + tail) // 2
+        return (first, full + tail - first)
+    return (*(full,) * whole, tail)
+
+
+def hls_time_frames(lengths: tuple[int, ...], full: int) -> int:
+    """The ``hls_time`` (in frames) for ffmpeg's HLS muxer to cut at ``lengths``' boundaries.
+
+    The muxer cuts the k-th time at the first keyframe at or after k × hls_time. Every layout of
+    :func:`segment_layout` cuts at or a little after those instants when hls_time is the target
+    ``full``, or the first segment's length when that is shorter (:func:`keyframes` places no
+    keyframe in between). A single segment is never cut: the target then.
+    """
+    return full if len(lengths) == 1 else min(full, lengths[0])
+
+
+def keyframes(lengths: tuple[int, ...], *, full: int, gop: int) -> tuple[int, ...]:
+    """The frames to force keyframes on so that ffmpeg's HLS muxer cuts exactly at ``lengths``.
+
+    Every segment starts on a keyframe and has one every ``gop`` frames after it, but none at or
+    after the instant where the muxer would cut next (k × :func:`hls_time_frames`): a segment
+    that is a little longer than the others (a shared-out tail) has a longer last GOP instead.
+    """
+    period = hls_time_frames(lengths, full)
+    frames: list[int] = []
+    start = 0
+    for index, length in enumerate(lengths):
+        if start < index * period:
+            raise ValueError(f"segment {index} starts at frame {start}, before the muxer cuts ({period})")
+        stop = max(start + 1, min(start + length, (index + 1) * period))
+        frames.extend(range(start, stop, gop))
+        start += length
+    return tuple(frames)
+
+
+def keyframe_runs(frames: tuple[int, ...], gop: int) -> tuple[tuple[int, int], ...]:
+    """(first, last) of each run of ``frames`` that are ``gop`` apart: an ordinary asset is one run."""
+    runs: list[tuple[int, int]] = []
+    for frame in frames:
+        if runs and runs[-1][1] + gop == frame:
+            runs[-1] = (runs[-1][0], frame)
+        else:
+            runs.append((frame, frame))
+    return tuple(runs)
 
 
 def plan_transcode(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rcmedia.core.assets import Rendition
-from rcmedia.core.plan import TranscodePlan
+from rcmedia.core.plan import MIN_SEGMENT_SECONDS, TranscodePlan
 from rcmedia.errors import RejectedInputError, VerificationError
 
 
@@ -87,8 +87,13 @@ def verify_ladder(
                 raise VerificationError(
                     what, f"segment {index} lasts {segment.duration:.3f} s, not the planned {wanted:g} s"
                 )
-            if segment.duration > profile.target_duration + tolerance:
-                raise VerificationError(what, f"segment {index} exceeds the target duration")
+            if math.floor(segment.duration + 0.5) > profile.target_duration:
+                # RFC 8216 §4.3.3.1: each EXTINF, rounded to the nearest integer, ≤ TARGETDURATION
+                raise VerificationError(
+                    what,
+                    f"segment {index} lasts {segment.duration:.3f} s, which rounds to more than the "
+                    f"target duration ({profile.target_duration} s)",
+                )
             if not segment.starts_with_idr:
                 raise VerificationError(
                     what, f"segment {index} ({segment.name}) does not start with a keyframe"
@@ -118,11 +123,31 @@ def verify_ladder(
             f"only {total:.2f} s of its {plan.duration:.2f} s could be decoded: "
             "the file is truncated or damaged",
         )
+    _check_no_tiny_segment(reference, plan=plan, source_name=source_name)
     return tuple(sorted(renditions, key=lambda r: r.height, reverse=True))
 
 
+def _check_no_tiny_segment(reference: RungOutput, *, plan: TranscodePlan, source_name: str) -> None:
+    """No segment under a second unless the plan has one (an asset that short, or the slate).
+
+    A player that joins a live stream a few segments back from the edge has only those segments
+    as buffer; a 0.04 s programme tail among them leaves it almost none (issue 10).
+    """
+    tolerance = 1 / plan.profile.frame_rate + 1e-6
+    shortest = min(plan.segment_lengths) / plan.profile.frame_rate
+    floor = min(MIN_SEGMENT_SECONDS, shortest)
+    for index, segment in enumerate(reference.segments):
+        if segment.duration < floor - tolerance:
+            raise VerificationError(
+                f"{source_name} rendition {reference.name}",
+                f"segment {index} lasts {segment.duration:.3f} s: a segment under "
+                f"{MIN_SEGMENT_SECONDS:g} s starves a player joining near the live edge",
+            )
+
+
 def _wanted_duration(plan: TranscodePlan, index: int, count: int) -> float | None:
-    """The duration segment ``index`` must have: the plan's own, or the target (all but the last)."""
+    """The duration segment ``index`` must have: the plan's own (all but the last, unless the plan
+    cuts the asset itself: the slate), as :func:`rcmedia.core.plan.segment_layout` lays it out."""
     fps = plan.profile.frame_rate
     if plan.segment_frames is not None:
         if count != len(plan.segment_frames):
@@ -130,7 +155,9 @@ def _wanted_duration(plan: TranscodePlan, index: int, count: int) -> float | Non
                 plan.title, f"{count} segments written, {len(plan.segment_frames)} planned"
             )
         return plan.segment_frames[index] / fps
-    return None if index == count - 1 else plan.profile.segment_seconds
+    planned = plan.segment_lengths
+    # the last segment's length is checked through the total (short: a truncated source)
+    return None if index == count - 1 or index >= len(planned) else planned[index] / fps
 
 
 def peak_bandwidth(segments: Sequence[SegmentFacts]) -> int:

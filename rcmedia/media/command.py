@@ -13,7 +13,14 @@ from typing import Any
 
 import ffmpeg
 
-from rcmedia.core.plan import AudioInput, TranscodePlan, VideoInput
+from rcmedia.core.plan import (
+    AudioInput,
+    TranscodePlan,
+    VideoInput,
+    hls_time_frames,
+    keyframe_runs,
+    keyframes,
+)
 
 SLATE_FONT = "Noto Sans CJK SC"  # fontconfig falls back to its default face when absent
 
@@ -145,6 +152,7 @@ def transcode_args(
         }
         if plan.segment_frames is None:
             options.update(_hls_options(plan, folder, extension))
+            options.update(_keyframe_options(plan))
         else:
             options.update(_explicit_segment_options(plan, folder, extension))
         outputs.append(ffmpeg.output(branch, sound, str(folder / "index.m3u8"), **options))
@@ -173,6 +181,34 @@ def _hls_options(plan: TranscodePlan, folder: Path, extension: str) -> dict[str,
     if profile.segment_type == "fmp4":
         options["hls_fmp4_init_filename"] = "init.mp4"
     return options
+
+
+def _keyframe_options(plan: TranscodePlan) -> dict[str, Any]:
+    """A keyframe every GOP from each segment's start, and the muxer's cut interval to match.
+
+    :func:`rcmedia.core.plan.segment_layout` shares a tail under a second out over the last
+    segments, so those start a few frames after a multiple of the target; the keyframes follow
+    them (by frame number: exact, unlike a comparison of times) and the muxer, cutting at the first
+    keyframe after each multiple of ``hls_time``, cuts there. An ordinary asset is a single run.
+    """
+    profile = plan.profile
+    full = round(profile.segment_seconds * profile.frame_rate)
+    gop = profile.gop_frames
+    lengths = plan.segment_lengths
+    forced = keyframes(lengths, full=full, gop=gop)
+    gaps = [b - a for a, b in zip(forced, (*forced[1:], plan.frames), strict=True)]
+    longest = max(gop, *gaps)
+    period = hls_time_frames(lengths, full)
+    terms = [f"between(n,{a},{b})*not(mod(n-{a},{gop}))" for a, b in keyframe_runs(forced, gop)]
+    return {
+        "hls_time": f"{profile.segment_seconds:g}"
+        if period == full
+        else f"{period / profile.frame_rate:.6f}",
+        "force_key_frames": "expr:" + "+".join(terms),
+        "g": longest,
+        # closed GOPs, an IDR at every forced frame; the longest GOP is a tail's, under two GOPs
+        "x264-params": f"keyint={longest}:min-keyint={gop}:scenecut=0:open-gop=0",
+    }
 
 
 def _explicit_segment_options(plan: TranscodePlan, folder: Path, extension: str) -> dict[str, Any]:

@@ -11,8 +11,11 @@ from rcmedia.core.plan import (
     AudioInput,
     LoudnessTarget,
     VideoInput,
+    hls_time_frames,
+    keyframes,
     plan_slate,
     plan_transcode,
+    segment_layout,
     slate_loop_quantum,
 )
 from rcmedia.core.probe import SourceFacts
@@ -211,3 +214,65 @@ def test_slate_loop_quantum(
     samples_per_frame = 48_000 // frame_rate
     assert quantum * full * samples_per_frame % 1024 == 0
     assert all(n * full * samples_per_frame % 1024 for n in range(1, quantum)), "the fewest"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "lengths"),
+    [
+        pytest.param(12.0, (150, 150), id="whole-segments"),
+        pytest.param(13.6, (150, 150, 40), id="tail-of-a-second-or-more-stays"),
+        pytest.param(12.04, (150, 151), id="one-frame-joins-the-last"),
+        pytest.param(12.48, (150, 162), id="under-half-a-second-joins-the-last"),
+        pytest.param(12.52, (156, 157), id="half-a-second-is-shared"),
+        pytest.param(18.96, (150, 162, 162), id="under-a-second-is-shared-by-two"),
+        pytest.param(6.8, (85, 85), id="one-segment-to-share-with-halves"),
+        pytest.param(6.52, (81, 82), id="halves-odd"),
+        pytest.param(0.4, (10,), id="an-asset-that-short"),
+        pytest.param(4.0, (100,), id="shorter-than-a-segment"),
+    ],
+)
+def test_segment_layout_leaves_no_tail_under_a_second(seconds: float, lengths: tuple[int, ...]) -> None:
+    assert segment_layout(round(seconds * 25), full=150, second=25) == lengths
+    assert make_plan(source_facts(duration=seconds)).segment_lengths == lengths
+
+
+def muxer_cuts(forced: tuple[int, ...], period: int, frames: int) -> tuple[int, ...]:
+    """Segment lengths as ffmpeg's HLS muxer cuts: at the first keyframe at or after k × hls_time."""
+    cuts, k = [0], 1
+    for frame in forced:
+        if frame >= k * period:
+            cuts.append(frame)
+            k += 1
+    cuts.append(frames)
+    return tuple(b - a for a, b in itertools.pairwise(cuts))
+
+
+@pytest.mark.parametrize(
+    ("fps", "gop", "full"),
+    [
+        pytest.param(25, 50, 150, id="shipped-6s"),
+        pytest.param(25, 25, 50, id="tiny-2s"),
+        pytest.param(25, 5, 150, id="short-gops"),
+        pytest.param(25, 150, 150, id="gop-is-segment"),
+        pytest.param(30, 60, 180, id="30fps"),
+        pytest.param(50, 50, 100, id="50fps-2s"),
+    ],
+)
+def test_every_layout_is_what_the_muxer_cuts_and_none_rounds_past_the_target(
+    fps: int, gop: int, full: int
+) -> None:
+    for frames in range(1, 6 * full):
+        lengths = segment_layout(frames, full=full, second=fps)
+        assert sum(lengths) == frames
+        forced = keyframes(lengths, full=full, gop=gop)
+        assert muxer_cuts(forced, hls_time_frames(lengths, full), frames) == lengths, frames
+        # every EXTINF rounds to no more than the target (RFC 8216 §4.3.3.1)
+        assert all(2 * (length - full) < fps for length in lengths), (frames, lengths)
+        whole, tail = divmod(frames, full)
+        # at 30 fps a 29-frame tail needs three segments to share it (each < 0.5 s): with only
+        # two it stays (documented in segment_layout); at 25 and 50 fps two always suffice
+        unshareable = whole == 2 and 2 * -(-tail // 2) >= fps > tail
+        if frames >= full + fps and not unshareable:
+            assert min(lengths) >= fps, (frames, lengths)
+        gaps = [b - a for a, b in itertools.pairwise((*forced, frames))]
+        assert max(gaps) < gop + fps, (frames, forced)  # a last GOP less than a second longer

@@ -103,6 +103,45 @@ def test_total_short_by_at_most_one_frame_is_accepted(plan: TranscodePlan) -> No
     assert renditions[0].segment_durations == durations
 
 
+def lasting(seconds: float) -> TranscodePlan:
+    facts = source_facts(
+        width=1280, height=720, duration=seconds, video_duration=seconds, audio_duration=seconds
+    )
+    return make_plan(facts, small_profile())
+
+
+@pytest.mark.parametrize(
+    ("seconds", "durations"),
+    [
+        # RFC 8216 §4.3.3.1: an EXTINF of 6.48 s rounds to the 6 s target duration
+        pytest.param(12.48, (6.0, 6.48), id="tail-joined-to-the-last"),
+        pytest.param(12.64, (6.32, 6.32), id="tail-shared-by-two"),
+        pytest.param(6.8, (3.4, 3.4), id="halves"),
+        pytest.param(0.4, (0.4,), id="an-asset-that-short"),
+    ],
+)
+def test_a_tail_under_a_second_merged_as_planned_is_accepted(
+    seconds: float, durations: tuple[float, ...]
+) -> None:
+    outputs = [output("720p", durations), output("360p", durations)]
+    assert verify_ladder(outputs, plan=lasting(seconds), source_name=SOURCE)[0].segment_durations == durations
+
+
+@pytest.mark.parametrize(
+    ("seconds", "durations", "fragment"),
+    [
+        pytest.param(12.04, (6.0, 6.0, 0.04), "segment 2 lasts 0.040 s: a segment under 1 s", id="tiny-tail"),
+        pytest.param(12.64, (6.0, 6.0, 0.64), "not the planned 6.32", id="tail-not-shared"),
+        pytest.param(12.48, (6.0, 6.52), "rounds to more than the target", id="last-rounds-up"),
+    ],
+)
+def test_a_tail_under_a_second_left_alone_is_refused(
+    seconds: float, durations: tuple[float, ...], fragment: str
+) -> None:
+    error = refused(lasting(seconds), [output("720p", durations), output("360p", durations)])
+    assert fragment in error.problem
+
+
 def refused(plan: TranscodePlan, outputs: Sequence[RungOutput]) -> VerificationError:
     with pytest.raises(VerificationError) as info:
         verify_ladder(outputs, plan=plan, source_name=SOURCE)
@@ -138,7 +177,7 @@ def refused(plan: TranscodePlan, outputs: Sequence[RungOutput]) -> VerificationE
             output("720p", durations=(6.0, 9.0)),
             output("360p", durations=(6.0, 9.0)),
             "720p",
-            "exceeds the target duration",
+            "rounds to more than the target duration",
             id="final-segment-too-long",
         ),
         pytest.param(

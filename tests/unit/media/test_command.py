@@ -222,7 +222,8 @@ def test_every_rung_gets_the_same_fixed_gop_and_segment_target(plan: TranscodePl
         assert options["-sc_threshold"] == "0"
         x264 = dict(item.split("=") for item in options["-x264-params"].split(":"))
         assert x264 == {"keyint": "50", "min-keyint": "50", "scenecut": "0", "open-gop": "0"}
-        assert options["-force_key_frames"] == "expr:gte(t,n_forced*2)"
+        # one keyframe every 50 frames, by frame number, up to the last GOP (frame 2300 of 2350)
+        assert options["-force_key_frames"] == "expr:between(n,0,2300)*not(mod(n-0,50))"
         assert options["-c:a"] == "aac"
         assert options["-b:a"] == "128000"
         assert options["-ar"] == "48000"
@@ -268,7 +269,40 @@ def test_profile_timing_reaches_the_command() -> None:
     assert "atrim=end_sample=96000" in filters(argv)
     for options in outputs(argv):
         assert (options["-g"], options["-keyint_min"], options["-hls_time"]) == ("50", "50", "4")
-        assert options["-force_key_frames"] == "expr:gte(t,n_forced*1)"
+        assert options["-force_key_frames"] == "expr:between(n,0,50)*not(mod(n-0,50))"
+
+
+@pytest.mark.parametrize(
+    ("duration", "keyframes", "keyint", "hls_time"),
+    [
+        # 12.64 s: 0.64 s over two segments is shared out, 6.32 s each; the keyframes follow
+        pytest.param(
+            12.64,
+            "between(n,0,100)*not(mod(n-0,50))+between(n,158,258)*not(mod(n-158,50))",
+            58,
+            "6",
+            id="tail-shared-by-two",
+        ),
+        # 12.40 s: 0.40 s joins the last segment (6.40 s), whose last GOP is 2.40 s
+        pytest.param(12.4, "between(n,0,250)*not(mod(n-0,50))", 60, "6", id="tail-joins-the-last"),
+        # 6.80 s: one segment to share 0.80 s with; two of 3.40 s, the muxer cutting at 3.40 s
+        pytest.param(
+            6.8,
+            "between(n,0,50)*not(mod(n-0,50))+between(n,85,135)*not(mod(n-85,50))",
+            50,
+            "3.400000",
+            id="halves",
+        ),
+    ],
+)
+def test_a_tail_under_a_second_moves_the_last_keyframes(
+    duration: float, keyframes: str, keyint: int, hls_time: str
+) -> None:
+    plan = make_plan(source_facts(duration=duration, video_duration=duration, audio_duration=duration))
+    for options in outputs(build(plan)):
+        assert options["-force_key_frames"] == f"expr:{keyframes}"
+        assert (options["-g"], options["-keyint_min"], options["-hls_time"]) == (str(keyint), "50", hls_time)
+        assert options["-x264-params"] == f"keyint={keyint}:min-keyint=50:scenecut=0:open-gop=0"
 
 
 @pytest.mark.parametrize(
