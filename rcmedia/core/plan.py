@@ -208,23 +208,43 @@ def plan_slate(profile: Profile, *, title: str, loop_seconds: float = 60.0) -> T
     on a whole video frame and a whole AAC frame: 48 s (8 × 6 s) for the shipped profile, 56 s
     (28 × 2 s) for 2 s segments at 25 fps and 48 kHz.
 
-    Around it: "giant steps" of b, 2b, … frames (b = ⌈√full⌉) and "baby steps" of 1 … b-1 frames.
-    Any remainder shorter than a segment is at most one giant and one baby step, so the schedule
-    builder reaches any fixed-slot start to the frame with at most two extra events, while the
-    slate stays short to make (85 s of pictures for 6 s segments instead of the 507 s that one
-    segment of every length would take). The giants come first, so that the loop never holds the
-    start of the encode (the AAC encoder's priming frame, which a wrap would repeat), and the
-    babies last, so that it never holds the end (the encoder's flush). The playout finds the loop
-    as the longest run of full-length segments, wherever it starts (:mod:`.slate_pieces`,
-    :mod:`.slate_stand_in`).
+    Around it, pieces so that any remainder shorter than a segment is at most two of them, and
+    none of them under a second where that can be avoided (a player joining near the live edge
+    has little buffer in a 0.04 s piece: issue 10). With s frames a second (segments of two
+    seconds or more):
+
+    - "seconds": s, s+1, … 2s−1 frames (1.00–1.96 s at 25 fps), one for every remainder from one
+      second up to two; a remainder of 2 s or more is one of them and one of
+    - "strides": 2s, 3s, … up to a segment less a second (2, 3, 4, 5 s for 6 s segments);
+    - a remainder under a second, after at least one loop segment, takes one loop segment back
+      and is a stride (or a second) and a second: a segment less a second, plus a second and the
+      remainder (:class:`.slate_pieces.SlatePieces`);
+    - only a gap shorter than a second in all is filled with pieces that short: "giant steps" of
+      b, 2b, … frames and "baby steps" of 1 … b−1 frames, b = ⌈√s⌉ (5, 10, 15, 20 and 1–4 frames).
+
+    For segments under two seconds the older layout stays: giant steps of b, 2b, … (b = ⌈√full⌉)
+    and baby steps of 1 … b−1 frames, any remainder one of each.
+
+    The steps up come first, so that the loop never holds the start of the encode (the AAC
+    encoder's priming frame, which a wrap would repeat), and the others last, so that it never
+    holds the end (the encoder's flush). The playout finds the loop as the longest run of
+    full-length segments, wherever it starts (:mod:`.slate_pieces`, :mod:`.slate_stand_in`).
+    Shipped profile: 101.4 s in 45 segments (85 s in 31 before there were no sub-second pieces).
     """
     full = round(profile.segment_seconds * profile.frame_rate)
     quantum = slate_loop_quantum(profile)
     wanted = Fraction(loop_seconds) / (quantum * Fraction(full, profile.frame_rate))
     loop_segments = quantum * max(1, math.ceil(wanted - Fraction(1, 2)))
-    step = math.isqrt(full - 1) + 1
-    giants = tuple(range(step, full, step))
-    lengths = giants + (full,) * loop_segments + tuple(range(1, step))
+    loop = (full,) * loop_segments
+    second = profile.frame_rate
+    if full >= 2 * second:
+        step = math.isqrt(second - 1) + 1
+        before = (*range(step, second, step), *range(2 * second, full - second + 1, second))
+        after = (*range(second, 2 * second), *range(1, step))
+    else:
+        step = math.isqrt(full - 1) + 1
+        before, after = tuple(range(step, full, step)), tuple(range(1, step))
+    lengths = before + loop + after
     return TranscodePlan(
         profile=profile,
         frames=sum(lengths),

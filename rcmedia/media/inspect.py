@@ -42,7 +42,8 @@ def inspect_rung(folder: Path, *, segment_type: str) -> RungOutput:
     if not segments:
         raise VerificationError(folder.name, "the playlist lists no segments")
 
-    first = folder / segments[0].name
+    # the longest segment: MediaInfo may find no audio in a slate piece of a few frames
+    first = folder / max(segments, key=lambda s: s.duration).name
     if segment_type == "fmp4":
         assert init_bytes is not None
         video_codec = bitstream.h264_codec_string(b"", init=init_bytes)

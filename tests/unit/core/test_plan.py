@@ -126,7 +126,11 @@ def test_target_is_passed_through() -> None:
 
 # --- the house slate ----------------------------------------------------------------------------
 
-PROFILES: dict[str, Callable[[], Profile]] = {"default": default_profile, "tiny": tiny_profile}
+PROFILES: dict[str, Callable[[], Profile]] = {
+    "default": default_profile,
+    "tiny": tiny_profile,
+    "one-second": lambda: small_profile(gop_seconds=1, segment_seconds=1),
+}
 
 
 def loop_of(frames: tuple[int, ...]) -> tuple[int, int]:
@@ -159,19 +163,27 @@ def test_the_slate_loop_wraps_on_a_whole_video_frame_and_a_whole_aac_frame(name:
 
 
 @pytest.mark.parametrize(
-    ("name", "giants", "loop", "babies"),
+    ("name", "before", "loop", "after"),
     [
-        pytest.param("default", range(13, 150, 13), 8, range(1, 13), id="default-48s"),
-        pytest.param("tiny", range(8, 50, 8), 28, range(1, 8), id="tiny-56s"),
+        pytest.param(
+            "default",
+            (5, 10, 15, 20, 50, 75, 100, 125),
+            8,
+            (*range(25, 50), 1, 2, 3, 4),
+            id="default-48s",
+        ),
+        pytest.param("tiny", (5, 10, 15, 20), 28, (*range(25, 50), 1, 2, 3, 4), id="tiny-56s"),
+        # segments under two seconds keep the older layout: steps of ⌈√25⌉ and 1 … 4 frames
+        pytest.param("one-second", (5, 10, 15, 20), 8, (1, 2, 3, 4), id="one-second-8s"),
     ],
 )
-def test_slate_layout_is_giants_then_the_loop_then_babies(
-    name: str, giants: range, loop: int, babies: range
+def test_slate_layout_is_steps_up_then_the_loop_then_the_rest(
+    name: str, before: tuple[int, ...], loop: int, after: tuple[int, ...]
 ) -> None:
     profile = PROFILES[name]()
     full = round(profile.segment_seconds * profile.frame_rate)
-    plan = plan_slate(profile, title="台标卡")
-    assert plan.segment_frames == (*giants, *(full,) * loop, *babies)
+    plan = plan_slate(profile, title="台标卡", loop_seconds=8.0 if name == "one-second" else 60.0)
+    assert plan.segment_frames == (*before, *(full,) * loop, *after)
     assert plan.frames == sum(plan.segment_frames)
     assert (plan.video, plan.audio, plan.title) == (VideoInput.SLATE, AudioInput.SILENCE, "台标卡")
 
