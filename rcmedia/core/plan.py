@@ -21,6 +21,8 @@ PAD_SLACK = 0.5
 MIN_SEGMENT_SECONDS = 1.0
 # samples per AAC-LC frame (ISO/IEC 14496-3 §4.5.2.1, frameLengthFlag 0): the audio's time grid
 AAC_FRAME_SAMPLES = 1024
+# the delay ffmpeg's AAC encoder puts ahead of the audio (its initial_padding): one frame
+AAC_PRIMING_SAMPLES = 1024
 
 
 class VideoInput(StrEnum):
@@ -82,8 +84,21 @@ class TranscodePlan:
 
     @property
     def audio_samples(self) -> int:
-        """Audio length in samples: exactly the video's length, so splices do not drift."""
+        """The video's length in audio samples."""
         return self.frames * self.profile.audio.sample_rate // self.profile.frame_rate
+
+    @property
+    def encoded_audio_samples(self) -> int:
+        """The audio given to the encoder: the video's length cut to whole AAC frames (at least one).
+
+        The AAC encoder adds one frame of priming (its delay) ahead of what it is given, and the
+        transcode shifts the audio's timestamps by that frame (:data:`AAC_PRIMING_SAMPLES`), so
+        the audio packets run from the first picture to at most one AAC frame after the last
+        (whole AAC frames, and the last few milliseconds of a programme's sound dropped rather
+        than overlap the next asset's by more): a splice neither overlaps nor drifts by more than
+        one AAC frame, whatever the asset's length.
+        """
+        return max(AAC_FRAME_SAMPLES, self.audio_samples // AAC_FRAME_SAMPLES * AAC_FRAME_SAMPLES)
 
 
 def segment_layout(frames: int, *, full: int, second: int) -> tuple[int, ...]:

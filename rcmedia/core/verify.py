@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rcmedia.core.assets import Rendition
-from rcmedia.core.plan import MIN_SEGMENT_SECONDS, TranscodePlan
+from rcmedia.core.plan import AAC_FRAME_SAMPLES, MIN_SEGMENT_SECONDS, TranscodePlan
 from rcmedia.errors import RejectedInputError, VerificationError
 
 
@@ -23,6 +23,20 @@ class SegmentFacts:
     duration: float  # EXTINF
     size: int  # bytes on disk
     starts_with_idr: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TrackSpan:
+    """When a rendition's pictures and sound start and end (seconds on its own clock).
+
+    The video's end is its last picture's time plus one frame; the audio's, its last AAC frame's
+    end. Read from the first and the last segment's timestamps.
+    """
+
+    video_start: float
+    video_end: float
+    audio_start: float
+    audio_end: float
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -38,6 +52,7 @@ class RungOutput:
     codecs: str
     segments: tuple[SegmentFacts, ...]
     init_segment: str | None = None
+    span: TrackSpan | None = None  # None: not measured (fMP4)
 
 
 def verify_ladder(
@@ -71,6 +86,8 @@ def verify_ladder(
                 f"audio is {output.audio_rate} Hz x{output.audio_channels}, expected "
                 f"{profile.audio.sample_rate} Hz x{profile.audio.channels}",
             )
+        if output.span is not None:
+            _check_audio_span(output.span, plan=plan, what=what)
         if len(output.segments) != len(reference.segments):
             raise VerificationError(
                 what, f"{len(output.segments)} segments, but {reference.name} has {len(reference.segments)}"
@@ -125,6 +142,31 @@ def verify_ladder(
         )
     _check_no_tiny_segment(reference, plan=plan, source_name=source_name)
     return tuple(sorted(renditions, key=lambda r: r.height, reverse=True))
+
+
+def _check_audio_span(span: TrackSpan, *, plan: TranscodePlan, what: str) -> None:
+    """The sound starts with the first picture and ends with the last, to within one AAC frame.
+
+    A live channel splices assets end to end on one clock: sound that starts before its
+    picture, or runs on after it, overlaps the next asset's (issue 10: 100 ms in 7 of 31 assets).
+    The transcode cuts the sound to whole AAC frames and shifts out the encoder's priming frame.
+    """
+    frame = AAC_FRAME_SAMPLES / plan.profile.audio.sample_rate
+    limit = frame + 2 / 90_000  # MPEG-TS timestamps are 90 kHz ticks
+    lead = span.video_start - span.audio_start
+    if abs(lead) > limit:
+        when = "before" if lead > 0 else "after"
+        raise VerificationError(
+            what,
+            f"the audio starts {abs(lead) * 1000:.1f} ms {when} the first picture (at most {frame * 1000:.1f})",
+        )
+    over = span.audio_end - span.video_end
+    if abs(over) > limit:
+        when = "after" if over > 0 else "before"
+        raise VerificationError(
+            what,
+            f"the audio ends {abs(over) * 1000:.1f} ms {when} the last picture (at most {frame * 1000:.1f})",
+        )
 
 
 def _check_no_tiny_segment(reference: RungOutput, *, plan: TranscodePlan, source_name: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import ffmpeg
 
 from rcmedia.core.plan import (
+    AAC_PRIMING_SAMPLES,
     AudioInput,
     TranscodePlan,
     VideoInput,
@@ -52,8 +53,15 @@ def _audio_chain(stream: Any, plan: TranscodePlan) -> Any:
     if plan.audio is AudioInput.SOURCE and plan.loudness is not None:
         # loudnorm works at 192 kHz internally; resample back to the house rate after it.
         stream = stream.filter("loudnorm", **_loudnorm_args(plan)).filter("aresample", rate)
-    # Exactly as long as the video, in samples: a splice must not drift (DESIGN "live timeline").
-    return stream.filter("apad", whole_len=plan.audio_samples).filter("atrim", end_sample=plan.audio_samples)
+    # As long as the video in whole AAC frames, padded with silence where the source is short: a
+    # splice must not drift (DESIGN "live timeline"). Timestamps are then counted from the
+    # samples (filters such as loudnorm leave gaps in them that the muxer would keep: 30 ms in
+    # a 4 s clip, which pushed the audio's end 100 ms past the picture), one priming frame late:
+    # the encoder stamps its priming frame one frame earlier, so the first audio packet starts
+    # with the first picture (issue 10).
+    samples = plan.encoded_audio_samples
+    stream = stream.filter("apad", whole_len=samples).filter("atrim", end_sample=samples)
+    return stream.filter("asetpts", f"(N+{AAC_PRIMING_SAMPLES})/SR/TB")
 
 
 def _video_chain(stream: Any, plan: TranscodePlan) -> Any:

@@ -45,6 +45,8 @@ def test_frames_and_audio_samples(duration: float, frames: int) -> None:
     plan = make_plan(source_facts(duration=duration, video_duration=duration, audio_duration=duration))
     assert plan.frames == frames
     assert plan.audio_samples == frames * 1920  # 48000 / 25 samples per frame, no drift
+    # whole AAC frames, never past the pictures: the priming frame ahead makes up the difference
+    assert plan.encoded_audio_samples == max(1024, frames * 1920 // 1024 * 1024)
     assert plan.duration == frames / 25
 
 

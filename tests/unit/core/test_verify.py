@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from rcmedia.core.plan import TranscodePlan
-from rcmedia.core.verify import RungOutput, SegmentFacts, average_bandwidth, peak_bandwidth, verify_ladder
+from rcmedia.core.verify import (
+    RungOutput,
+    SegmentFacts,
+    TrackSpan,
+    average_bandwidth,
+    peak_bandwidth,
+    verify_ladder,
+)
 from rcmedia.errors import RejectedInputError, VerificationError
 from tests.unit.factories import make_plan, small_profile, source_facts
 
@@ -253,3 +260,41 @@ def test_rungs_disagreeing_is_a_verification_failure_not_a_truncated_input(plan:
     low = output("360p", durations=(6.0, 6.0, 3.0))
     error = refused(plan, [top, low])
     assert "segments" in error.problem
+
+
+def span(audio_start: float, audio_end: float) -> TrackSpan:
+    """A rendition whose pictures run from 1.48 s (the MPEG-TS muxer's offset) for 15 s."""
+    return TrackSpan(video_start=1.48, video_end=16.48, audio_start=audio_start, audio_end=audio_end)
+
+
+@pytest.mark.parametrize(
+    ("audio_start", "audio_end"),
+    [
+        pytest.param(1.48, 16.48, id="exact"),
+        pytest.param(1.48, 16.48 + 0.0213, id="ends-within-an-aac-frame-after"),
+        pytest.param(1.48 - 0.0213, 16.48 - 0.0213, id="within-an-aac-frame-before"),
+    ],
+)
+def test_audio_within_an_aac_frame_of_the_pictures_is_accepted(
+    plan: TranscodePlan, audio_start: float, audio_end: float
+) -> None:
+    outputs = [output("720p", span=span(audio_start, audio_end)), output("360p", span=span(1.48, 16.48))]
+    assert verify_ladder(outputs, plan=plan, source_name=SOURCE)
+
+
+@pytest.mark.parametrize(
+    ("audio_start", "audio_end", "fragment"),
+    [
+        # issue 10, asset 30: the sound ran on 103 ms after the last picture
+        pytest.param(1.48, 16.583, "the audio ends 103.0 ms after the last picture", id="runs-on"),
+        pytest.param(1.48, 16.43, "the audio ends 50.0 ms before the last picture", id="stops-early"),
+        pytest.param(1.43, 16.48, "the audio starts 50.0 ms before the first picture", id="starts-early"),
+        pytest.param(1.53, 16.48, "the audio starts 50.0 ms after the first picture", id="starts-late"),
+    ],
+)
+def test_audio_off_its_pictures_by_more_than_an_aac_frame_is_refused(
+    plan: TranscodePlan, audio_start: float, audio_end: float, fragment: str
+) -> None:
+    error = refused(plan, [output("720p"), output("360p", span=span(audio_start, audio_end))])
+    assert error.what.endswith("360p")
+    assert fragment in error.problem

@@ -130,8 +130,10 @@ def test_conditioning_chain(plan: TranscodePlan) -> None:
     assert plan.frames == 2332  # round(93.3 * 25)
     assert "fps=fps=25" in entries
     assert f"trim=end_frame={plan.frames}" in entries
-    assert f"apad=whole_len={plan.frames * 1920}" in entries
-    assert f"atrim=end_sample={plan.frames * 1920}" in entries
+    # 4 477 440 samples of video length, 4372.5 AAC frames: 4372 of them
+    assert "apad=whole_len=4476928" in entries
+    assert "atrim=end_sample=4476928" in entries
+    assert entries.index("atrim=end_sample=4476928") + 1 == entries.index("asetpts=(N+1024)/SR/TB")
     assert "tpad=stop_duration=0.52:stop_mode=clone" in entries
     assert "aformat=channel_layouts=stereo:sample_rates=48000" in entries
     # the order of the video conditioning: deinterlace before the frame rate, trim last
@@ -266,7 +268,10 @@ def test_profile_timing_reaches_the_command() -> None:
     argv = build(plan)
     assert "fps=fps=50" in filters(argv)
     assert "trim=end_frame=100" in filters(argv)
-    assert "atrim=end_sample=96000" in filters(argv)
+    # 2 s is 96000 samples, 93.75 AAC frames: cut to 93 (95232 samples), stamped from the samples
+    # one priming frame late (the encoder stamps its priming frame one frame early)
+    assert "atrim=end_sample=95232" in filters(argv)
+    assert "asetpts=(N+1024)/SR/TB" in filters(argv)
     for options in outputs(argv):
         assert (options["-g"], options["-keyint_min"], options["-hls_time"]) == ("50", "50", "4")
         assert options["-force_key_frames"] == "expr:between(n,0,50)*not(mod(n-0,50))"
