@@ -87,7 +87,7 @@ def verify_ladder(
                 f"{profile.audio.sample_rate} Hz x{profile.audio.channels}",
             )
         if output.span is not None:
-            _check_audio_span(output.span, plan=plan, what=what)
+            check_audio_span(output.span, sample_rate=profile.audio.sample_rate, what=what)
         if len(output.segments) != len(reference.segments):
             raise VerificationError(
                 what, f"{len(output.segments)} segments, but {reference.name} has {len(reference.segments)}"
@@ -144,14 +144,14 @@ def verify_ladder(
     return tuple(sorted(renditions, key=lambda r: r.height, reverse=True))
 
 
-def _check_audio_span(span: TrackSpan, *, plan: TranscodePlan, what: str) -> None:
+def check_audio_span(span: TrackSpan, *, sample_rate: int, what: str) -> None:
     """The sound starts with the first picture and ends with the last, to within one AAC frame.
 
     A live channel splices assets end to end on one clock: sound that starts before its
     picture, or runs on after it, overlaps the next asset's (issue 10: 100 ms in 7 of 31 assets).
     The transcode cuts the sound to whole AAC frames and shifts out the encoder's priming frame.
     """
-    frame = AAC_FRAME_SAMPLES / plan.profile.audio.sample_rate
+    frame = AAC_FRAME_SAMPLES / sample_rate
     limit = frame + 2 / 90_000  # MPEG-TS timestamps are 90 kHz ticks
     lead = span.video_start - span.audio_start
     if abs(lead) > limit:

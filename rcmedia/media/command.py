@@ -244,6 +244,57 @@ def _explicit_segment_options(plan: TranscodePlan, folder: Path, extension: str)
     return options
 
 
+def repackage_args(
+    playlist: Path,
+    out_dir: Path,
+    *,
+    ffmpeg_bin: str,
+    video_start_ticks: int,
+    audio_packets: int,
+    boundaries: list[float],
+    ticks_per_audio_frame: int = 1920,
+) -> list[str]:
+    """Re-mux one MPEG-TS rendition without re-encoding: the same pictures cut at the same
+    instants, the audio packets re-stamped one after another from the first picture.
+
+    ``-copyts`` and the mpegts muxer's own ``mpegts_copyts`` keep every video timestamp as it
+    was, so the segments still play where the schedule has them; ``setts`` stamps audio packet N
+    at the first picture plus N AAC frames (shifting out the encoder's priming and any gap the
+    filters left), and ``-frames:a`` drops what would run more than an AAC frame past the last
+    picture. ``boundaries`` are the old cuts in seconds from the first picture, a little early:
+    the segment muxer cuts at the first keyframe at or after each, where the old cuts are.
+    """
+    return [
+        ffmpeg_bin,
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "error",
+        "-copyts",
+        "-i",
+        str(playlist),
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0",
+        "-c",
+        "copy",
+        "-bsf:a",
+        f"setts=ts={video_start_ticks}+N*{ticks_per_audio_frame}",
+        "-frames:a",
+        str(audio_packets),
+        "-f",
+        "segment",
+        "-segment_format",
+        "mpegts",
+        "-segment_format_options",
+        "mpegts_copyts=1",
+        *(["-segment_times", ",".join(f"{t:.6f}" for t in boundaries)] if boundaries else []),
+        "-y",
+        str(out_dir / "seg_%05d.ts"),
+    ]
+
+
 def _with_globals(compiled: list[str], *options: str) -> list[str]:
     """Put global options right after the binary (ffmpeg warns about trailing options)."""
     return [compiled[0], *options, *compiled[1:]]
