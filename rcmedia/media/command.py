@@ -289,7 +289,9 @@ def repackage_args(
         "mpegts",
         "-segment_format_options",
         "mpegts_copyts=1",
+        # one segment: no cut at all (the segment muxer would cut every 2 s by default)
         *(["-segment_times", ",".join(f"{t:.6f}" for t in boundaries)] if boundaries else []),
+        *([] if boundaries else ["-segment_time", "86400"]),
         "-y",
         str(out_dir / "seg_%05d.ts"),
     ]

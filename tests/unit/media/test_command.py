@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rcmedia.core.plan import TranscodePlan
-from rcmedia.media.command import loudness_measure_args, segment_extension, transcode_args
+from rcmedia.media.command import loudness_measure_args, repackage_args, segment_extension, transcode_args
 from tests.unit.factories import MEASURED, make_plan, small_profile, source_facts
 
 FFMPEG = "/opt/ffmpeg"
@@ -332,3 +332,30 @@ def test_loudness_measure_args_follow_the_sample_rate() -> None:
     argv = loudness_measure_args(SOURCE, ffmpeg_bin=FFMPEG, sample_rate=44_100)
     assert "aresample=44100" in filters(argv)
     assert "aformat=channel_layouts=stereo:sample_rates=44100" in filters(argv)
+
+
+@pytest.mark.parametrize(
+    ("boundaries", "cuts"),
+    [
+        pytest.param([5.98, 11.98], ["-segment_times", "5.980000,11.980000"], id="at-the-old-cuts"),
+        pytest.param([], ["-segment_time", "86400"], id="one-segment-never-cut"),
+    ],
+)
+def test_repackage_copies_and_restamps_only_the_audio(boundaries: list[float], cuts: list[str]) -> None:
+    argv = repackage_args(
+        Path("/old/360p/index.m3u8"),
+        Path("/new/360p"),
+        ffmpeg_bin=FFMPEG,
+        video_start_ticks=133_200,
+        audio_packets=205,
+        boundaries=boundaries,
+    )
+    assert argv[0] == FFMPEG
+    assert argv[argv.index("-c") + 1] == "copy"
+    assert "-copyts" in argv
+    assert argv[argv.index("-bsf:a") + 1] == "setts=ts=133200+N*1920"
+    assert argv[argv.index("-frames:a") + 1] == "205"
+    assert argv[argv.index("-segment_format_options") + 1] == "mpegts_copyts=1"
+    at = argv.index(cuts[0])
+    assert argv[at : at + 2] == cuts
+    assert argv[-1] == "/new/360p/seg_%05d.ts"
