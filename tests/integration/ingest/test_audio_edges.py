@@ -41,6 +41,7 @@ def audio_shorter_than_video(path: Path, ffmpeg: str, seconds: float) -> Path:
         pytest.param("mute.mp4", 2.5, {"audio": None}, id="no-audio"),
         pytest.param("short.mp4", 4.0, None, id="audio-shorter-than-video"),
         pytest.param("tail.mp4", 4.04, {}, id="one-frame-tail"),
+        pytest.param("frag.mp4", 4.37, {"profile": "tiny_fmp4"}, id="fmp4"),
     ],
 )
 def test_audio_spans_exactly_the_pictures(
@@ -52,11 +53,13 @@ def test_audio_spans_exactly_the_pictures(
     ingest_many: IngestMany,
     ffmpeg: str,
 ) -> None:
+    options = dict(clip or {})
+    profile = options.pop("profile", None)
     if clip is None:
         source = audio_shorter_than_video(tmp_path / file, ffmpeg, seconds)
     else:
-        source = make_clip(tmp_path / file, ffmpeg=ffmpeg, duration=seconds, width=160, height=90, **clip)
-    (job,) = ingest_many([source])
+        source = make_clip(tmp_path / file, ffmpeg=ffmpeg, duration=seconds, width=160, height=90, **options)
+    (job,) = ingest_many([source], profile=profile)
     assert job.state is JobState.PUBLISHED, job.failure_reason
     asset = ingest_ctx.catalog.get_asset(job.asset_id)
     root = Path(ingest_ctx.settings.storage) / str(asset.storage_prefix)
