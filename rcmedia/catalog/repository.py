@@ -401,6 +401,33 @@ class Catalog:
             job.finished_at = now
             job.updated_at = now
 
+    def replace_package(
+        self,
+        asset_id: int,
+        *,
+        expected_prefix: str,
+        storage_prefix: str,
+        renditions: Sequence[Rendition],
+        now: datetime,
+    ) -> None:
+        """Point a published asset at a re-packaged copy of its package (same segments and
+        durations, so built schedules stay valid); refused if the asset moved on meanwhile."""
+        with self._session() as session:
+            asset = session.get(
+                AssetRow, asset_id, options=[selectinload(AssetRow.renditions)], with_for_update=True
+            )
+            if asset is None:
+                raise NotFoundError("asset", asset_id)
+            if asset.storage_prefix != expected_prefix:
+                raise ConflictError(
+                    f"asset {asset_id!r}'s package", expected=expected_prefix, current=asset.storage_prefix
+                )
+            asset.renditions.clear()
+            session.flush()
+            asset.renditions.extend(_rendition_row(r) for r in renditions)
+            asset.storage_prefix = storage_prefix
+            asset.updated_at = now
+
     # --- reads -----------------------------------------------------------------------------
 
     def get_asset(self, asset_id: int) -> Asset:

@@ -131,3 +131,42 @@ def assets_rerate(ctx: click.Context, dry_run: bool) -> None:
                 )
     verb = "would change" if dry_run else "changed"
     console.print(f"[green]✓[/] {changed} asset(s) {verb}")
+
+
+@assets.command("repackage")
+@click.argument("asset_ids", nargs=-1, type=click.IntRange(min=1))
+@click.option("--all", "every", is_flag=True, help="Every published MPEG-TS asset.")
+@click.pass_context
+@guard
+def assets_repackage(ctx: click.Context, asset_ids: tuple[int, ...], every: bool) -> None:
+    """Re-package published assets so that their audio starts and ends with their pictures.
+
+    No re-encoding: the same segments, the audio re-stamped, verified, then published under a new
+    prefix and switched to in one catalog change. fMP4 assets are refused.
+    """
+    from rcmedia.core.models import AssetStatus
+    from rcmedia.ingest.repackage import repackage_asset
+
+    if not asset_ids and not every:
+        raise click.UsageError("name the assets to re-package, or give --all")
+    with open_context(settings_of(ctx)) as ictx:
+        ids = list(asset_ids)
+        if every:
+            offset = 0
+            while True:
+                page = ictx.catalog.find_assets(
+                    AssetQuery(status=AssetStatus.PUBLISHED, limit=100, offset=offset)
+                )
+                ids += [a.id for a in page.items if a.segment_type == "mpegts"]
+                offset += len(page.items)
+                if not page.items or offset >= page.total:
+                    break
+        for asset_id in ids:
+            done = repackage_asset(ictx, asset_id)
+            shifts = ", ".join(
+                f"{name} {done.before[name][0]:+.1f}/{done.before[name][1]:+.1f} → {start:+.1f}/{end:+.1f} ms"
+                for name, (start, end) in done.after.items()
+            )
+            console.print(
+                f"[green]✓[/] asset {asset_id} re-packaged as {shown(done.new_prefix)}: audio {shifts}"
+            )

@@ -1,7 +1,7 @@
 """How the house slate stands in, one segment for one segment, for media that cannot be played (pure).
 
-The slate asset (:func:`rcmedia.core.plan.plan_slate`) is "giant" pieces, then a run of L
-full-length "loop" segments, then "baby" pieces: the loop is its longest run of full-length
+The slate asset (:func:`rcmedia.core.plan.plan_slate`) is shorter pieces, then a run of L
+full-length "loop" segments, then more shorter pieces: the loop is its longest run of full-length
 segments, wherever it starts. A segment k of an unavailable asset becomes the slate segment that
 keeps the stored numbering — one segment per segment, so the channel's sequence and discontinuity
 counters stay exactly as built — and plays at k's place in its stream: the origin shifts the
@@ -13,8 +13,9 @@ discontinuity chain; players that see counters move freeze or skip: hls.js #3426
   asset's start, not the event's: the same for every event that starts at the asset's first
   segment (all but the slate's own pieces, which are never replaced).
 * A shorter segment (an asset's last, or a cut) becomes the longest piece not longer than it.
-  Its EXTINF stays the real, longer duration: the media is short by less than one giant step
-  (about 0.5 s with 6 s segments), at the end of an event, right before the splice that resets
+  Its EXTINF stays the real, longer duration: the media is short by less than a second (to the
+  frame from 1 to 2 s; a programme's last segment, up to half a second over the target, gets a
+  loop segment), at the end of an event, right before the splice that resets
   the timestamps anyway. Declaring the piece's length instead would move every later segment's
   PROGRAM-DATE-TIME and air time off the schedule, and a sequence number's duration must never
   change (RFC 8216bis §6.2.1).

@@ -13,7 +13,15 @@ from typing import Any
 
 import ffmpeg
 
-from rcmedia.core.plan import AudioInput, TranscodePlan, VideoInput
+from rcmedia.core.plan import (
+    AAC_PRIMING_SAMPLES,
+    AudioInput,
+    TranscodePlan,
+    VideoInput,
+    hls_time_frames,
+    keyframe_runs,
+    keyframes,
+)
 
 SLATE_FONT = "Noto Sans CJK SC"  # fontconfig falls back to its default face when absent
 
@@ -45,8 +53,15 @@ def _audio_chain(stream: Any, plan: TranscodePlan) -> Any:
     if plan.audio is AudioInput.SOURCE and plan.loudness is not None:
         # loudnorm works at 192 kHz internally; resample back to the house rate after it.
         stream = stream.filter("loudnorm", **_loudnorm_args(plan)).filter("aresample", rate)
-    # Exactly as long as the video, in samples: a splice must not drift (DESIGN "live timeline").
-    return stream.filter("apad", whole_len=plan.audio_samples).filter("atrim", end_sample=plan.audio_samples)
+    # As long as the video in whole AAC frames, padded with silence where the source is short: a
+    # splice must not drift (DESIGN "live timeline"). Timestamps are then counted from the
+    # samples (filters such as loudnorm leave gaps in them that the muxer would keep: 30 ms in
+    # a 4 s clip, which pushed the audio's end 100 ms past the picture), one priming frame late:
+    # the encoder stamps its priming frame one frame earlier, so the first audio packet starts
+    # with the first picture (issue 10).
+    samples = plan.encoded_audio_samples
+    stream = stream.filter("apad", whole_len=samples).filter("atrim", end_sample=samples)
+    return stream.filter("asetpts", f"(N+{AAC_PRIMING_SAMPLES})/SR/TB")
 
 
 def _video_chain(stream: Any, plan: TranscodePlan) -> Any:
@@ -145,6 +160,7 @@ def transcode_args(
         }
         if plan.segment_frames is None:
             options.update(_hls_options(plan, folder, extension))
+            options.update(_keyframe_options(plan))
         else:
             options.update(_explicit_segment_options(plan, folder, extension))
         outputs.append(ffmpeg.output(branch, sound, str(folder / "index.m3u8"), **options))
@@ -175,6 +191,34 @@ def _hls_options(plan: TranscodePlan, folder: Path, extension: str) -> dict[str,
     return options
 
 
+def _keyframe_options(plan: TranscodePlan) -> dict[str, Any]:
+    """A keyframe every GOP from each segment's start, and the muxer's cut interval to match.
+
+    :func:`rcmedia.core.plan.segment_layout` shares a tail under a second out over the last
+    segments, so those start a few frames after a multiple of the target; the keyframes follow
+    them (by frame number: exact, unlike a comparison of times) and the muxer, cutting at the first
+    keyframe after each multiple of ``hls_time``, cuts there. An ordinary asset is a single run.
+    """
+    profile = plan.profile
+    full = round(profile.segment_seconds * profile.frame_rate)
+    gop = profile.gop_frames
+    lengths = plan.segment_lengths
+    forced = keyframes(lengths, full=full, gop=gop)
+    gaps = [b - a for a, b in zip(forced, (*forced[1:], plan.frames), strict=True)]
+    longest = max(gop, *gaps)
+    period = hls_time_frames(lengths, full)
+    terms = [f"between(n,{a},{b})*not(mod(n-{a},{gop}))" for a, b in keyframe_runs(forced, gop)]
+    return {
+        "hls_time": f"{profile.segment_seconds:g}"
+        if period == full
+        else f"{period / profile.frame_rate:.6f}",
+        "force_key_frames": "expr:" + "+".join(terms),
+        "g": longest,
+        # closed GOPs, an IDR at every forced frame; the longest GOP is a tail's, under two GOPs
+        "x264-params": f"keyint={longest}:min-keyint={gop}:scenecut=0:open-gop=0",
+    }
+
+
 def _explicit_segment_options(plan: TranscodePlan, folder: Path, extension: str) -> dict[str, Any]:
     """Cut at the plan's own boundaries (the house slate).
 
@@ -198,6 +242,59 @@ def _explicit_segment_options(plan: TranscodePlan, folder: Path, extension: str)
         }
     )
     return options
+
+
+def repackage_args(
+    playlist: Path,
+    out_dir: Path,
+    *,
+    ffmpeg_bin: str,
+    video_start_ticks: int,
+    audio_packets: int,
+    boundaries: list[float],
+    ticks_per_audio_frame: int = 1920,
+) -> list[str]:
+    """Re-mux one MPEG-TS rendition without re-encoding: the same pictures cut at the same
+    instants, the audio packets re-stamped one after another from the first picture.
+
+    ``-copyts`` and the mpegts muxer's own ``mpegts_copyts`` keep every video timestamp as it
+    was, so the segments still play where the schedule has them; ``setts`` stamps audio packet N
+    at the first picture plus N AAC frames (shifting out the encoder's priming and any gap the
+    filters left), and ``-frames:a`` drops what would run more than an AAC frame past the last
+    picture. ``boundaries`` are the old cuts in seconds from the first picture, a little early:
+    the segment muxer cuts at the first keyframe at or after each, where the old cuts are.
+    """
+    return [
+        ffmpeg_bin,
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "error",
+        "-copyts",
+        "-i",
+        str(playlist),
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0",
+        "-c",
+        "copy",
+        "-bsf:a",
+        f"setts=ts={video_start_ticks}+N*{ticks_per_audio_frame}",
+        "-frames:a",
+        str(audio_packets),
+        "-f",
+        "segment",
+        "-segment_format",
+        "mpegts",
+        "-segment_format_options",
+        "mpegts_copyts=1",
+        # one segment: no cut at all (the segment muxer would cut every 2 s by default)
+        *(["-segment_times", ",".join(f"{t:.6f}" for t in boundaries)] if boundaries else []),
+        *([] if boundaries else ["-segment_time", "86400"]),
+        "-y",
+        str(out_dir / "seg_%05d.ts"),
+    ]
 
 
 def _with_globals(compiled: list[str], *options: str) -> list[str]:

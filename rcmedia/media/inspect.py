@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import io
+from fractions import Fraction
 from pathlib import Path
 
 from pymediainfo import MediaInfo
 
-from rcmedia.core.verify import RungOutput, SegmentFacts
+from rcmedia.core.verify import RungOutput, SegmentFacts, TrackSpan
 from rcmedia.errors import VerificationError
 from rcmedia.hls.playlists import read_media_playlist
-from rcmedia.media import bitstream
+from rcmedia.media import bitstream, mpegts
 from rcmedia.media.probe import as_number
 
 HEAD_BYTES = 256 * 1024  # enough to reach the first video access unit of any segment
@@ -42,7 +43,8 @@ def inspect_rung(folder: Path, *, segment_type: str) -> RungOutput:
     if not segments:
         raise VerificationError(folder.name, "the playlist lists no segments")
 
-    first = folder / segments[0].name
+    # the longest segment: MediaInfo may find no audio in a slate piece of a few frames
+    first = folder / max(segments, key=lambda s: s.duration).name
     if segment_type == "fmp4":
         assert init_bytes is not None
         video_codec = bitstream.h264_codec_string(b"", init=init_bytes)
@@ -59,6 +61,9 @@ def inspect_rung(folder: Path, *, segment_type: str) -> RungOutput:
     audio = info.audio_tracks[0] if info.audio_tracks else None
     if video is None or audio is None:
         raise VerificationError(folder.name, "the first segment lacks a video or an audio track")
+    span = None
+    if segment_type != "fmp4":
+        span = _ts_span(folder / segments[0].name, folder / segments[-1].name, frame_rate)
     return RungOutput(
         name=folder.name,
         width=int(as_number(video.width)),
@@ -70,4 +75,21 @@ def inspect_rung(folder: Path, *, segment_type: str) -> RungOutput:
         codecs=f"{video_codec},{audio_codec}",
         segments=tuple(segments),
         init_segment=listed.init_segment,
+        span=span,
+    )
+
+
+def _ts_span(first: Path, last: Path, frame_rate: Fraction | None) -> TrackSpan:
+    """When the pictures and the sound start (first segment) and end (last segment)."""
+    try:
+        head, tail = first.read_bytes(), last.read_bytes()
+        video_start, _ = mpegts.video_pts_range(head)
+        _, last_picture = mpegts.video_pts_range(tail)
+        audio_start, _ = mpegts.audio_span(head)
+        _, audio_end = mpegts.audio_span(tail)
+    except IndexError as exc:
+        raise VerificationError(first.parent.name, "a segment is truncated or malformed") from exc
+    frame = 1 / float(frame_rate) if frame_rate else 0.0
+    return TrackSpan(
+        video_start=video_start, video_end=last_picture + frame, audio_start=audio_start, audio_end=audio_end
     )

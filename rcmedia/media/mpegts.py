@@ -96,3 +96,65 @@ def first_adts_object_type(data: bytes) -> int:
     if len(adts) < 3 or adts[0] != 0xFF or adts[1] & 0xF6 != 0xF0:  # syncword, layer 0
         raise VerificationError("MPEG-TS segment", "the audio PES does not start with an ADTS header")
     return (adts[2] >> 6) + 1  # ADTS profile is the object type minus one
+
+
+_ADTS_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
+_PTS_CLOCK = 90_000
+
+
+def _pes_packets(data: bytes, pid: int) -> Iterator[bytes]:
+    """Every whole PES packet on ``pid``: its bytes from the start code on."""
+    chunks: list[bytes] = []
+    for packet_pid, unit_start, payload in _packets(data):
+        if packet_pid != pid:
+            continue
+        if unit_start:
+            if chunks:
+                yield b"".join(chunks)
+            chunks = [payload]
+        elif chunks:
+            chunks.append(payload)
+    if chunks:
+        yield b"".join(chunks)
+
+
+def _pts(pes: bytes) -> int | None:
+    """The PES packet's PTS in 90 kHz ticks (ISO/IEC 13818-1 §2.4.3.7), if it has one."""
+    if not pes.startswith(b"\x00\x00\x01") or not pes[7] & 0x80:
+        return None
+    b = pes[9:14]
+    return (b[0] >> 1 & 0x07) << 30 | b[1] << 22 | (b[2] >> 1) << 15 | b[3] << 7 | b[4] >> 1
+
+
+def _adts_frames(payload: bytes) -> tuple[int, int]:
+    """(number of ADTS frames, sampling rate) in a PES payload of whole ADTS frames."""
+    count, at, rate = 0, 0, 0
+    while at + 7 <= len(payload) and payload[at] == 0xFF and payload[at + 1] & 0xF6 == 0xF0:
+        rate = _ADTS_RATES[payload[at + 2] >> 2 & 0x0F]
+        blocks = (payload[at + 6] & 0x03) + 1  # raw data blocks of 1024 samples each
+        count += blocks
+        at += (payload[at + 3] & 0x03) << 11 | payload[at + 4] << 3 | payload[at + 5] >> 5
+    return count, rate
+
+
+def video_pts_range(data: bytes) -> tuple[float, float]:
+    """The lowest and highest PTS (seconds) of the H.264 pictures in a TS segment."""
+    pid = _elementary_pid(data, _STREAM_TYPE_H264, "H.264 video")
+    stamps = [pts for pes in _pes_packets(data, pid) if (pts := _pts(pes)) is not None]
+    if not stamps:
+        raise VerificationError("MPEG-TS segment", "the video has no presentation timestamps")
+    return min(stamps) / _PTS_CLOCK, max(stamps) / _PTS_CLOCK
+
+
+def audio_span(data: bytes) -> tuple[float, float]:
+    """When the AAC audio of a TS segment starts and ends (seconds): its first PES packet's PTS,
+    and its last one's plus the 1024-sample frames that packet carries (ISO/IEC 13818-7)."""
+    pid = _elementary_pid(data, _STREAM_TYPE_ADTS_AAC, "ADTS AAC audio")
+    packets = [(pts, pes) for pes in _pes_packets(data, pid) if (pts := _pts(pes)) is not None]
+    if not packets:
+        raise VerificationError("MPEG-TS segment", "the audio has no presentation timestamps")
+    last_pts, last = packets[-1]
+    frames, rate = _adts_frames(last[9 + last[8] :])
+    if not rate:
+        raise VerificationError("MPEG-TS segment", "the last audio PES does not hold ADTS frames")
+    return packets[0][0] / _PTS_CLOCK, last_pts / _PTS_CLOCK + frames * 1024 / rate

@@ -275,3 +275,15 @@ def test_assets_rerate_measures_old_packages_again(tmp_path: Path) -> None:
     assert "1 asset(s) changed" in done.stderr
     again = rcmedia(tmp_path, "assets", "rerate")
     assert "0 asset(s) changed" in again.stderr
+
+
+def test_assets_repackage_says_what_it_needs(tmp_path: Path) -> None:
+    _catalog(tmp_path).engine.dispose()
+    nothing = rcmedia(tmp_path, "assets", "repackage")
+    assert nothing.returncode == 2
+    assert "name the assets to re-package, or give --all" in nothing.stderr
+    missing = rcmedia(tmp_path, "assets", "repackage", "99")
+    assert missing.returncode == 1
+    assert "asset 99 not found" in missing.stderr
+    every = rcmedia(tmp_path, "assets", "repackage", "--all")  # an empty catalog: nothing to do
+    assert every.returncode == 0, every.stderr

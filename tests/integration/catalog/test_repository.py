@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,7 @@ from rcmedia.catalog.repository import AssetQuery, Catalog
 from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow
 from rcmedia.core.assets import Asset, Job, Rendition
 from rcmedia.core.models import AssetMetadata, AssetStatus, JobState, Output, Rights, Source
-from rcmedia.errors import CatalogError, JobError, NotFoundError
+from rcmedia.errors import CatalogError, ConflictError, JobError, NotFoundError
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -659,6 +660,32 @@ def test_publish_stores_renditions_and_flips_the_asset(
     assert job.progress == 1.0
     assert job.finished_at == job.updated_at == NOW + timedelta(minutes=5)
     assert any_catalog.pending_job_count() == 0
+
+
+def test_replace_package_points_the_asset_at_a_copy_unless_it_moved_on(any_catalog: Catalog) -> None:
+    asset_id, job_id = ingest(any_catalog)
+    claimed(any_catalog)
+    publish(any_catalog, job_id, prefix="assets/1/1-1-c0ffee")
+    copy = tuple(dataclasses.replace(r, bandwidth=r.bandwidth + 1) for r in LADDER)
+
+    any_catalog.replace_package(
+        asset_id,
+        expected_prefix="assets/1/1-1-c0ffee",
+        storage_prefix="assets/1/repackaged-1",
+        renditions=copy,
+        now=NOW + timedelta(hours=1),
+    )
+
+    asset = any_catalog.get_asset(asset_id)
+    assert asset.storage_prefix == "assets/1/repackaged-1"
+    assert asset.renditions == tuple(sorted(copy, key=lambda r: r.height, reverse=True))
+    assert asset.updated_at == NOW + timedelta(hours=1)
+    assert asset.published_at == NOW + timedelta(minutes=5)
+    with pytest.raises(ConflictError):
+        any_catalog.replace_package(
+            asset_id, expected_prefix="assets/1/1-1-c0ffee", storage_prefix="x", renditions=copy, now=NOW
+        )
+    assert any_catalog.get_asset(asset_id).storage_prefix == "assets/1/repackaged-1"
 
 
 def test_publish_after_a_failed_attempt_clears_the_failure(any_catalog: Catalog) -> None:

@@ -36,13 +36,34 @@ class Frame:
     height: int
 
 
-def video_frames(ffmpeg: str, media: Path) -> list[Frame]:
-    """Every decoded picture of ``media`` (a segment or a playlist) via the showinfo filter."""
-    text = _ffmpeg(ffmpeg, "-i", str(media), "-map", "0:v:0", "-vf", "showinfo", "-f", "null", "-")
+def video_frames(ffmpeg: str, media: Path, *, copyts: bool = False) -> list[Frame]:
+    """Every decoded picture of ``media`` (a segment or a playlist) via the showinfo filter;
+    with ``copyts``, at the times the stream stamps them (else ffmpeg counts from the first)."""
+    timing = ("-copyts",) if copyts else ()
+    text = _ffmpeg(ffmpeg, *timing, "-i", str(media), "-map", "0:v:0", "-vf", "showinfo", "-f", "null", "-")
     frames = []
     for match in re.finditer(r"pts_time:\s*([-\d.]+).*?s:(\d+)x(\d+).*?iskey:(\d)", text):
         frames.append(Frame(float(match[1]), match[4] == "1", int(match[2]), int(match[3])))
     return frames
+
+
+@dataclass(frozen=True)
+class AudioFrame:
+    pts_time: float
+    samples: int
+    rate: int
+
+
+def audio_frames(ffmpeg: str, media: Path) -> list[AudioFrame]:
+    """Every decoded audio frame of ``media`` via the ashowinfo filter, at the times the stream
+    stamps them (as :func:`video_frames` with ``copyts``)."""
+    text = _ffmpeg(
+        ffmpeg, "-copyts", "-i", str(media), "-map", "0:a:0", "-af", "ashowinfo", "-f", "null", "-"
+    )
+    return [
+        AudioFrame(float(match[1]), int(match[3]), int(match[2]))
+        for match in re.finditer(r"pts_time:\s*([-\d.]+).*?rate:(\d+)\s+nb_samples:(\d+)", text)
+    ]
 
 
 def first_frame_is_key(ffmpeg: str, segment: Path) -> bool:

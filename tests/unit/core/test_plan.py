@@ -11,8 +11,11 @@ from rcmedia.core.plan import (
     AudioInput,
     LoudnessTarget,
     VideoInput,
+    hls_time_frames,
+    keyframes,
     plan_slate,
     plan_transcode,
+    segment_layout,
     slate_loop_quantum,
 )
 from rcmedia.core.probe import SourceFacts
@@ -42,6 +45,8 @@ def test_frames_and_audio_samples(duration: float, frames: int) -> None:
     plan = make_plan(source_facts(duration=duration, video_duration=duration, audio_duration=duration))
     assert plan.frames == frames
     assert plan.audio_samples == frames * 1920  # 48000 / 25 samples per frame, no drift
+    # whole AAC frames, never past the pictures: the priming frame ahead makes up the difference
+    assert plan.encoded_audio_samples == max(1024, frames * 1920 // 1024 * 1024)
     assert plan.duration == frames / 25
 
 
@@ -123,7 +128,11 @@ def test_target_is_passed_through() -> None:
 
 # --- the house slate ----------------------------------------------------------------------------
 
-PROFILES: dict[str, Callable[[], Profile]] = {"default": default_profile, "tiny": tiny_profile}
+PROFILES: dict[str, Callable[[], Profile]] = {
+    "default": default_profile,
+    "tiny": tiny_profile,
+    "one-second": lambda: small_profile(gop_seconds=1, segment_seconds=1),
+}
 
 
 def loop_of(frames: tuple[int, ...]) -> tuple[int, int]:
@@ -156,19 +165,27 @@ def test_the_slate_loop_wraps_on_a_whole_video_frame_and_a_whole_aac_frame(name:
 
 
 @pytest.mark.parametrize(
-    ("name", "giants", "loop", "babies"),
+    ("name", "before", "loop", "after"),
     [
-        pytest.param("default", range(13, 150, 13), 8, range(1, 13), id="default-48s"),
-        pytest.param("tiny", range(8, 50, 8), 28, range(1, 8), id="tiny-56s"),
+        pytest.param(
+            "default",
+            (5, 10, 15, 20, 50, 75, 100, 125),
+            8,
+            (*range(25, 50), 1, 2, 3, 4),
+            id="default-48s",
+        ),
+        pytest.param("tiny", (5, 10, 15, 20), 28, (*range(25, 50), 1, 2, 3, 4), id="tiny-56s"),
+        # segments under two seconds keep the older layout: steps of ⌈√25⌉ and 1 … 4 frames
+        pytest.param("one-second", (5, 10, 15, 20), 8, (1, 2, 3, 4), id="one-second-8s"),
     ],
 )
-def test_slate_layout_is_giants_then_the_loop_then_babies(
-    name: str, giants: range, loop: int, babies: range
+def test_slate_layout_is_steps_up_then_the_loop_then_the_rest(
+    name: str, before: tuple[int, ...], loop: int, after: tuple[int, ...]
 ) -> None:
     profile = PROFILES[name]()
     full = round(profile.segment_seconds * profile.frame_rate)
-    plan = plan_slate(profile, title="台标卡")
-    assert plan.segment_frames == (*giants, *(full,) * loop, *babies)
+    plan = plan_slate(profile, title="台标卡", loop_seconds=8.0 if name == "one-second" else 60.0)
+    assert plan.segment_frames == (*before, *(full,) * loop, *after)
     assert plan.frames == sum(plan.segment_frames)
     assert (plan.video, plan.audio, plan.title) == (VideoInput.SLATE, AudioInput.SILENCE, "台标卡")
 
@@ -211,3 +228,65 @@ def test_slate_loop_quantum(
     samples_per_frame = 48_000 // frame_rate
     assert quantum * full * samples_per_frame % 1024 == 0
     assert all(n * full * samples_per_frame % 1024 for n in range(1, quantum)), "the fewest"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "lengths"),
+    [
+        pytest.param(12.0, (150, 150), id="whole-segments"),
+        pytest.param(13.6, (150, 150, 40), id="tail-of-a-second-or-more-stays"),
+        pytest.param(12.04, (150, 151), id="one-frame-joins-the-last"),
+        pytest.param(12.48, (150, 162), id="under-half-a-second-joins-the-last"),
+        pytest.param(12.52, (156, 157), id="half-a-second-is-shared"),
+        pytest.param(18.96, (150, 162, 162), id="under-a-second-is-shared-by-two"),
+        pytest.param(6.8, (85, 85), id="one-segment-to-share-with-halves"),
+        pytest.param(6.52, (81, 82), id="halves-odd"),
+        pytest.param(0.4, (10,), id="an-asset-that-short"),
+        pytest.param(4.0, (100,), id="shorter-than-a-segment"),
+    ],
+)
+def test_segment_layout_leaves_no_tail_under_a_second(seconds: float, lengths: tuple[int, ...]) -> None:
+    assert segment_layout(round(seconds * 25), full=150, second=25) == lengths
+    assert make_plan(source_facts(duration=seconds)).segment_lengths == lengths
+
+
+def muxer_cuts(forced: tuple[int, ...], period: int, frames: int) -> tuple[int, ...]:
+    """Segment lengths as ffmpeg's HLS muxer cuts: at the first keyframe at or after k × hls_time."""
+    cuts, k = [0], 1
+    for frame in forced:
+        if frame >= k * period:
+            cuts.append(frame)
+            k += 1
+    cuts.append(frames)
+    return tuple(b - a for a, b in itertools.pairwise(cuts))
+
+
+@pytest.mark.parametrize(
+    ("fps", "gop", "full"),
+    [
+        pytest.param(25, 50, 150, id="shipped-6s"),
+        pytest.param(25, 25, 50, id="tiny-2s"),
+        pytest.param(25, 5, 150, id="short-gops"),
+        pytest.param(25, 150, 150, id="gop-is-segment"),
+        pytest.param(30, 60, 180, id="30fps"),
+        pytest.param(50, 50, 100, id="50fps-2s"),
+    ],
+)
+def test_every_layout_is_what_the_muxer_cuts_and_none_rounds_past_the_target(
+    fps: int, gop: int, full: int
+) -> None:
+    for frames in range(1, 6 * full):
+        lengths = segment_layout(frames, full=full, second=fps)
+        assert sum(lengths) == frames
+        forced = keyframes(lengths, full=full, gop=gop)
+        assert muxer_cuts(forced, hls_time_frames(lengths, full), frames) == lengths, frames
+        # every EXTINF rounds to no more than the target (RFC 8216 §4.3.3.1)
+        assert all(2 * (length - full) < fps for length in lengths), (frames, lengths)
+        whole, tail = divmod(frames, full)
+        # at 30 fps a 29-frame tail needs three segments to share it (each < 0.5 s): with only
+        # two it stays (documented in segment_layout); at 25 and 50 fps two always suffice
+        unshareable = whole == 2 and 2 * -(-tail // 2) >= fps > tail
+        if frames >= full + fps and not unshareable:
+            assert min(lengths) >= fps, (frames, lengths)
+        gaps = [b - a for a, b in itertools.pairwise((*forced, frames))]
+        assert max(gaps) < gop + fps, (frames, forced)  # a last GOP less than a second longer

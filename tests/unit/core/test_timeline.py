@@ -29,9 +29,10 @@ from rcmedia.errors import ScheduleError
 from tests.unit.core.test_builder import FRAME, SEGMENT, asset
 from tests.unit.factories import default_profile
 
-# plan_slate for the shipped profile: 11 giant steps (13 … 143 frames), then the loop of 48 s (8
-# segments of 6 s: whole AAC frames), then 12 baby steps
-LOOP_START = 11
+# plan_slate for the shipped profile: 4 giant steps (5 … 20 frames) and 4 strides (2 … 5 s), then
+# the loop of 48 s (8 segments of 6 s: whole AAC frames), then 25 seconds (1.00 … 1.96 s) and 4
+# baby steps
+LOOP_START = 8
 LOOP = 8
 TARGET = 6
 
@@ -189,10 +190,10 @@ def test_an_unavailable_asset_is_replaced_one_segment_for_one_by_the_slate_loop(
         # the loop from its real start, each pass one loop later: C's first segment plays the
         # loop's first exactly where it lies in the slate (a splice comes before it)
         assert (segment.index, segment.shift_us) == (LOOP_START + k % LOOP, (k // LOOP) * loop_us)
-    # the last one (2 s: 50 frames) gets the longest piece that fits: the 39-frame giant; its EXTINF
-    # stays 2 s
+    # the last one (2 s: 50 frames) gets the longest piece that fits: the 2 s stride, exactly its
+    # length (before issue 10's layout, the 39-frame giant); its EXTINF stays 2 s
     last = stand_ins[-1]
-    piece = SLATE.segment_us.index(39 * FRAME)
+    piece = SLATE.segment_us.index(50 * FRAME)
     assert (last.index, last.duration_us) == (piece, 50 * FRAME)
     assert last.shift_us + SLATE_OFFSETS[piece] == SLATE_OFFSETS[LOOP_START] + 23 * SEGMENT, (
         "it plays where the event's segment 23 would, in the stream the loop began"

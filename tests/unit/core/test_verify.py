@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from rcmedia.core.plan import TranscodePlan
-from rcmedia.core.verify import RungOutput, SegmentFacts, average_bandwidth, peak_bandwidth, verify_ladder
+from rcmedia.core.verify import (
+    RungOutput,
+    SegmentFacts,
+    TrackSpan,
+    average_bandwidth,
+    peak_bandwidth,
+    verify_ladder,
+)
 from rcmedia.errors import RejectedInputError, VerificationError
 from tests.unit.factories import make_plan, small_profile, source_facts
 
@@ -121,6 +128,45 @@ def test_total_short_by_at_most_one_frame_is_accepted(plan: TranscodePlan) -> No
     assert renditions[0].segment_durations == durations
 
 
+def lasting(seconds: float) -> TranscodePlan:
+    facts = source_facts(
+        width=1280, height=720, duration=seconds, video_duration=seconds, audio_duration=seconds
+    )
+    return make_plan(facts, small_profile())
+
+
+@pytest.mark.parametrize(
+    ("seconds", "durations"),
+    [
+        # RFC 8216 §4.3.3.1: an EXTINF of 6.48 s rounds to the 6 s target duration
+        pytest.param(12.48, (6.0, 6.48), id="tail-joined-to-the-last"),
+        pytest.param(12.64, (6.32, 6.32), id="tail-shared-by-two"),
+        pytest.param(6.8, (3.4, 3.4), id="halves"),
+        pytest.param(0.4, (0.4,), id="an-asset-that-short"),
+    ],
+)
+def test_a_tail_under_a_second_merged_as_planned_is_accepted(
+    seconds: float, durations: tuple[float, ...]
+) -> None:
+    outputs = [output("720p", durations), output("360p", durations)]
+    assert verify_ladder(outputs, plan=lasting(seconds), source_name=SOURCE)[0].segment_durations == durations
+
+
+@pytest.mark.parametrize(
+    ("seconds", "durations", "fragment"),
+    [
+        pytest.param(12.04, (6.0, 6.0, 0.04), "segment 2 lasts 0.040 s: a segment under 1 s", id="tiny-tail"),
+        pytest.param(12.64, (6.0, 6.0, 0.64), "not the planned 6.32", id="tail-not-shared"),
+        pytest.param(12.48, (6.0, 6.52), "rounds to more than the target", id="last-rounds-up"),
+    ],
+)
+def test_a_tail_under_a_second_left_alone_is_refused(
+    seconds: float, durations: tuple[float, ...], fragment: str
+) -> None:
+    error = refused(lasting(seconds), [output("720p", durations), output("360p", durations)])
+    assert fragment in error.problem
+
+
 def refused(plan: TranscodePlan, outputs: Sequence[RungOutput]) -> VerificationError:
     with pytest.raises(VerificationError) as info:
         verify_ladder(outputs, plan=plan, source_name=SOURCE)
@@ -156,7 +202,7 @@ def refused(plan: TranscodePlan, outputs: Sequence[RungOutput]) -> VerificationE
             output("720p", durations=(6.0, 9.0)),
             output("360p", durations=(6.0, 9.0)),
             "720p",
-            "exceeds the target duration",
+            "rounds to more than the target duration",
             id="final-segment-too-long",
         ),
         pytest.param(
@@ -232,3 +278,41 @@ def test_rungs_disagreeing_is_a_verification_failure_not_a_truncated_input(plan:
     low = output("360p", durations=(6.0, 6.0, 3.0))
     error = refused(plan, [top, low])
     assert "segments" in error.problem
+
+
+def span(audio_start: float, audio_end: float) -> TrackSpan:
+    """A rendition whose pictures run from 1.48 s (the MPEG-TS muxer's offset) for 15 s."""
+    return TrackSpan(video_start=1.48, video_end=16.48, audio_start=audio_start, audio_end=audio_end)
+
+
+@pytest.mark.parametrize(
+    ("audio_start", "audio_end"),
+    [
+        pytest.param(1.48, 16.48, id="exact"),
+        pytest.param(1.48, 16.48 + 0.0213, id="ends-within-an-aac-frame-after"),
+        pytest.param(1.48 - 0.0213, 16.48 - 0.0213, id="within-an-aac-frame-before"),
+    ],
+)
+def test_audio_within_an_aac_frame_of_the_pictures_is_accepted(
+    plan: TranscodePlan, audio_start: float, audio_end: float
+) -> None:
+    outputs = [output("720p", span=span(audio_start, audio_end)), output("360p", span=span(1.48, 16.48))]
+    assert verify_ladder(outputs, plan=plan, source_name=SOURCE)
+
+
+@pytest.mark.parametrize(
+    ("audio_start", "audio_end", "fragment"),
+    [
+        # issue 10, asset 30: the sound ran on 103 ms after the last picture
+        pytest.param(1.48, 16.583, "the audio ends 103.0 ms after the last picture", id="runs-on"),
+        pytest.param(1.48, 16.43, "the audio ends 50.0 ms before the last picture", id="stops-early"),
+        pytest.param(1.43, 16.48, "the audio starts 50.0 ms before the first picture", id="starts-early"),
+        pytest.param(1.53, 16.48, "the audio starts 50.0 ms after the first picture", id="starts-late"),
+    ],
+)
+def test_audio_off_its_pictures_by_more_than_an_aac_frame_is_refused(
+    plan: TranscodePlan, audio_start: float, audio_end: float, fragment: str
+) -> None:
+    error = refused(plan, [output("720p"), output("360p", span=span(audio_start, audio_end))])
+    assert error.what.endswith("360p")
+    assert fragment in error.problem

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rcmedia.core.plan import TranscodePlan
-from rcmedia.media.command import loudness_measure_args, segment_extension, transcode_args
+from rcmedia.media.command import loudness_measure_args, repackage_args, segment_extension, transcode_args
 from tests.unit.factories import MEASURED, make_plan, small_profile, source_facts
 
 FFMPEG = "/opt/ffmpeg"
@@ -130,8 +130,10 @@ def test_conditioning_chain(plan: TranscodePlan) -> None:
     assert plan.frames == 2332  # round(93.3 * 25)
     assert "fps=fps=25" in entries
     assert f"trim=end_frame={plan.frames}" in entries
-    assert f"apad=whole_len={plan.frames * 1920}" in entries
-    assert f"atrim=end_sample={plan.frames * 1920}" in entries
+    # 4 477 440 samples of video length, 4372.5 AAC frames: 4372 of them
+    assert "apad=whole_len=4476928" in entries
+    assert "atrim=end_sample=4476928" in entries
+    assert entries.index("atrim=end_sample=4476928") + 1 == entries.index("asetpts=(N+1024)/SR/TB")
     assert "tpad=stop_duration=0.52:stop_mode=clone" in entries
     assert "aformat=channel_layouts=stereo:sample_rates=48000" in entries
     # the order of the video conditioning: deinterlace before the frame rate, trim last
@@ -222,7 +224,8 @@ def test_every_rung_gets_the_same_fixed_gop_and_segment_target(plan: TranscodePl
         assert options["-sc_threshold"] == "0"
         x264 = dict(item.split("=") for item in options["-x264-params"].split(":"))
         assert x264 == {"keyint": "50", "min-keyint": "50", "scenecut": "0", "open-gop": "0"}
-        assert options["-force_key_frames"] == "expr:gte(t,n_forced*2)"
+        # one keyframe every 50 frames, by frame number, up to the last GOP (frame 2300 of 2350)
+        assert options["-force_key_frames"] == "expr:between(n,0,2300)*not(mod(n-0,50))"
         assert options["-c:a"] == "aac"
         assert options["-b:a"] == "128000"
         assert options["-ar"] == "48000"
@@ -265,10 +268,46 @@ def test_profile_timing_reaches_the_command() -> None:
     argv = build(plan)
     assert "fps=fps=50" in filters(argv)
     assert "trim=end_frame=100" in filters(argv)
-    assert "atrim=end_sample=96000" in filters(argv)
+    # 2 s is 96000 samples, 93.75 AAC frames: cut to 93 (95232 samples), stamped from the samples
+    # one priming frame late (the encoder stamps its priming frame one frame early)
+    assert "atrim=end_sample=95232" in filters(argv)
+    assert "asetpts=(N+1024)/SR/TB" in filters(argv)
     for options in outputs(argv):
         assert (options["-g"], options["-keyint_min"], options["-hls_time"]) == ("50", "50", "4")
-        assert options["-force_key_frames"] == "expr:gte(t,n_forced*1)"
+        assert options["-force_key_frames"] == "expr:between(n,0,50)*not(mod(n-0,50))"
+
+
+@pytest.mark.parametrize(
+    ("duration", "keyframes", "keyint", "hls_time"),
+    [
+        # 12.64 s: 0.64 s over two segments is shared out, 6.32 s each; the keyframes follow
+        pytest.param(
+            12.64,
+            "between(n,0,100)*not(mod(n-0,50))+between(n,158,258)*not(mod(n-158,50))",
+            58,
+            "6",
+            id="tail-shared-by-two",
+        ),
+        # 12.40 s: 0.40 s joins the last segment (6.40 s), whose last GOP is 2.40 s
+        pytest.param(12.4, "between(n,0,250)*not(mod(n-0,50))", 60, "6", id="tail-joins-the-last"),
+        # 6.80 s: one segment to share 0.80 s with; two of 3.40 s, the muxer cutting at 3.40 s
+        pytest.param(
+            6.8,
+            "between(n,0,50)*not(mod(n-0,50))+between(n,85,135)*not(mod(n-85,50))",
+            50,
+            "3.400000",
+            id="halves",
+        ),
+    ],
+)
+def test_a_tail_under_a_second_moves_the_last_keyframes(
+    duration: float, keyframes: str, keyint: int, hls_time: str
+) -> None:
+    plan = make_plan(source_facts(duration=duration, video_duration=duration, audio_duration=duration))
+    for options in outputs(build(plan)):
+        assert options["-force_key_frames"] == f"expr:{keyframes}"
+        assert (options["-g"], options["-keyint_min"], options["-hls_time"]) == (str(keyint), "50", hls_time)
+        assert options["-x264-params"] == f"keyint={keyint}:min-keyint=50:scenecut=0:open-gop=0"
 
 
 @pytest.mark.parametrize(
@@ -293,3 +332,30 @@ def test_loudness_measure_args_follow_the_sample_rate() -> None:
     argv = loudness_measure_args(SOURCE, ffmpeg_bin=FFMPEG, sample_rate=44_100)
     assert "aresample=44100" in filters(argv)
     assert "aformat=channel_layouts=stereo:sample_rates=44100" in filters(argv)
+
+
+@pytest.mark.parametrize(
+    ("boundaries", "cuts"),
+    [
+        pytest.param([5.98, 11.98], ["-segment_times", "5.980000,11.980000"], id="at-the-old-cuts"),
+        pytest.param([], ["-segment_time", "86400"], id="one-segment-never-cut"),
+    ],
+)
+def test_repackage_copies_and_restamps_only_the_audio(boundaries: list[float], cuts: list[str]) -> None:
+    argv = repackage_args(
+        Path("/old/360p/index.m3u8"),
+        Path("/new/360p"),
+        ffmpeg_bin=FFMPEG,
+        video_start_ticks=133_200,
+        audio_packets=205,
+        boundaries=boundaries,
+    )
+    assert argv[0] == FFMPEG
+    assert argv[argv.index("-c") + 1] == "copy"
+    assert "-copyts" in argv
+    assert argv[argv.index("-bsf:a") + 1] == "setts=ts=133200+N*1920"
+    assert argv[argv.index("-frames:a") + 1] == "205"
+    assert argv[argv.index("-segment_format_options") + 1] == "mpegts_copyts=1"
+    at = argv.index(cuts[0])
+    assert argv[at : at + 2] == cuts
+    assert argv[-1] == "/new/360p/seg_%05d.ts"
