@@ -376,6 +376,13 @@ def snap_to_event(timeline: Timeline, t_us: int, within_us: int = GUIDE_SNAP_US)
     return best if abs(best - t_us) <= within_us else t_us
 
 
+def snap_range(timeline: Timeline, start_us: int, end_us: int) -> tuple[int, int]:
+    """[start, end) with each end snapped (:func:`snap_to_event`), unless that would empty it: a
+    one-second range around one boundary stays as asked rather than becoming nothing."""
+    start, end = snap_to_event(timeline, start_us), snap_to_event(timeline, end_us)
+    return (start, end) if start < end else (start_us, end_us)
+
+
 def replay_bounds(timeline: Timeline, start_us: int, end_us: int) -> tuple[int, int]:
     """Where the whole segments :func:`range_segments` lists for [start, end) begin and end.
 

@@ -18,7 +18,7 @@ from aiohttp import hdrs, web
 
 from rcmedia.core.builder import broadcast_day, day_on_air
 from rcmedia.core.schedule import US, EventKind
-from rcmedia.core.timeline import at_us, snap_to_event, us_of
+from rcmedia.core.timeline import at_us, snap_range, us_of
 from rcmedia.errors import BusyError
 from rcmedia.playout.catchup import Archive, Replay
 from rcmedia.web.keys import CATCHUP_KEY, CLOCK_KEY, LIVE_KEY
@@ -79,8 +79,7 @@ async def _replay(request: web.Request) -> tuple[Archive, datetime, datetime, da
         raise _busy(exc) from None
     timeline = archive.loaded.timeline
     # a range from the guide (whole seconds) starts and ends where its programme does
-    start = at_us(snap_to_event(timeline, us_of(start)))
-    end = at_us(snap_to_event(timeline, us_of(end)))
+    start, end = map(at_us, snap_range(timeline, us_of(start), us_of(end)))
     # Before the first built day nothing aired that a replay could show (the timeline of a span
     # without events is the slate loop from now on); a range reaching back before it starts there.
     # Checked here for the master too: it must not promise what its media playlists would refuse.

@@ -301,3 +301,16 @@ async def test_a_replay_built_from_the_guide_s_whole_seconds_starts_and_ends_wit
     assert [s.duration for s in replay.segments] == [6.0, 6.0, 0.04], "the programme, all of it, and only it"
     assert all(f"/{show}/" in s.uri for s in replay.segments)
     assert replay.segments[0].program_date_time == at + timedelta(microseconds=3_040_000)
+
+
+async def test_a_one_second_replay_at_a_boundary_is_not_snapped_to_nothing(
+    schedule_client: Client, on_air: OnAir
+) -> None:
+    programme = next(
+        e
+        for e in on_air.store.events("rcxf", Output.IPTV, start=NOW - timedelta(hours=6), end=NOW)
+        if e.kind is EventKind.PROGRAMME and e.end <= NOW
+    )
+    for rung in ("master", "720p"):  # both ends within a second of the programme's start
+        response = await schedule_client.get(catchup(programme.start, 1, rung))
+        assert response.status == 200, await response.text()

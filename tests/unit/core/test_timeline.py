@@ -22,6 +22,7 @@ from rcmedia.core.timeline import (
     live_window,
     range_segments,
     replay_bounds,
+    snap_range,
     snap_to_event,
     us_of,
 )
@@ -386,3 +387,12 @@ def test_snapping_reaches_the_schedules_end_and_its_start() -> None:
     timeline = timeline_of(chain([A, B]), A, B)
     assert snap_to_event(timeline, START - 300_000) == START
     assert snap_to_event(timeline, timeline.end_us + 700_000) == timeline.end_us
+
+
+def test_a_range_that_snapping_would_empty_stays_as_asked() -> None:
+    """utc one second before a boundary with duration=1: both ends are within a second of it."""
+    timeline = timeline_of(chain([A, B]), A, B)
+    boundary = START + 62 * US
+    asked = (boundary - 400_000, boundary + 600_000)
+    assert snap_range(timeline, *asked) == asked
+    assert snap_range(timeline, boundary - 400_000, boundary + 5 * US) == (boundary, boundary + 5 * US)
