@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
-from rcmedia.catalog.db import Transactions
+from rcmedia.catalog.db import Transactions, is_busy
 from rcmedia.catalog.tables import AssetRow, ChannelRow, EventRow, RenditionRow, ScheduleDayRow
 from rcmedia.core.builder import DaySchedule
 from rcmedia.core.models import AssetStatus, Output, Rights, Source
@@ -165,15 +165,6 @@ class ScheduleStore:
                 for row in rows
             ]
 
-    def history(self, channel_id: str, output: Output, *, since: datetime, before: datetime) -> list[Airing]:
-        with self._session() as session:
-            return ScheduleTx(session, channel_id, output).history(since=since, before=before)
-
-    def counters_before(self, channel_id: str, output: Output, when: datetime) -> Counters:
-        """The counters at ``when``: after the last event that starts before it (zero at the epoch)."""
-        with self._session() as session:
-            return ScheduleTx(session, channel_id, output).counters_before(when)
-
     def events(
         self,
         channel_id: str,
@@ -207,13 +198,6 @@ class ScheduleStore:
             return ScheduleTx(session, channel_id, output).built_days()
 
     # --- writing: one channel output at a time ---------------------------------------------
-
-    def save_days(
-        self, channel_id: str, output: Output, schedules: Sequence[DaySchedule], *, now: datetime
-    ) -> dict[date, int]:
-        """Replace the given days of one channel output in one locked transaction (see ``writing``)."""
-        with self.writing(channel_id, output) as tx:
-            return tx.save_days(schedules, now=now)
 
     @contextmanager
     def reading(self, channel_id: str, output: Output) -> Iterator[ScheduleTx]:
@@ -401,4 +385,6 @@ def _take_write_lock(session: Session, name: str, wait_s: float) -> None:
             finally:
                 connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(usual)}")
     except OperationalError as exc:
+        if not is_busy(exc):  # a lost connection or a disk error is a fault, not "try again"
+            raise
         raise BusyError(f"the schedule of {name}", retry_after=max(1, round(wait_s))) from exc

@@ -53,5 +53,6 @@ def channels_apply(ctx: click.Context, files: tuple[Path, ...], no_build: bool) 
                 now=now,
                 channel_ids=list(versions),
                 freeze=freeze_of(settings),
+                clock=ictx.clock,
             )
             report_builds(built)

@@ -47,6 +47,7 @@ def schedule_build(
             now=ictx.clock.now(),
             channel_ids=list(channel_ids),
             freeze=freeze_of(settings),
+            clock=ictx.clock,
         )
     report_builds(built)
 

@@ -114,12 +114,14 @@ def _build_here(settings: Settings) -> None:
         if not store.applied_channels():
             log.info("EPG build: no channels applied yet")
             return
+        clock = SystemClock()
         built = build_all(
             store,
             first_day=None,
             days=settings.schedule_days,
-            now=SystemClock().now(),
+            now=clock.now(),
             freeze=timedelta(seconds=settings.freeze_seconds),
+            clock=clock,
         )
         log.info("EPG build: %d channel(s) built %d day(s) ahead", len(built), settings.schedule_days)
     except Exception:

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 
 from rcmedia.catalog.schedules import LOCK_WAIT_S, ScheduleStore, ScheduleTx
 from rcmedia.core.builder import BuildInput, DaySchedule, broadcast_day, build_days, day_on_air
+from rcmedia.core.clock import Clock
 from rcmedia.core.edits import Edit, apply_edit
 from rcmedia.core.models import Output
 from rcmedia.core.rotation import AssetIndex
@@ -105,9 +106,13 @@ def _read_output(
     days: int,
     horizon: datetime,
     index: AssetIndex,
+    versions: dict[date, int] | None = None,
 ) -> _OutputRead:
-    """What a build of one channel output from ``first_day`` needs: its history, kept events, counters."""
-    versions = tx.built_days()
+    """What a build of one channel output from ``first_day`` needs: its history, kept events, counters.
+
+    ``versions``: the built days' versions, when the caller has just read them in ``tx``.
+    """
+    versions = tx.built_days() if versions is None else versions
     later = [d for d in versions if d >= first_day]
     last_day = max([first_day + timedelta(days=days - 1), *later])
     start, _ = broadcast_day(channel, first_day)
@@ -163,31 +168,37 @@ def _store_built(
     *,
     now: datetime,
     freeze: timedelta,
+    clock: Clock | None = None,
 ) -> dict[Output, list[DaySchedule]]:
-    """Store each output's days under its write lock, built again there if it changed meanwhile."""
+    """Store each output's days under its write lock, built again there if what it was built from
+    is no longer what holds: an edit or another build was stored since, or (with ``clock``) so
+    much time passed that events after the horizon the build kept may have aired meanwhile."""
     saved: dict[Output, list[DaySchedule]] = {}
     first_day = read.build.first_day
     for output_read, schedules in zip(read.reads, built, strict=True):
         spec = output_read.spec
         with store.writing(spec.channel.id, spec.output) as tx:
-            if tx.built_days() != output_read.versions:
-                # an edit or another build was stored after this build read its inputs: build the
-                # output again from what is stored now, so that nothing confirmed is overwritten
+            current = tx.built_days()
+            stored_at = clock.now() if clock is not None else now
+            changed = current != output_read.versions
+            if changed or stored_at - now > freeze / 2:
                 log.info(
-                    "channel %s/%s changed while it was being built: building it again",
+                    "channel %s/%s %s while it was being built: building it again",
                     spec.channel.id,
                     spec.output.value,
+                    "changed" if changed else "went on airing",
                 )
                 fresh = _read_output(
                     tx,
                     spec.channel,
                     first_day=first_day,
                     days=read.build.days,
-                    horizon=now + freeze,
+                    horizon=stored_at + freeze,
                     index=spec.index,
+                    versions=current,
                 )
                 schedules = build_days(fresh.spec, first_day, fresh.days)  # noqa: PLW2901
-            tx.save_days(schedules, now=now)
+            tx.save_days(schedules, now=stored_at)
         saved[spec.output] = schedules
         log.info(
             "channel %s/%s: built %d day(s) from %s",
@@ -226,12 +237,15 @@ def build_all(
     channel_ids: Sequence[str] = (),
     freeze: timedelta = FREEZE,
     workers: int | None = None,
+    clock: Clock | None = None,
 ) -> dict[str, dict[Output, list[DaySchedule]]]:
     """Build every applied channel (or those named), sharing one asset index.
 
     Every channel's inputs are read first; the channels are then built, in ``workers`` processes
     (default: one per CPU; see ``build_workers``: the same days as building them one by one), and
-    stored here, each channel output under its write lock (see the module's docstring).
+    stored here, each channel output under its write lock (see the module's docstring). ``clock``:
+    what tells, when each channel is stored, whether the build took long enough to rebuild it
+    from then (the jobs pass the system clock; a build over a frozen ``now`` passes none).
     """
     channels = [c for c in load_channels(store) if not channel_ids or c.id in channel_ids]
     missing = set(channel_ids) - {c.id for c in channels}
@@ -254,7 +268,7 @@ def build_all(
     # stored in order as they come: a channel that cannot be built stops here, the ones before it stored
     built = build_channels([r.build for r in reads], workers=workers)
     return {
-        channel.id: _store_built(store, read, schedules, now=now, freeze=freeze)
+        channel.id: _store_built(store, read, schedules, now=now, freeze=freeze, clock=clock)
         for channel, read, schedules in zip(channels, reads, built, strict=True)
     }
 
@@ -312,7 +326,13 @@ def edit_schedule(
         later = sorted(d for d in versions if d > day)
         if later:
             rest = _read_output(
-                tx, channel, first_day=later[0], days=len(later), horizon=now + freeze, index=index
+                tx,
+                channel,
+                first_day=later[0],
+                days=len(later),
+                horizon=now + freeze,
+                index=index,
+                versions={**versions, day: version},
             )
             tx.save_days(build_days(rest.spec, later[0], rest.days), now=now)
     return DayListing(

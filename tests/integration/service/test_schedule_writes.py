@@ -11,7 +11,7 @@ import asyncio
 import random
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -294,3 +294,22 @@ async def test_over_http_edits_racing_rebuilds_never_get_a_500_and_none_confirme
         if status == 200 and not after[e.start].locked
     ]
     assert not lost, f"{len(lost)} confirmed locks were lost"
+
+
+def test_a_build_stored_long_after_it_read_is_built_again_from_then(
+    store: ScheduleStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Events after the horizon a build kept may air while it builds: storing it minutes later
+    must not rewrite them, so the output is built again from the time it is stored."""
+    clock = FixedClock(NOW)
+    real = schedules.build_channels
+
+    def slow(builds, **options):  # type: ignore[no-untyped-def]
+        clock.current = NOW + timedelta(minutes=5)  # longer than half the 2 min freeze
+        return real(builds, **options)
+
+    monkeypatch.setattr(schedules, "build_channels", slow)
+    with caplog.at_level("INFO", logger="rcmedia.service.schedules"):
+        build_all(store, first_day=TODAY, days=2, now=NOW, clock=clock)
+    again = [r.getMessage() for r in caplog.records if "went on airing" in r.getMessage()]
+    assert again, "the late store was not rebuilt from the time it was stored"
