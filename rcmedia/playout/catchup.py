@@ -33,6 +33,7 @@ from rcmedia.core.live_playlist import no_init, render_replay
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Channel, ScheduleAsset
 from rcmedia.core.timeline import at_us, range_segments, replay_bounds, us_of
+from rcmedia.errors import NotFoundError
 from rcmedia.playout.channel_output import ChannelOutput, live_master, load_channel_output
 from rcmedia.playout.live import LiveChannels
 from rcmedia.playout.work_slots import WorkSlots
@@ -190,7 +191,7 @@ class CatchupPlaylists:
     async def media_playlist(
         self, archive: Archive, rung: str, start: datetime, end: datetime, now: datetime, *, gzipped: bool
     ) -> Replay:
-        """The replay of [start, end) in ``rung``; raises LookupError when no segment of it has aired."""
+        """The replay of [start, end) in ``rung``; NotFoundError when no segment of it has aired."""
         loaded = archive.loaded
         timeline = loaded.timeline
         first_us, end_us = replay_bounds(timeline, us_of(start), us_of(end))
@@ -221,7 +222,10 @@ class CatchupPlaylists:
         loaded = archive.loaded
         segments = range_segments(loaded.timeline, start_us, end_us, now_us=now_us)
         if not segments:
-            raise LookupError("no segment of this range has finished airing yet; try the live stream")
+            raise NotFoundError(
+                "a finished segment of the replay (try the live stream) from",
+                f"{at_us(start_us):%H:%M:%S} UTC",
+            )
         ended = end_us <= now_us or segments[-1].end_us >= end_us
         text = render_replay(
             segments,

@@ -7,11 +7,13 @@ import asyncio
 from aiohttp import hdrs, web
 
 from rcmedia.catalog.repository import AssetQuery
+from rcmedia.core.assets import Asset
 from rcmedia.core.models import AssetStatus, JobState, Source
-from rcmedia.web.documents import asset_document, asset_etag, job_document, page_document
+from rcmedia.web.documents import asset_document, asset_resource, job_document, page_document
 from rcmedia.web.json_response import json_response
 from rcmedia.web.keys import CATALOG_KEY
 from rcmedia.web.params import enum_param, int_param, text_param
+from rcmedia.web.writes import etag
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -42,8 +44,13 @@ async def list_assets(request: web.Request) -> web.Response:
 
 async def get_asset(request: web.Request) -> web.Response:
     asset = await asyncio.to_thread(request.app[CATALOG_KEY].get_asset, int(request.match_info["id"]))
+    return asset_answer(asset)
+
+
+def asset_answer(asset: Asset) -> web.Response:
+    """The asset's document with its ETag (what an editor's write sends back as If-Match)."""
     response = json_response(asset_document(asset))
-    response.headers[hdrs.ETAG] = asset_etag(asset)  # what an editor's write sends back as If-Match
+    response.headers[hdrs.ETAG] = etag(asset_resource(asset.id), asset.version)
     return response
 
 

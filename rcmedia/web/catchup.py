@@ -19,7 +19,6 @@ from aiohttp import hdrs, web
 from rcmedia.core.builder import broadcast_day, day_on_air
 from rcmedia.core.schedule import US, EventKind
 from rcmedia.core.timeline import at_us, snap_range, us_of
-from rcmedia.errors import BusyError
 from rcmedia.playout.catchup import Archive, Replay
 from rcmedia.web.keys import CATCHUP_KEY, CLOCK_KEY, LIVE_KEY
 from rcmedia.web.live import output_of, takes_gzip
@@ -49,12 +48,6 @@ def _range(request: web.Request) -> tuple[datetime, datetime]:
     return start, start + timedelta(seconds=values["duration"])
 
 
-def _busy(exc: BusyError) -> web.HTTPServiceUnavailable:
-    return web.HTTPServiceUnavailable(
-        text=f"{exc}\n", headers={hdrs.RETRY_AFTER: str(exc.retry_after), hdrs.CACHE_CONTROL: "no-store"}
-    )
-
-
 async def _replay(request: web.Request) -> tuple[Archive, datetime, datetime, datetime]:
     live = request.app[LIVE_KEY]
     now = request.app[CLOCK_KEY].now()
@@ -73,10 +66,7 @@ async def _replay(request: web.Request) -> tuple[Archive, datetime, datetime, da
         )
     if start >= now:
         raise web.HTTPNotFound(text=f"nothing has aired yet at {start:%Y-%m-%d %H:%M:%S} UTC\n")
-    try:
-        archive = await request.app[CATCHUP_KEY].archive(channel, output, start, end, now)
-    except BusyError as exc:
-        raise _busy(exc) from None
+    archive = await request.app[CATCHUP_KEY].archive(channel, output, start, end, now)
     timeline = archive.loaded.timeline
     # a range from the guide (whole seconds) starts and ends where its programme does
     start, end = map(at_us, snap_range(timeline, us_of(start), us_of(end)))
@@ -100,10 +90,7 @@ async def _replay(request: web.Request) -> tuple[Archive, datetime, datetime, da
 
 async def catchup_master(request: web.Request) -> web.Response:
     archive, start, end, now = await _replay(request)
-    try:
-        master = await request.app[CATCHUP_KEY].master_playlist(archive, start, end, now)
-    except BusyError as exc:
-        raise _busy(exc) from None
+    master = await request.app[CATCHUP_KEY].master_playlist(archive, start, end, now)
     query = f"?utc={request.query['utc']}&duration={request.query['duration']}"
     text = master.replace(".m3u8\n", f".m3u8{query}\n")
     return playlist_response(request, text, max_age=ENDED_MAX_AGE if end <= now else 2)
@@ -115,14 +102,7 @@ async def catchup_media_playlist(request: web.Request) -> web.Response:
     if rung not in archive.loaded.rungs:
         raise web.HTTPNotFound(text=f"rendition {rung!r} is not on {archive.loaded.output.value}\n")
     gzipped = takes_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
-    try:
-        replay = await request.app[CATCHUP_KEY].media_playlist(
-            archive, rung, start, end, now, gzipped=gzipped
-        )
-    except BusyError as exc:
-        raise _busy(exc) from None
-    except LookupError as exc:
-        raise web.HTTPNotFound(text=f"{exc}\n") from None
+    replay = await request.app[CATCHUP_KEY].media_playlist(archive, rung, start, end, now, gzipped=gzipped)
     # start-over grows with every segment
     return _replay_response(replay, max_age=ENDED_MAX_AGE if replay.ended else 1, gzipped=gzipped)
 

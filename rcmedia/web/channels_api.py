@@ -17,7 +17,8 @@ from rcmedia.web.asrun import asrun_csv, asrun_document, csv_filename
 from rcmedia.web.json_response import json_response
 from rcmedia.web.keys import CATALOG_KEY, CLOCK_KEY, SCHEDULES_KEY, STORAGE_KEY
 from rcmedia.web.params import date_param, enum_param
-from rcmedia.web.schedule_documents import channel_document, day_document, day_etag, guide_document
+from rcmedia.web.schedule_documents import channel_document, day_document, day_resource, guide_document
+from rcmedia.web.writes import etag
 
 CSV_TYPE = "text/csv; charset=utf-8"
 
@@ -55,10 +56,15 @@ async def _day(request: web.Request, now: datetime) -> DayListing:
 async def channel_schedule(request: web.Request) -> web.Response:
     """``?output=`` (default iptv, else the channel's first output), ``?date=YYYY-MM-DD`` (default:
     the broadcast day on air now in the channel's zone)."""
-    listing = await _day(request, request.app[CLOCK_KEY].now())
+    return day_answer(await _day(request, request.app[CLOCK_KEY].now()))
+
+
+def day_answer(listing: DayListing) -> web.Response:
+    """A day's document with its ETag, when built (what an edit sends back as If-Match)."""
     response = json_response(day_document(listing))
-    if listing.version is not None:  # what an edit sends back as If-Match (or as "version")
-        response.headers[hdrs.ETAG] = day_etag(listing)
+    if listing.version is not None:
+        resource = day_resource(listing.channel.id, listing.output, listing.day)
+        response.headers[hdrs.ETAG] = etag(resource, listing.version)
     return response
 
 

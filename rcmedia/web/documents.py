@@ -73,9 +73,9 @@ def asset_document(asset: Asset) -> Document:
     }
 
 
-def asset_etag(asset: Asset) -> str:
-    """The ETag of an asset document: its version, which every change moves."""
-    return f'"asset/{asset.id}/v{asset.version}"'
+def asset_resource(asset_id: int) -> str:
+    """What an asset's ETag names (rcmedia.web.writes.etag)."""
+    return f"asset/{asset_id}"
 
 
 def job_document(job: Job) -> Document:

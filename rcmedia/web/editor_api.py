@@ -15,16 +15,15 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiohttp import hdrs, web
+from aiohttp import web
 
 from rcmedia.core.accounts import Role
-from rcmedia.core.assets import Asset
 from rcmedia.core.changes import parse_asset_patch, parse_rights
 from rcmedia.web.access import require_role
-from rcmedia.web.documents import asset_document, asset_etag
-from rcmedia.web.json_response import json_response
+from rcmedia.web.api import asset_answer
+from rcmedia.web.documents import asset_resource
 from rcmedia.web.keys import CATALOG_KEY, CLOCK_KEY
-from rcmedia.web.writes import answers_refusals, expected_version, read_json
+from rcmedia.web.writes import expected_version, read_json
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +32,10 @@ def _asset_id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
-def asset_answer(asset: Asset) -> web.Response:
-    """The asset's document with its ETag (what a later write sends back as If-Match)."""
-    response = json_response(asset_document(asset))
-    response.headers[hdrs.ETAG] = asset_etag(asset)
-    return response
-
-
-@answers_refusals
 async def update_asset(request: web.Request) -> web.StreamResponse:
     user = await require_role(request, Role.EDITOR)
     change, version = parse_asset_patch(await read_json(request))
-    expected = expected_version(request, version)
+    expected = expected_version(request, asset_resource(_asset_id(request)), version)
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
     asset = await asyncio.to_thread(
         catalog.update_metadata, _asset_id(request), change, now=now, expected_version=expected
@@ -53,11 +44,10 @@ async def update_asset(request: web.Request) -> web.StreamResponse:
     return asset_answer(asset)
 
 
-@answers_refusals
 async def set_rights(request: web.Request) -> web.StreamResponse:
     user = await require_role(request, Role.EDITOR)
     rights = parse_rights(await read_json(request))
-    expected = expected_version(request)
+    expected = expected_version(request, asset_resource(_asset_id(request)))
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
     asset = await asyncio.to_thread(
         catalog.set_rights, _asset_id(request), rights, now=now, expected_version=expected
@@ -66,10 +56,9 @@ async def set_rights(request: web.Request) -> web.StreamResponse:
     return asset_answer(asset)
 
 
-@answers_refusals
 async def withdraw(request: web.Request) -> web.StreamResponse:
     user = await require_role(request, Role.EDITOR)
-    expected = expected_version(request)
+    expected = expected_version(request, asset_resource(_asset_id(request)))
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
     asset = await asyncio.to_thread(catalog.withdraw, _asset_id(request), now=now, expected_version=expected)
     log.info("asset %d withdrawn by %r", asset.id, user.name)

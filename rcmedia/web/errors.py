@@ -22,16 +22,20 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from rcmedia.errors import (
+    AssetStateError,
     BusyError,
     ConflictError,
     InvalidFieldError,
     NotFoundError,
     RcmediaError,
+    ScheduleError,
     UnsafePathError,
 )
 from rcmedia.web.json_response import json_response
+from rcmedia.web.recurring_log import RecurringLog
 
 log = logging.getLogger(__name__)
+_busy_log = RecurringLog(log)
 
 API_PREFIX = "/api/"
 
@@ -60,11 +64,17 @@ def rcmedia_error_response(request: web.Request, exc: RcmediaError) -> web.Respo
         status = 404
     elif isinstance(exc, ConflictError):
         status, details["current_version"] = 409, exc.current
+    elif isinstance(exc, AssetStateError):
+        status = 409  # withdrawing a pending asset: the asset's state refuses it
+    elif isinstance(exc, ScheduleError):
+        status = 422  # the schedule refuses the edit (freeze horizon, fixed slot, no rights)
     elif isinstance(exc, BusyError):
-        # the catalog is locked by another writer: the request was fine, and worth retrying
-        log.warning("%s %s: %s", request.method, request.path, exc)
+        # a lock or a bounded queue is full: the request was fine, and worth retrying; a flood of
+        # them is logged once a minute, not once each
+        _busy_log.warning(exc.what, "%s %s: %s", request.method, request.path, exc)
         status, details["retry_after"] = 503, exc.retry_after
         headers[hdrs.RETRY_AFTER] = str(exc.retry_after)
+        headers[hdrs.CACHE_CONTROL] = "no-store"  # an edge cache must not keep "busy" for others
     else:
         log.error("%s %s failed: %s", request.method, request.path, exc, exc_info=exc)
         return internal_error(request, exc)

@@ -16,27 +16,26 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from aiohttp import hdrs, web
+from aiohttp import web
 
 from rcmedia.core.accounts import Role
 from rcmedia.core.changes import parse_schedule_edit
 from rcmedia.service.schedules import edit_schedule
 from rcmedia.web.access import require_role
-from rcmedia.web.json_response import json_response
+from rcmedia.web.channels_api import day_answer
 from rcmedia.web.keys import CLOCK_KEY, SCHEDULES_KEY, SETTINGS_KEY
-from rcmedia.web.schedule_documents import day_document, day_etag
-from rcmedia.web.writes import answers_refusals, expected_version, read_json
+from rcmedia.web.schedule_documents import day_resource
+from rcmedia.web.writes import expected_version, read_json
 
 log = logging.getLogger(__name__)
 
 
-@answers_refusals
 async def schedule_edit(request: web.Request) -> web.StreamResponse:
     user = await require_role(request, Role.OPERATOR)
     wanted = parse_schedule_edit(await read_json(request))
-    expected = expected_version(request, wanted.version)
     app = request.app
     channel_id = request.match_info["channel"]
+    expected = expected_version(request, day_resource(channel_id, wanted.output, wanted.day), wanted.version)
     listing = await asyncio.to_thread(
         edit_schedule,
         app[SCHEDULES_KEY],
@@ -58,7 +57,4 @@ async def schedule_edit(request: web.Request) -> web.StreamResponse:
         wanted.edit,
         listing.version,
     )
-    response = json_response(day_document(listing))
-    if listing.version is not None:
-        response.headers[hdrs.ETAG] = day_etag(listing)
-    return response
+    return day_answer(listing)

@@ -6,6 +6,8 @@ ones are needed.
 
 from __future__ import annotations
 
+from datetime import date
+
 from rcmedia.core.guide import GuideEntry, GuideKind
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import US, Channel, Event, EventKind, GuideFiller
@@ -119,9 +121,9 @@ def guide_document(guide: GuideDay) -> Document:
     }
 
 
-def day_etag(listing: DayListing) -> str:
-    """The ETag of a built day: its version (strong: equal versions are equal days)."""
-    return f'"{listing.channel.id}/{listing.output.value}/{listing.day.isoformat()}/v{listing.version}"'
+def day_resource(channel_id: str, output: Output, day: date) -> str:
+    """What a built day's ETag names (rcmedia.web.writes.etag): equal versions are equal days."""
+    return f"{channel_id}/{output.value}/{day.isoformat()}"
 
 
 # --- JSON Schemas of the documents above (rcmedia.web.openapi) -------------------------------------

@@ -1,51 +1,41 @@
-"""What every write endpoint shares: reading the JSON body, and answering refusals clearly.
+"""What every write endpoint shares: reading the JSON body, and the version a write is based on.
 
-A bad field is a 400 naming it (``{"error": "episode: must be …", "field": "episode"}``); a write
-based on a version that is no longer current is a 409 naming the current version
-(``{"error": …, "current_version": 7}``), as is a change the asset's state refuses (withdrawing a
-pending asset); a schedule edit the schedule refuses (inside the freeze horizon, into a fixed
-slot, an asset without rights) is a 422 with the reason. Unknown ids are 404s, a busy catalog a
-503 with ``Retry-After``, from the error middleware.
+Versioned resources carry an ETag (:func:`etag`); a write may send it back as ``If-Match`` (or the
+version in its body), and a stale one is refused. The refusals themselves (400 with the field,
+409 with the current version, 422, 503) are the error middleware's (rcmedia.web.errors).
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Awaitable, Callable
 
 from aiohttp import hdrs, web
 
-from rcmedia.errors import AssetStateError, ConflictError, InvalidFieldError, ScheduleError
-from rcmedia.web.json_response import json_response
-
-WriteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+from rcmedia.errors import InvalidFieldError
 
 
-def version_of_etag(tag: str) -> int | None:
-    """The version an ETag of ours names (``"…/v12"``), or None when it names none."""
-    tag = tag.strip().removeprefix("W/")
-    if not (len(tag) > 2 and tag[0] == tag[-1] == '"'):
-        return None
-    _, _, version = tag[1:-1].rpartition("/v")
-    return int(version) if version.isdigit() and len(version) < 19 else None
+def etag(resource: str, version: int) -> str:
+    """The strong ETag of ``resource`` (``asset/7``, ``rcxf/iptv/2026-03-03``) at ``version``."""
+    return f'"{resource}/v{version}"'
 
 
-def expected_version(request: web.Request, given: int | None = None) -> int | None:
-    """The version a write is based on: ``If-Match`` (an ETag of the thing's GET) or ``given``
-    (a ``"version"`` field of the body); None when neither is sent (write on whatever is current).
+def expected_version(request: web.Request, resource: str, given: int | None = None) -> int | None:
+    """The version a write of ``resource`` is based on: ``If-Match`` (the ETag of its GET, see
+    :func:`etag`) or ``given`` (a ``"version"`` field of the body); None when neither is sent.
 
-    400 when ``If-Match`` names no version of ours, or disagrees with ``given``.
+    400 when ``If-Match`` is not an ETag of this resource (another asset's, a list of tags), or
+    disagrees with ``given``.
     """
     if_match = request.headers.get(hdrs.IF_MATCH)
     if if_match is None or if_match.strip() == "*":
         return given
-    tagged = version_of_etag(if_match)
-    if tagged is None:
-        raise InvalidFieldError("If-Match", f"expected an ETag this server gave, got {if_match!r}")
-    if given is not None and given != tagged:
+    tag, prefix = if_match.strip().removeprefix("W/"), f'"{resource}/v'
+    digits = tag[len(prefix) : -1] if tag.startswith(prefix) and tag.endswith('"') else ""
+    if not (digits.isascii() and digits.isdigit() and len(digits) < 19):
+        raise InvalidFieldError("If-Match", f"expected the ETag of {resource} its GET gave, got {if_match!r}")
+    if given is not None and given != int(digits):
         raise InvalidFieldError("version", f"{given} disagrees with If-Match {if_match}")
-    return tagged
+    return int(digits)
 
 
 async def read_json(request: web.Request) -> object:
@@ -60,22 +50,3 @@ async def read_json(request: web.Request) -> object:
         raise InvalidFieldError("body", f"not valid JSON: {exc}") from None
     except RecursionError:  # [[[[… thousands deep: the C parser gives up on Python's stack limit
         raise InvalidFieldError("body", "not valid JSON: nested too deep") from None
-
-
-def answers_refusals(handler: WriteHandler) -> WriteHandler:
-    """Field errors are 400, stale versions and asset states 409, refused schedule edits 422."""
-
-    @functools.wraps(handler)
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except InvalidFieldError as exc:
-            return json_response({"error": str(exc), "field": exc.field}, status=400)
-        except ConflictError as exc:
-            return json_response({"error": str(exc), "current_version": exc.current}, status=409)
-        except AssetStateError as exc:
-            return json_response({"error": str(exc)}, status=409)
-        except ScheduleError as exc:
-            return json_response({"error": str(exc)}, status=422)
-
-    return wrapper

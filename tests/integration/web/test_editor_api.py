@@ -243,7 +243,9 @@ async def test_editors_changes_name_the_version_they_saw_and_a_stale_one_is_refu
     )
     assert newer.status == 200, await newer.text()
     assert (await newer.json())["title"] == "红色记忆（一）"
-    bad = await schedule_client.patch(
-        f"/api/v1/assets/{asset}", json={"title": "x"}, headers={"If-Match": "*x"}
-    )
-    assert (bad.status, (await bad.json())["field"]) == (400, "If-Match")
+    other = first.headers["ETag"].replace(f"asset/{asset}/", f"asset/{asset + 1}/")  # the same version
+    for tag in ("*x", other, f"{first.headers['ETag']}, {first.headers['ETag']}"):
+        bad = await schedule_client.patch(
+            f"/api/v1/assets/{asset}", json={"title": "x"}, headers={"If-Match": tag}
+        )
+        assert (bad.status, (await bad.json())["field"]) == (400, "If-Match"), tag
