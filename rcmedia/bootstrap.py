@@ -19,19 +19,32 @@ from rcmedia.profiles import load_profiles
 from rcmedia.storage.factory import open_storage
 
 
+def catalog_for(settings: Settings) -> Catalog:
+    """The catalog ``settings`` name, not migrated; its owner disposes of ``catalog.engine``."""
+    return Catalog(make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds))
+
+
+@contextmanager
+def open_catalog(settings: Settings, *, migrate: bool = True) -> Iterator[Catalog]:
+    """The catalog ``settings`` name (migrated first, unless not ``migrate``), disposed of on exit."""
+    catalog = catalog_for(settings)
+    try:
+        if migrate:
+            upgrade(catalog.engine)
+        yield catalog
+    finally:
+        catalog.engine.dispose()
+
+
 @contextmanager
 def open_context(settings: Settings) -> Iterator[IngestContext]:
     """An ingest context on ``settings``; the catalog's engine is disposed of on exit."""
-    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
-    try:
-        upgrade(engine)
+    with open_catalog(settings) as catalog:
         yield IngestContext(
             settings=settings,
-            catalog=Catalog(engine),
+            catalog=catalog,
             storage=open_storage(settings),
             profiles=load_profiles(settings.profiles_dir),
             ffmpeg=ffmpeg_binary(settings.ffmpeg),
             clock=SystemClock(),
         )
-    finally:
-        engine.dispose()

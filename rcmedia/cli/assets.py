@@ -86,8 +86,8 @@ def assets_rights(
         )
     for output in Output:
         windows = [r for r in asset.metadata.rights if r.output is output]
-        shown = ", ".join(f"{_moment(r.start, 'open')} → {_moment(r.end, 'open')}" for r in windows)
-        console.print(f"  asset {asset.id} on {output.value}: {shown or 'not allowed'}")
+        spans = ", ".join(f"{_moment(r.start, 'open')} → {_moment(r.end, 'open')}" for r in windows)
+        console.print(f"  asset {asset.id} on {output.value}: {spans or 'not allowed'}")
 
 
 def _moment(moment: datetime | None, default: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from rcmedia.catalog.db import make_engine, upgrade
+from rcmedia.bootstrap import open_catalog
 from rcmedia.cli.common import console, guard, settings_of
 from rcmedia.config import settings_markdown
 
@@ -25,10 +25,6 @@ def db() -> None:
 @guard
 def db_upgrade(ctx: click.Context) -> None:
     """Create or migrate the catalog schema to the latest revision."""
-    settings = settings_of(ctx)
-    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+    with open_catalog(settings_of(ctx)):  # migrates
+        pass
     console.print("catalog schema is up to date")

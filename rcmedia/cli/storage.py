@@ -11,8 +11,7 @@ from collections.abc import Iterable, Mapping
 
 import click
 
-from rcmedia.catalog.db import make_engine
-from rcmedia.catalog.repository import Catalog
+from rcmedia.bootstrap import open_catalog
 from rcmedia.cli.common import guard, settings_of
 from rcmedia.config import Settings
 from rcmedia.core.models import AssetStatus
@@ -23,9 +22,7 @@ from rcmedia.storage.factory import open_storage
 
 def check_storage(settings: Settings) -> AuditReport:
     """Audit the packages in the storage ``settings`` name against their catalog."""
-    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
-    try:
-        catalog = Catalog(engine)
+    with open_catalog(settings, migrate=False) as catalog:  # an audit changes nothing
         reads, asrun = catalog.playout, catalog.asrun
         published = reads.assets(reads.published_prefixes().values())
 
@@ -33,8 +30,6 @@ def check_storage(settings: Settings) -> AuditReport:
             return {i: (s.status, s.storage_prefix) for i, s in asrun.asset_states(asset_ids).items()}
 
         return audit_packages(open_storage(settings), [published[i] for i in sorted(published)], states)
-    finally:
-        engine.dispose()
 
 
 @click.group()

@@ -10,8 +10,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from rcmedia.bootstrap import open_catalog
 from rcmedia.catalog.accounts import Accounts
-from rcmedia.catalog.db import make_engine, upgrade
 from rcmedia.cli.common import console, guard, settings_of
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
@@ -26,12 +26,8 @@ def users() -> None:
 
 @contextmanager
 def _accounts(settings: Settings) -> Iterator[Accounts]:
-    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
-    try:
-        upgrade(engine)
-        yield Accounts(engine)
-    finally:
-        engine.dispose()
+    with open_catalog(settings) as catalog:
+        yield catalog.accounts
 
 
 def _new_password(from_stdin: bool) -> str:
@@ -98,9 +94,7 @@ def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
 @guard
 def users_disable(ctx: click.Context, name: str) -> None:
     """Disable an account (it is logged out everywhere and can no longer log in)."""
-    with _accounts(settings_of(ctx)) as accounts:
-        accounts.set_disabled(name, disabled=True)
-    console.print(f"[green]✓[/] account {shown(repr(name))} disabled")
+    _set_disabled(ctx, name, disabled=True)
 
 
 @users.command("enable")
@@ -109,6 +103,10 @@ def users_disable(ctx: click.Context, name: str) -> None:
 @guard
 def users_enable(ctx: click.Context, name: str) -> None:
     """Enable a disabled account again."""
+    _set_disabled(ctx, name, disabled=False)
+
+
+def _set_disabled(ctx: click.Context, name: str, *, disabled: bool) -> None:
     with _accounts(settings_of(ctx)) as accounts:
-        accounts.set_disabled(name, disabled=False)
-    console.print(f"[green]✓[/] account {shown(repr(name))} enabled")
+        accounts.set_disabled(name, disabled=disabled)
+    console.print(f"[green]✓[/] account {shown(repr(name))} {'disabled' if disabled else 'enabled'}")

@@ -93,3 +93,14 @@ def _some_run_above(rate: int, bits: Sequence[int], ends: Sequence[int], shortes
 
 def _ceil_div(numerator: int, denominator: int) -> int:
     return -(-numerator // denominator)
+
+
+def playlist_rates(
+    sizes: Sequence[int], durations_s: Sequence[float], target_duration_s: int
+) -> tuple[int, int]:
+    """(BANDWIDTH, AVERAGE-BANDWIDTH) of a media playlist's segments: sizes in bytes, durations
+    in seconds as EXTINF gives them (millisecond precision at best; each counted as at least 1 µs)."""
+    durations_us = [max(round(d * 1_000_000), 1) for d in durations_s]
+    return peak_bit_rate(sizes, durations_us, target_duration_s * 1_000_000), average_bit_rate(
+        sizes, durations_us
+    )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rcmedia.core.assets import Rendition
-from rcmedia.core.bitrate import average_bit_rate, peak_bit_rate
+from rcmedia.core.bitrate import playlist_rates
 from rcmedia.core.plan import AAC_FRAME_SAMPLES, MIN_SEGMENT_SECONDS, TranscodePlan
 from rcmedia.errors import RejectedInputError, VerificationError
 
@@ -206,14 +206,9 @@ def _wanted_duration(plan: TranscodePlan, index: int, count: int) -> float | Non
 def peak_bandwidth(segments: Sequence[SegmentFacts], *, target_duration: int) -> int:
     """BANDWIDTH: the highest bit rate of any run of segments lasting 0.5 to 1.5 times
     ``target_duration`` (seconds), in bit/s, rounded up (see :func:`~rcmedia.core.bitrate.peak_bit_rate`)."""
-    return peak_bit_rate([s.size for s in segments], _durations_us(segments), target_duration * 1_000_000)
+    return playlist_rates([s.size for s in segments], [s.duration for s in segments], target_duration)[0]
 
 
 def average_bandwidth(segments: Sequence[SegmentFacts]) -> int:
     """AVERAGE-BANDWIDTH: all bits over all seconds, in bit/s, rounded up."""
-    return average_bit_rate([s.size for s in segments], _durations_us(segments))
-
-
-def _durations_us(segments: Sequence[SegmentFacts]) -> list[int]:
-    # EXTINF has millisecond precision at best; at least 1 µs so a segment always lasts
-    return [max(round(s.duration * 1_000_000), 1) for s in segments]
+    return playlist_rates([s.size for s in segments], [s.duration for s in segments], 1)[1]

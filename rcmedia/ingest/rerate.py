@@ -15,7 +15,7 @@ from datetime import datetime
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.core.assets import Asset, Rendition
-from rcmedia.core.bitrate import average_bit_rate, peak_bit_rate
+from rcmedia.core.bitrate import playlist_rates
 from rcmedia.storage.base import Storage
 
 Rates = tuple[int, int]  # (BANDWIDTH, AVERAGE-BANDWIDTH), bit/s
@@ -36,11 +36,7 @@ class Rerated:
 
 def rendition_rates(rendition: Rendition, sizes: Sequence[int], *, target_duration: int) -> Rates:
     """The rates of one rendition from its segments' sizes (bytes, in playlist order)."""
-    durations = [max(round(d * 1_000_000), 1) for d in rendition.segment_durations]
-    return (
-        peak_bit_rate(sizes, durations, target_duration * 1_000_000),
-        average_bit_rate(sizes, durations),
-    )
+    return playlist_rates(sizes, rendition.segment_durations, target_duration)
 
 
 def rerate_asset(

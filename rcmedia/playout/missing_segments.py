@@ -30,7 +30,7 @@ from rcmedia.core.asrun import StoodIn
 from rcmedia.core.assets import Asset, Rendition
 from rcmedia.core.schedule import to_us
 from rcmedia.core.slate_stand_in import SlateStandIn
-from rcmedia.errors import CatalogError, MediaFormatError, StorageError
+from rcmedia.errors import CatalogError, RcmediaError
 from rcmedia.playout.channel_output import schedule_asset
 from rcmedia.playout.live import LiveChannels
 from rcmedia.playout.shifted import ShiftedSegments
@@ -113,8 +113,8 @@ class MissingSegments:
             return None  # an fMP4 asset and an MPEG-TS slate (or the reverse): nothing fits
         try:
             data = self.shifted.get(self.storage, slate_key, shift)
-        except (StorageError, MediaFormatError):
-            log.exception("the slate cannot stand in for %s: its segment %s cannot be read", key, slate_key)
+        except RcmediaError:  # unreadable, not a segment, a shift off the 90 kHz grid: a 404, logged
+            log.exception("the slate cannot stand in for %s: its segment %s cannot be used", key, slate_key)
             return None
         self._note(key, found, now)
         return StandIn(

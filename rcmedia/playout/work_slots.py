@@ -24,8 +24,17 @@ T = TypeVar("T")
 class WorkSlots:
     """``slots`` threads, ``queue`` waiting places; see the module's docstring."""
 
-    def __init__(self, what: str, *, slots: int, queue: int, retry_after: int = 2) -> None:
+    def __init__(
+        self,
+        what: str,
+        *,
+        slots: int,
+        queue: int,
+        retry_after: int = 2,
+        refusal: type[BusyError] = BusyError,
+    ) -> None:
         self.what = what
+        self.refusal = refusal
         self.slots = slots
         self.queue = queue
         self.retry_after = retry_after
@@ -38,16 +47,17 @@ class WorkSlots:
         return self._pending
 
     async def run(self, work: Callable[[], T]) -> T:
-        """``work()`` on one of the threads; :class:`BusyError` when every slot and place is taken."""
+        """``work()`` on one of the threads; ``refusal`` (a :class:`BusyError`) when every slot and
+        place is taken, or when the slots are closed (the app is stopping)."""
         with self._lock:
             if self._pending >= self.slots + self.queue:
-                raise BusyError(self.what, retry_after=self.retry_after)
+                raise self.refusal(self.what, retry_after=self.retry_after)
             self._pending += 1
         try:
             future = self._executor.submit(work)
         except RuntimeError:  # shut down
             self._done()
-            raise
+            raise self.refusal(self.what, retry_after=self.retry_after) from None
         future.add_done_callback(lambda _: self._done())
         return await asyncio.wrap_future(future)
 

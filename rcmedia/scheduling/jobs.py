@@ -27,9 +27,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from rcmedia.catalog.asrun import AsRunLog
-from rcmedia.catalog.db import make_engine
-from rcmedia.catalog.schedules import ScheduleStore
+from rcmedia.bootstrap import catalog_for
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.ingest.hotfolder import HotFolder
@@ -108,9 +106,9 @@ def build_schedules(settings: Settings) -> None:
 def _build_here(settings: Settings) -> None:
     """The build itself (the child process's work)."""
     configure_logging(settings.log_level)
-    engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
+    catalog = catalog_for(settings)
     try:
-        store = ScheduleStore(engine)
+        store = catalog.schedules
         if not store.applied_channels():
             log.info("EPG build: no channels applied yet")
             return
@@ -128,7 +126,7 @@ def _build_here(settings: Settings) -> None:
         log.exception("EPG build failed")
         raise
     finally:
-        engine.dispose()
+        catalog.engine.dispose()
 
 
 class ChangeWatch:
@@ -136,9 +134,7 @@ class ChangeWatch:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = ScheduleStore(
-            make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
-        )
+        self.store = catalog_for(settings).schedules
         self.seen: tuple[object, ...] | None = None
 
     def __call__(self) -> None:
@@ -155,9 +151,8 @@ class AsRunCloser:
     """Closes the as-run log up to now (see rcmedia.playout.asrun)."""
 
     def __init__(self, settings: Settings) -> None:
-        engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
-        self.store = ScheduleStore(engine)
-        self.asrun = AsRunLog(engine)
+        catalog = catalog_for(settings)
+        self.store, self.asrun = catalog.schedules, catalog.asrun
         self.storage = open_storage(settings)
 
     def __call__(self) -> None:

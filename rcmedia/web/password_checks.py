@@ -12,58 +12,19 @@ both the CPU and the memory spent on logins are bounded whatever arrives.
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
-
 from rcmedia.errors import BusyError
+from rcmedia.playout.work_slots import WorkSlots
 
 
 class TooManyLogins(BusyError):
     """Every password-check thread and queue place is taken (not the catalog: that is BusyError)."""
 
 
-T = TypeVar("T")
-RETRY_AFTER = 2  # seconds: a few checks' time, by which the queue has moved on
-
-
-class PasswordChecks:
-    """A bounded pool for password checks: ``threads`` running, ``queue`` waiting, the rest refused."""
+class PasswordChecks(WorkSlots):
+    """A bounded pool for password checks: ``threads`` running, ``queue`` waiting, the rest refused
+    at once with :class:`TooManyLogins`."""
 
     def __init__(self, *, threads: int = 1, queue: int = 4) -> None:
-        self.threads = threads
-        self.capacity = threads + queue
-        self._pending = 0
-        # counted across threads: a check leaves when its thread is done with it, even when the
-        # request that asked for it was cancelled meanwhile (the hash still runs to its end)
-        self._lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="rcmedia-password")
-
-    @property
-    def pending(self) -> int:
-        """Checks running or waiting."""
-        return self._pending
-
-    async def run(self, check: Callable[[], T]) -> T:
-        """``check()`` on the pool; TooManyLogins at once when ``threads + queue`` are already taken."""
-        with self._lock:
-            if self._pending >= self.capacity:
-                raise TooManyLogins("password checking", retry_after=RETRY_AFTER)
-            self._pending += 1
-        try:
-            future = self._executor.submit(check)
-        except RuntimeError:  # shut down: the app is stopping
-            self._finished(None)
-            raise TooManyLogins("password checking", retry_after=RETRY_AFTER) from None
-        future.add_done_callback(self._finished)
-        return await asyncio.wrap_future(future)
-
-    def _finished(self, _future: Future[Any] | None) -> None:
-        with self._lock:
-            self._pending -= 1
-
-    def close(self) -> None:
-        """Stop taking checks; those waiting are dropped, the running ones finish in their thread."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        # a check leaves its place when its thread is done with it, even when the request that
+        # asked for it was cancelled meanwhile (the hash still runs to its end)
+        super().__init__("password checking", slots=threads, queue=queue, refusal=TooManyLogins)
