@@ -196,11 +196,11 @@ class CatchupPlaylists:
         timeline = loaded.timeline
         first_us, end_us = replay_bounds(timeline, us_of(start), us_of(end))
         now_us = us_of(now)
-        if end_us > now_us:  # start-over: grows with every segment, rendered each time
-            return await self.slots.run(
-                lambda: self._render(archive, rung, us_of(start), us_of(end), now_us, gzipped)
-            )
-        key = (loaded.channel.id, loaded.output, rung, first_us, end_us)
+        # A start-over (the range reaches past now) grows by a segment at each boundary and is the
+        # same in between: it is kept under the end of its last finished segment, as live
+        # playlists are, so that its viewers cost one render per segment, not one per reload.
+        upto_us = end_us if end_us <= now_us else replay_bounds(timeline, now_us, now_us + 1)[0]
+        key = (loaded.channel.id, loaded.output, rung, first_us, end_us, upto_us)
         found = self._playlists.fresh(key)
         if found is not None and self._valid(found.generation, found.valid_until, now):
             if not gzipped or found.gzipped is not None:
@@ -210,7 +210,7 @@ class CatchupPlaylists:
         else:
 
             def render() -> Replay:
-                return self._render(archive, rung, first_us, end_us, now_us, gzipped)
+                return self._render(archive, rung, first_us, end_us, upto_us, gzipped)
 
             replay = await self._once(("render", *key), lambda: self.slots.run(render))
         self._playlists.keep(key, replay)

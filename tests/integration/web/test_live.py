@@ -18,7 +18,7 @@ from rcmedia.playout.channel_output import LOOKAHEAD
 from rcmedia.playout.live import RELOAD_EVERY
 from rcmedia.service.schedules import edit_schedule
 from rcmedia.storage.local import LocalStorage
-from rcmedia.web.keys import LIVE_KEY
+from rcmedia.web.keys import CATCHUP_KEY, LIVE_KEY
 from tests.integration.web.published import CODECS, RUNG_FACTS, Client, publish_fake_asset
 from tests.integration.web.schedules import NOW, RUNGS, TOMORROW, FixedClock, OnAir
 
@@ -314,3 +314,27 @@ async def test_a_one_second_replay_at_a_boundary_is_not_snapped_to_nothing(
     for rung in ("master", "720p"):  # both ends within a second of the programme's start
         response = await schedule_client.get(catchup(programme.start, 1, rung))
         assert response.status == 200, await response.text()
+
+
+async def test_start_over_reloads_between_segment_boundaries_cost_no_render(
+    schedule_client: Client, schedule_app: web.Application, clock: FixedClock, on_air: OnAir
+) -> None:
+    on_now = next(
+        e for e in on_air.store.events("rcxf", Output.IPTV, start=NOW, end=NOW + timedelta(seconds=1))
+    )
+    path = catchup(on_now.start, on_now.duration_us // 1_000_000, "720p")
+    replays = schedule_app[CATCHUP_KEY]
+    six = timedelta(seconds=6)  # the fake programmes' segments
+    clock.current = on_now.start + (NOW - on_now.start) // six * six + timedelta(milliseconds=500)
+    first = await playlist(schedule_client, path)
+    renders = replays.renders
+    for _ in range(3):  # players reloading within the same segment
+        clock.current += timedelta(seconds=1)
+        assert [s.uri for s in (await playlist(schedule_client, path)).segments] == [
+            s.uri for s in first.segments
+        ]
+    assert replays.renders == renders, "a reload within a segment is served from the cache"
+
+    clock.current += timedelta(seconds=6)  # a segment later
+    assert len((await playlist(schedule_client, path)).segments) == len(first.segments) + 1
+    assert replays.renders == renders + 1
