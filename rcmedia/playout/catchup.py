@@ -123,7 +123,6 @@ class CatchupPlaylists:
     def __init__(self, live: LiveChannels, *, builds: int = 2, queue: int = 32) -> None:
         self.live = live
         self.slots = WorkSlots("catch-up playlists", slots=builds, queue=queue)
-        self._reads = live.reads.for_generation(None)
         self._archives: _Lru[tuple[str, Output, datetime, datetime], Archive] = _Lru(
             ARCHIVE_EVENTS_KEPT, lambda archive: 1 + len(archive.loaded.timeline.events)
         )
@@ -160,9 +159,7 @@ class CatchupPlaylists:
     ) -> Archive:
         live = self.live
         generation = live.generation or ()
-        if self._reads.of_generation != generation:
-            self._reads = live.reads.for_generation(generation)
-        reads = self._reads
+        reads = live.shared_reads(generation)
         refused, changes = refusals(output, now)
 
         def load() -> ChannelOutput:

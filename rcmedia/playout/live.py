@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from rcmedia.catalog.playout import GenerationReads
 from rcmedia.catalog.repository import Catalog
 from rcmedia.core.live_playlist import no_init, render_live
 from rcmedia.core.models import Output
@@ -124,16 +125,21 @@ class LiveChannels:
         while self._loading:
             await asyncio.gather(*self._loading.values(), return_exceptions=True)
 
+    def shared_reads(self, generation: tuple[object, ...]) -> GenerationReads:
+        """The catalog reads of ``generation``, shared by every load of it (live and catch-up alike:
+        each asset decoded and kept once, see GenerationReads)."""
+        if self._shared_reads.of_generation != generation:
+            self._shared_reads = self.reads.for_generation(generation)
+        return self._shared_reads
+
     async def _load(
         self, channel: Channel, output: Output, now: datetime, previous: ChannelOutput | None
     ) -> ChannelOutput:
         generation = self.generation or ()
-        if self._shared_reads.of_generation != generation:
-            self._shared_reads = self.reads.for_generation(generation)
         loaded = await asyncio.to_thread(
             load_channel_output,
             self.store,
-            self._shared_reads,
+            self.shared_reads(generation),
             self.asrun,
             self.storage,
             channel,
