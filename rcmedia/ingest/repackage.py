@@ -28,7 +28,7 @@ from rcmedia.ingest.context import IngestContext
 from rcmedia.media import mpegts
 from rcmedia.media.command import repackage_args
 from rcmedia.media.ffmpeg import run_ffmpeg_simple
-from rcmedia.media.inspect import inspect_rung
+from rcmedia.media.inspect import inspect_rung, ts_track_span
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +150,11 @@ def _verified(folder: Path, rendition: Rendition, *, target_duration: int) -> Re
 
 
 def _offsets_ms(folder: Path, rendition: Rendition) -> tuple[float, float]:
-    head = (folder / rendition.segments[0]).read_bytes()
-    tail = (folder / rendition.segments[-1]).read_bytes()
-    video_start, _ = mpegts.video_pts_range(head)
-    _, last_picture = mpegts.video_pts_range(tail)
-    audio_start, _ = mpegts.audio_span(head)
-    _, audio_end = mpegts.audio_span(tail)
-    video_end = last_picture + 1 / rendition.frame_rate
-    return round((audio_start - video_start) * 1000, 1), round((audio_end - video_end) * 1000, 1)
+    """(audio start − first picture, audio end − last picture's end) in ms; VerificationError when
+    a segment cannot be read."""
+    first, last = folder / rendition.segments[0], folder / rendition.segments[-1]
+    span = ts_track_span(first, last, rendition.frame_rate)
+    return (
+        round((span.audio_start - span.video_start) * 1000, 1),
+        round((span.audio_end - span.video_end) * 1000, 1),
+    )

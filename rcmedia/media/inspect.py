@@ -63,7 +63,7 @@ def inspect_rung(folder: Path, *, segment_type: str) -> RungOutput:
         raise VerificationError(folder.name, "the first segment lacks a video or an audio track")
     span = None
     if segment_type != "fmp4":
-        span = _ts_span(folder / segments[0].name, folder / segments[-1].name, frame_rate)
+        span = ts_track_span(folder / segments[0].name, folder / segments[-1].name, frame_rate)
     return RungOutput(
         name=folder.name,
         width=int(as_number(video.width)),
@@ -79,7 +79,7 @@ def inspect_rung(folder: Path, *, segment_type: str) -> RungOutput:
     )
 
 
-def _ts_span(first: Path, last: Path, frame_rate: Fraction | None) -> TrackSpan:
+def ts_track_span(first: Path, last: Path, frame_rate: Fraction | float | None) -> TrackSpan:
     """When the pictures and the sound start (first segment) and end (last segment)."""
     try:
         head, tail = first.read_bytes(), last.read_bytes()
