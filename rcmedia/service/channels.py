@@ -104,10 +104,19 @@ def find_channel(store: ScheduleStore, channel_id: str) -> ListedChannel:
 
 def channel_on(store: ScheduleStore, channel_id: str, output: Output) -> Channel:
     """An applied channel that is on ``output``; NotFoundError for either."""
+    return channel_and_output(store, channel_id, output)[0]
+
+
+def channel_and_output(
+    store: ScheduleStore, channel_id: str, output: Output | None
+) -> tuple[Channel, Output]:
+    """An applied channel and ``output`` (by default its :func:`default_output`), which it must be
+    on; NotFoundError for either."""
     channel = find_channel(store, channel_id).channel
-    if output not in channel.outputs:
-        raise NotFoundError("output", f"{channel_id}/{output.value}")
-    return channel
+    chosen = output or default_output(channel)
+    if chosen not in channel.outputs:
+        raise NotFoundError("output", f"{channel_id}/{chosen.value}")
+    return channel, chosen
 
 
 def default_output(channel: Channel) -> Output:

@@ -13,7 +13,7 @@ from rcmedia.core.guide import GuideEntry, guide_entries
 from rcmedia.core.models import Output, Source
 from rcmedia.core.schedule import Channel, EventKind
 from rcmedia.core.xmltv import ProgrammeInfo, render_xmltv
-from rcmedia.service.channels import channel_on, default_output, find_channel, listed_channels, load_channels
+from rcmedia.service.channels import channel_and_output, listed_channels, load_channels
 
 Fingerprint = tuple[tuple[object, ...], ...]
 # How far around a window the programmes its first and last entries reach to are looked for:
@@ -61,9 +61,7 @@ def guide_day(
 
     :class:`NotFoundError` for an unknown channel, or an output the channel is not on.
     """
-    channel = find_channel(store, channel_id).channel
-    chosen = output or default_output(channel)
-    channel = channel_on(store, channel_id, chosen)
+    channel, chosen = channel_and_output(store, channel_id, output)
     wanted = day or day_on_air(channel, now)
     start, end = broadcast_day(channel, wanted)
     version = store.built_days(channel.id, chosen).get(wanted)

@@ -31,7 +31,7 @@ from rcmedia.core.rotation import AssetIndex
 from rcmedia.core.schedule import Channel, Event, EventKind
 from rcmedia.errors import ConfigError, ConflictError, ScheduleError
 from rcmedia.service.build_workers import ChannelBuild, build_channels
-from rcmedia.service.channels import channel_on, default_output, find_channel, load_channels
+from rcmedia.service.channels import channel_and_output, channel_on, load_channels
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +82,7 @@ def channel_day(
 
     :class:`NotFoundError` for an unknown channel, or an output the channel is not on.
     """
-    channel = find_channel(store, channel_id).channel
-    chosen = output or default_output(channel)
-    channel = channel_on(store, channel_id, chosen)
+    channel, chosen = channel_and_output(store, channel_id, output)
     return day_listing(store, channel, chosen, day or day_on_air(channel, now))
 
 
