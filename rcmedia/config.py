@@ -166,6 +166,14 @@ SETTINGS: tuple[Setting, ...] = (
         default=60.0,
         doc="A running job whose worker has not renewed its lease for this long is taken over.",
     ),
+    Setting(
+        name="aired_cache_bytes",
+        kind="int",
+        default=4 << 30,
+        doc="Disk the origin may fill with segments as aired (rewritten onto each channel's clock, "
+        "once per airing and rung) in `HOME/cache/aired`; past it the oldest go first. A segment "
+        "is a few MB, an hour of one rung a few hundred. 0: keep them in memory only.",
+    ),
     Setting(name="host", kind="str", default="127.0.0.1", doc="Address `serve` listens on."),
     Setting(name="port", kind="int", default=8080, doc="Port `serve` listens on."),
     Setting(
@@ -322,6 +330,7 @@ class Settings:
     ingest_concurrency: int
     job_attempts: int
     job_lease_seconds: float
+    aired_cache_bytes: int
     host: str
     port: int
     workers: int
@@ -353,6 +362,11 @@ class Settings:
     @property
     def work_dir(self) -> Path:
         return self.home / "work"
+
+    @property
+    def aired_cache_dir(self) -> Path:
+        """Where segments as aired are kept (rcmedia.playout.aired)."""
+        return self.home / "cache" / "aired"
 
     def base_url(self) -> str:
         if self.public_url:
@@ -422,6 +436,7 @@ def _validate(values: dict[str, Any]) -> None:
         (values["freeze_seconds"] >= 0, "freeze_seconds must not be negative"),
         (values["schedule_lock_wait_seconds"] > 0, "schedule_lock_wait_seconds must be positive"),
         (values["job_lease_seconds"] > 0, "job_lease_seconds must be positive"),
+        (values["aired_cache_bytes"] >= 0, "aired_cache_bytes must be 0 (memory only) or more"),
         (values["hot_folder_poll_seconds"] > 0, "hot_folder_poll_seconds must be positive"),
         (values["session_hours"] > 0, "session_hours must be positive"),
         (values["catchup_builds"] >= 1, "catchup_builds must be at least 1"),

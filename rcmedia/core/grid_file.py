@@ -45,6 +45,7 @@ NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})  # files in the tz
 TOP_KEYS = frozenset({"channel", "filler", "idents", "slate_series", "slot", "block"})
 CHANNEL_KEYS = frozenset({"id", "xmltv_id", "name", "number", "timezone", "outputs", "catchup_days"})
 CHANNEL_KEYS |= {"day_start", "logo", "group", "description", "interlude_title", "guide_filler"}
+CHANNEL_KEYS |= {"continuous_outputs"}
 POOL_KEYS = frozenset({"series", "categories", "sources", "max_duration", "no_repeat_hours"})
 RECURRENCE_KEYS = frozenset({"days", "from", "until", "except"})
 SLOT_KEYS = RECURRENCE_KEYS | {"id", "start", "series", "policy", "overrun", "max_duration"}
@@ -369,6 +370,12 @@ def _channel(t: _Table) -> Channel:
         if output not in {o.value for o in Output} or Output(output) in outputs:
             raise t.error("outputs", f"unknown or repeated output {output!r} (use: {allowed})")
         outputs.append(Output(output))
+    continuous = t.texts("continuous_outputs") if "continuous_outputs" in t.data else []
+    for output in continuous:
+        if output not in names:
+            raise t.error(
+                "continuous_outputs", f"{output!r} is not one of the channel's outputs ({', '.join(names)})"
+            )
     return Channel(
         id=ident,
         xmltv_id=xmltv_id,
@@ -383,6 +390,7 @@ def _channel(t: _Table) -> Channel:
         description=t.text("description", default=""),
         interlude_title=t.text("interlude_title", default=DEFAULT_INTERLUDE_TITLE, nonempty=True).strip(),
         guide_filler=t.choice("guide_filler", GuideFiller, GuideFiller.FOLD),
+        continuous_outputs=frozenset(Output(output) for output in continuous),
     )
 
 

@@ -26,6 +26,11 @@ value plus the EXT-X-DISCONTINUITY tags before it in the playlist). The tag then
 playlist together with the segment before it, and the sequence rises by one at that moment, so
 every segment keeps its number across reloads (§6.2.2). Without the sequence tag, hls.js stopped
 when a discontinuity tag slid out of the window (hls.js #3426, ExoPlayer #1496).
+
+``continuous=True`` renders the same segments without EXT-X-DISCONTINUITY (nor its sequence):
+the origin serves every listed segment on one clock with continuity counters that run on
+(rcmedia.media.continuous), so restreamers and boxes that mishandle the tag can take the channel as
+the one stream it is. EXT-X-MAP still changes where the initialisation segment does.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ def render_live(
     uri: Callable[[SegmentRef], str],
     init_uri: Callable[[SegmentRef], str | None] = no_init,
     version: int | None = None,
+    continuous: bool = False,
 ) -> str:
     """The live media playlist of one rung: ``window`` (from :func:`~rcmedia.core.timeline.live_window`).
 
@@ -69,6 +75,7 @@ def render_live(
         version=version,
         playlist_type=None,
         ended=False,
+        continuous=continuous,
     )
 
 
@@ -80,6 +87,7 @@ def render_replay(
     init_uri: Callable[[SegmentRef], str | None] = no_init,
     ended: bool,
     version: int | None = None,
+    continuous: bool = False,
 ) -> str:
     """Catch-up or start-over of ``segments`` (from :func:`~rcmedia.core.timeline.range_segments`).
 
@@ -100,6 +108,7 @@ def render_replay(
         version=version,
         playlist_type="VOD" if ended else "EVENT",
         ended=ended,
+        continuous=continuous,
     )
 
 
@@ -114,12 +123,13 @@ def _render(
     version: int | None,
     playlist_type: str | None,
     ended: bool,
+    continuous: bool,
 ) -> str:
     body: list[str] = []
     mapped: str | None = None
     for number, segment in enumerate(segments):
         splice = number == 0 or segment.discontinuity
-        if number and segment.discontinuity:
+        if number and segment.discontinuity and not continuous:
             body.append("#EXT-X-DISCONTINUITY")
         if splice:
             # the scheduled air time, so that EPG, as-run and players agree (RFC 8216bis §4.4.4.6)
@@ -141,8 +151,9 @@ def _render(
         f"#EXT-X-VERSION:{version}",
         f"#EXT-X-TARGETDURATION:{target_duration}",
         f"#EXT-X-MEDIA-SEQUENCE:{media_sequence}",
-        f"#EXT-X-DISCONTINUITY-SEQUENCE:{discontinuity_sequence}",
     ]
+    if not continuous:
+        head.append(f"#EXT-X-DISCONTINUITY-SEQUENCE:{discontinuity_sequence}")
     if playlist_type is not None:
         head.append(f"#EXT-X-PLAYLIST-TYPE:{playlist_type}")
     # every segment starts with an IDR frame (fixed closed GOP, scene cut off)

@@ -6,7 +6,9 @@
     #EXTINF:-1 tvg-id="rcxf.rcmedia" tvg-name="…" tvg-chno="1" tvg-logo="…" group-title="…" catchup="default" catchup-days="7" catchup-source="BASE/catchup/rcxf/iptv/master.m3u8?utc={utc}&duration={duration}",Name
     BASE/live/rcxf/iptv/master.m3u8
 
-``tvg-id`` is the channel's XMLTV id, exactly as ``/epg.xml`` writes it. ``{utc}`` (programme start,
+On a channel whose ``continuous_outputs`` name the output, both URLs point at the continuous
+playlists instead (``…/{output}/continuous/master.m3u8``: no EXT-X-DISCONTINUITY, for boxes and
+restreamers that mishandle it; rcmedia.core.live_playlist). ``tvg-id`` is the channel's XMLTV id, exactly as ``/epg.xml`` writes it. ``{utc}`` (programme start,
 Unix seconds) and ``{duration}`` (seconds) are left for the player to fill in. These players split
 attributes on quotes and the name on the comma, so a ``"`` or ``,`` in a value becomes its
 full-width form (``＂``, ``，``) and a line break a space. A channel with ``catchup_days = 0`` gets no
@@ -52,8 +54,11 @@ def render_channel_list(channels: Sequence[Channel], *, output: Output, base_url
             ("tvg-logo", clean(logo)),
             ("group-title", clean(channel.group)),
         ]
+        variant = "continuous/" if output in channel.continuous_outputs else ""
         if channel.catchup_days > 0:
-            source = f"{base}/catchup/{channel.id}/{output}/master.m3u8?utc={{utc}}&duration={{duration}}"
+            source = (
+                f"{base}/catchup/{channel.id}/{output}/{variant}master.m3u8?utc={{utc}}&duration={{duration}}"
+            )
             attributes += [
                 ("catchup", "default"),
                 ("catchup-days", str(channel.catchup_days)),
@@ -61,7 +66,7 @@ def render_channel_list(channels: Sequence[Channel], *, output: Output, base_url
             ]
         rendered = " ".join(f'{key}="{value}"' for key, value in attributes)
         lines.append(f"#EXTINF:-1 {rendered},{name}")
-        lines.append(clean(f"{base}/live/{channel.id}/{output}/master.m3u8"))
+        lines.append(clean(f"{base}/live/{channel.id}/{output}/{variant}master.m3u8"))
     return "\n".join(lines) + "\n"
 
 

@@ -139,6 +139,8 @@ class Channel:
     description: str = ""
     interlude_title: str = DEFAULT_INTERLUDE_TITLE  # the guide's title where no programme is on
     guide_filler: GuideFiller = GuideFiller.FOLD
+    # outputs whose channel list (M3U) points at the continuous playlists (no EXT-X-DISCONTINUITY)
+    continuous_outputs: frozenset[Output] = frozenset()
     grid: Grid = field(default_factory=Grid)
 
 

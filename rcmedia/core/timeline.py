@@ -24,6 +24,7 @@ answering with a window that would be wrong.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from array import array
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -72,6 +73,10 @@ class SegmentRef:
     # standing in for a segment plays at that segment's place in its stream
     shift_us: int = 0
     stands_in_for: int | None = None  # the unavailable asset it replaces
+    # the segment before (after) it in the stream is not its asset's stored one before (after)
+    # it: the origin cuts its audio to its pictures there (rcmedia.media.continuous)
+    cut_in: bool = False
+    cut_out: bool = False
 
     @property
     def end_us(self) -> int:
@@ -330,7 +335,7 @@ def live_window(timeline: Timeline, now_us: int, *, target_duration_s: int, wind
     listed.reverse()
     first = listed[0]
     return LiveWindow(
-        segments=tuple(listed),
+        segments=with_cuts(timeline, listed),
         media_sequence=first.seq,
         discontinuity_sequence=first.disc,
         next_change_us=_end(timeline, i, j),
@@ -352,9 +357,39 @@ def range_segments(timeline: Timeline, start_us: int, end_us: int, *, now_us: in
     while True:
         segment = _segment(timeline, *position)
         if segment.start_us >= end_us or segment.end_us > now_us:
-            return tuple(found)
+            return with_cuts(timeline, found)
         found.append(segment)
         position = _following(timeline, *position)
+
+
+def joined(before: SegmentRef, after: SegmentRef) -> bool:
+    """Whether ``after`` plays on from ``before`` as stored: the next segment of the same asset, at
+    the same shift (a stand-in piece joins only the loop segment after it in the same pass)."""
+    return (
+        after.asset_id == before.asset_id
+        and after.index == before.index + 1
+        and after.shift_us == before.shift_us
+    )
+
+
+def with_cuts(timeline: Timeline, segments: Sequence[SegmentRef]) -> tuple[SegmentRef, ...]:
+    """``segments`` (consecutive in the stream) with ``cut_in``/``cut_out`` set where the segment
+    before/after each in the stream (looked up past either end) does not join it (:func:`joined`)."""
+    if not segments:
+        return ()
+    i, j = _locate(timeline, segments[0].start_us)
+    before = _previous(timeline, i, j)
+    ahead = None if before is None else _segment(timeline, *before)
+    behind = _segment(timeline, *_following(timeline, *_locate(timeline, segments[-1].start_us)))
+    out = []
+    for k, segment in enumerate(segments):
+        after = segments[k + 1] if k + 1 < len(segments) else behind
+        cut_in, cut_out = ahead is None or not joined(ahead, segment), not joined(segment, after)
+        out.append(
+            dataclasses.replace(segment, cut_in=cut_in, cut_out=cut_out) if cut_in or cut_out else segment
+        )
+        ahead = segment
+    return tuple(out)
 
 
 GUIDE_SNAP_US = 1_000_000  # XMLTV times are whole seconds: a boundary is at most this far from them

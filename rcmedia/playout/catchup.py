@@ -186,9 +186,18 @@ class CatchupPlaylists:
     # --- playlists -----------------------------------------------------------------------------
 
     async def media_playlist(
-        self, archive: Archive, rung: str, start: datetime, end: datetime, now: datetime, *, gzipped: bool
+        self,
+        archive: Archive,
+        rung: str,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        *,
+        gzipped: bool,
+        continuous: bool = False,
     ) -> Replay:
-        """The replay of [start, end) in ``rung``; NotFoundError when no segment of it has aired."""
+        """The replay of [start, end) in ``rung`` (``continuous``: without EXT-X-DISCONTINUITY);
+        NotFoundError when no segment of it has aired."""
         loaded = archive.loaded
         timeline = loaded.timeline
         first_us, end_us = replay_bounds(timeline, us_of(start), us_of(end))
@@ -197,7 +206,7 @@ class CatchupPlaylists:
         # same in between: it is kept under the end of its last finished segment, as live
         # playlists are, so that its viewers cost one render per segment, not one per reload.
         upto_us = end_us if end_us <= now_us else replay_bounds(timeline, now_us, now_us + 1)[0]
-        key = (loaded.channel.id, loaded.output, rung, first_us, end_us, upto_us)
+        key = (loaded.channel.id, loaded.output, rung, first_us, end_us, upto_us, continuous)
         found = self._playlists.fresh(key)
         if found is not None and self._valid(found.generation, found.valid_until, now):
             if not gzipped or found.gzipped is not None:
@@ -207,14 +216,21 @@ class CatchupPlaylists:
         else:
 
             def render() -> Replay:
-                return self._render(archive, rung, first_us, end_us, upto_us, gzipped)
+                return self._render(archive, rung, first_us, end_us, upto_us, gzipped, continuous)
 
             replay = await self._once(("render", *key), lambda: self.slots.run(render))
         self._playlists.keep(key, replay)
         return replay
 
     def _render(
-        self, archive: Archive, rung: str, start_us: int, end_us: int, now_us: int, gzipped: bool
+        self,
+        archive: Archive,
+        rung: str,
+        start_us: int,
+        end_us: int,
+        now_us: int,
+        gzipped: bool,
+        continuous: bool,
     ) -> Replay:
         loaded = archive.loaded
         segments = range_segments(loaded.timeline, start_us, end_us, now_us=now_us)
@@ -230,6 +246,7 @@ class CatchupPlaylists:
             uri=loaded.uri(rung),
             init_uri=loaded.init_uri(rung) if loaded.fmp4 else no_init,
             ended=ended,
+            continuous=continuous,
         )
         self.renders += 1
         body = text.encode()

@@ -23,6 +23,7 @@ from rcmedia.core.segment_table import SegmentTable
 from rcmedia.core.timeline import ALWAYS, SegmentRef, Timeline, at_us, build_timeline
 from rcmedia.errors import ConfigError
 from rcmedia.hls.playlists import render_master
+from rcmedia.playout.aired import aired_uri
 from rcmedia.playout.availability import unavailable_assets
 from rcmedia.storage.base import Storage
 
@@ -57,13 +58,13 @@ class ChannelOutput:
     loaded_at: datetime
 
     def uri(self, rung: str) -> Callable[[SegmentRef], str]:
-        """Segment → URI in ``rung``: the stored file, or its shifted copy when the slate stands in."""
+        """Segment → URI in ``rung``: the stored file (or the slate's piece standing in for it) as
+        aired, on the channel's clock (:mod:`rcmedia.playout.aired`)."""
         media = self.media
 
         def of(segment: SegmentRef) -> str:
             found = media[segment.asset_id][rung]
-            key = found.key_prefix + found.segments[segment.index]
-            return f"/shifted/{segment.shift_us}/{key}" if segment.shift_us else f"/media/{key}"
+            return aired_uri(found.key_prefix + found.segments[segment.index], segment)
 
         return of
 

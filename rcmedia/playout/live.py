@@ -58,7 +58,7 @@ class LiveChannels:
         self._epochs: dict[str, datetime] = {}
         self._loaded: dict[tuple[str, Output], ChannelOutput] = {}
         self._loading: dict[tuple[str, Output], asyncio.Task[ChannelOutput]] = {}
-        self._playlists: dict[tuple[str, Output, str], RenderedPlaylist] = {}
+        self._playlists: dict[tuple[str, Output, str, bool], RenderedPlaylist] = {}
 
     # --- keeping up with the catalog ---------------------------------------------------------
 
@@ -156,7 +156,15 @@ class LiveChannels:
     # --- playlists ---------------------------------------------------------------------------
 
     def cached_playlist(
-        self, channel_id: str, output: str, rung: str, now: datetime, now_us: int, *, gzipped: bool
+        self,
+        channel_id: str,
+        output: str,
+        rung: str,
+        now: datetime,
+        now_us: int,
+        *,
+        gzipped: bool,
+        continuous: bool = False,
     ) -> RenderedPlaylist | None:
         """The playlist :meth:`media_playlist` would give, when it is cached and nothing needs
         a look at the catalog; else None (then ask :meth:`channel_output` and :meth:`media_playlist`).
@@ -164,7 +172,7 @@ class LiveChannels:
         The fast path of every viewer's reload: no await, no enum, no loading. ``output`` is the
         name from the URL (``Output`` is a ``StrEnum``: the name finds the cache entry).
         """
-        cached = self._playlists.get((channel_id, output, rung))  # type: ignore[arg-type]
+        cached = self._playlists.get((channel_id, output, rung, continuous))  # type: ignore[arg-type]
         if cached is None or now_us >= cached.valid_until_us or (gzipped and cached.gzipped is None):
             return None
         source = cached.source
@@ -177,10 +185,11 @@ class LiveChannels:
         return cached
 
     def media_playlist(
-        self, loaded: ChannelOutput, rung: str, now_us: int, *, gzipped: bool
+        self, loaded: ChannelOutput, rung: str, now_us: int, *, gzipped: bool, continuous: bool = False
     ) -> RenderedPlaylist:
-        """The live media playlist of ``rung`` at ``now_us``, rendered once per segment boundary."""
-        key = (loaded.channel.id, loaded.output, rung)
+        """The live media playlist of ``rung`` at ``now_us``, rendered once per segment boundary
+        (``continuous``: without EXT-X-DISCONTINUITY, see rcmedia.core.live_playlist)."""
+        key = (loaded.channel.id, loaded.output, rung, continuous)
         cached = self._playlists.get(key)
         if cached is None or cached.source is not loaded or not now_us < cached.valid_until_us:
             window = live_window(loaded.timeline, now_us, target_duration_s=loaded.target_duration)
@@ -189,6 +198,7 @@ class LiveChannels:
                 target_duration=loaded.target_duration,
                 uri=loaded.uri(rung),
                 init_uri=loaded.init_uri(rung) if loaded.fmp4 else no_init,
+                continuous=continuous,
             )
             cached = RenderedPlaylist(
                 body=text.encode(), gzipped=None, valid_until_us=window.next_change_us, source=loaded

@@ -21,12 +21,14 @@ from rcmedia.config import Settings
 from rcmedia.core.clock import Clock
 from rcmedia.core.profile import Profile
 from rcmedia.errors import ConfigError
+from rcmedia.playout.aired import AiredSegments
 from rcmedia.playout.catchup import CatchupPlaylists
 from rcmedia.playout.live import LiveChannels
 from rcmedia.playout.missing_segments import MissingSegments
 from rcmedia.playout.shifted import ShiftedSegments
 from rcmedia.storage.base import Storage
 from rcmedia.web import (
+    aired_media,
     api,
     auth,
     catchup,
@@ -51,6 +53,7 @@ from rcmedia.web.connections import ConnectionLimits, Connections
 from rcmedia.web.cors import add_cors_headers, preflight
 from rcmedia.web.errors import error_middleware
 from rcmedia.web.keys import (
+    AIRED_KEY,
     CATALOG_KEY,
     CATCHUP_KEY,
     CLOCK_KEY,
@@ -88,8 +91,13 @@ def _add_routes(router: web.UrlDispatcher) -> None:
         ("/media/{key:.+}", media.media_file),
         (f"/live/{CHANNEL}/{OUTPUT}/master.m3u8", live.live_master),
         (f"/live/{CHANNEL}/{OUTPUT}/{RUNG}.m3u8", live.live_media_playlist),
+        (f"/live/{CHANNEL}/{OUTPUT}/continuous/master.m3u8", live.live_master),
+        (f"/live/{CHANNEL}/{OUTPUT}/continuous/{RUNG}.m3u8", live.live_continuous_media_playlist),
         (f"/catchup/{CHANNEL}/{OUTPUT}/master.m3u8", catchup.catchup_master),
         (f"/catchup/{CHANNEL}/{OUTPUT}/{RUNG}.m3u8", catchup.catchup_media_playlist),
+        (f"/catchup/{CHANNEL}/{OUTPUT}/continuous/master.m3u8", catchup.catchup_master),
+        (f"/catchup/{CHANNEL}/{OUTPUT}/continuous/{RUNG}.m3u8", catchup.catchup_continuous_media_playlist),
+        ("/air/{start:[0-9]{1,19}}/{cut:join|in|out|inout}/{key:.+}", aired_media.aired_segment),
         ("/shifted/{shift:-?[0-9]{1,15}}/{key:.+}", shifted_media.shifted_segment),
         ("/epg.xml", epg_xml.epg_xml),
         ("/channels.m3u", channel_list.channels_m3u),
@@ -173,6 +181,11 @@ def create_app(
         app[LIVE_KEY], builds=settings.catchup_builds, queue=settings.catchup_queue
     )
     app[SHIFTED_KEY] = ShiftedSegments()
+    app[AIRED_KEY] = AiredSegments(
+        storage,
+        settings.aired_cache_dir if settings.aired_cache_bytes else None,
+        disk_bytes=settings.aired_cache_bytes,
+    )
     app[MISSING_KEY] = MissingSegments(app[LIVE_KEY], app[SHIFTED_KEY])
     app.cleanup_ctx.append(_close_epg_renders)
     app.cleanup_ctx.append(_watch_live_channels)
@@ -259,6 +272,7 @@ def _lanes(worker: int | None) -> Callable[[web.Application], fast_lane.Lanes]:
             app[STORAGE_KEY],
             cors_origin=app[SETTINGS_KEY].cors_origin,
             worker=str(worker) if worker is not None else None,
+            aired=app[AIRED_KEY],
         )
 
     return lanes

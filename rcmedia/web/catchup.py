@@ -97,12 +97,23 @@ async def catchup_master(request: web.Request) -> web.Response:
 
 
 async def catchup_media_playlist(request: web.Request) -> web.Response:
+    return await _catchup_media_playlist(request, continuous=False)
+
+
+async def catchup_continuous_media_playlist(request: web.Request) -> web.Response:
+    """The same replay without EXT-X-DISCONTINUITY (rcmedia.core.live_playlist)."""
+    return await _catchup_media_playlist(request, continuous=True)
+
+
+async def _catchup_media_playlist(request: web.Request, *, continuous: bool) -> web.Response:
     archive, start, end, now = await _replay(request)
     rung = request.match_info["rendition"]
     if rung not in archive.loaded.rungs:
         raise web.HTTPNotFound(text=f"rendition {rung!r} is not on {archive.loaded.output.value}\n")
     gzipped = takes_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
-    replay = await request.app[CATCHUP_KEY].media_playlist(archive, rung, start, end, now, gzipped=gzipped)
+    replay = await request.app[CATCHUP_KEY].media_playlist(
+        archive, rung, start, end, now, gzipped=gzipped, continuous=continuous
+    )
     # start-over grows with every segment
     return _replay_response(replay, max_age=ENDED_MAX_AGE if replay.ended else 1, gzipped=gzipped)
 

@@ -11,7 +11,7 @@ from aiohttp import hdrs, web
 
 from rcmedia.web.keys import SETTINGS_KEY
 
-CORS_PREFIXES = ("/live/", "/catchup/", "/vod/", "/media/", "/shifted/", "/channels.m3u", "/epg.xml")
+CORS_PREFIXES = ("/live/", "/catchup/", "/vod/", "/media/", "/air/", "/shifted/", "/channels.m3u", "/epg.xml")
 # hls.js reads Content-Length for its bandwidth estimate and Content-Range for byte-range requests.
 EXPOSED = "Content-Length, Content-Range"
 

@@ -11,7 +11,8 @@ connection's protocol answers them itself, from ``data_received``:
 * ``GET /live/{channel}/{output}/{rung}.m3u8`` whose playlist is cached and fresh: bytes prepared
   once a second (:class:`LiveLane`);
 * ``GET /media/{key}`` of a file in local storage, without ``Range`` or conditional headers: the
-  headers, then ``os.sendfile`` from the event loop (:class:`MediaLane`). What the socket does not
+  headers, then ``os.sendfile`` from the event loop (:class:`MediaLane`); likewise
+  ``GET /air/{start_us}/{cut}/{key}`` once the aired segment is kept on disk (:class:`AiredLane`). What the socket does not
   take at once goes on with ``loop.sendfile`` while later requests wait their turn.
 
 aiohttp's own HTTP parser still reads every request, and anything else (another path, a query
@@ -40,6 +41,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aiohttp import web, web_protocol, web_server
@@ -51,11 +53,12 @@ from multidict import CIMultiDictProxy
 from rcmedia.core.clock import Clock
 from rcmedia.core.timeline import us_of
 from rcmedia.errors import NotFoundError, UnsafePathError
+from rcmedia.playout.aired import CUT_ENDS, AiredSegments
 from rcmedia.playout.live import LiveChannels
-from rcmedia.storage.base import Storage
+from rcmedia.storage.base import Storage, safe_key
 from rcmedia.web.cors import cors_headers
 from rcmedia.web.live import media_playlist_headers, playlist_answer, takes_gzip
-from rcmedia.web.media import IMMUTABLE, media_path
+from rcmedia.web.media import IMMUTABLE, MEDIA_TYPES, media_path
 from rcmedia.web.workers import WORKER_HEADER
 
 log = logging.getLogger(__name__)
@@ -100,13 +103,16 @@ class LiveLane:
         self.tail = tail
 
     def answer(self, parts: list[str], headers: CIMultiDictProxy[str]) -> bytes | None:
-        # "", "live", channel, output, "{rung}.m3u8"
-        if len(parts) != 5 or not parts[4].endswith(".m3u8"):
+        # "", "live", channel, output, ["continuous",] "{rung}.m3u8"
+        continuous = len(parts) == 6 and parts[4] == "continuous"
+        if (len(parts) != 5 and not continuous) or not parts[-1].endswith(".m3u8"):
             return None
         now = self.clock.now()
         now_us = us_of(now)
         gzipped = takes_gzip(headers.get("Accept-Encoding", ""))
-        rendered = self.live.cached_playlist(parts[2], parts[3], parts[4][:-5], now, now_us, gzipped=gzipped)
+        rendered = self.live.cached_playlist(
+            parts[2], parts[3], parts[-1][:-5], now, now_us, gzipped=gzipped, continuous=continuous
+        )
         if rendered is None:
             return None
         body, max_age, gzipped = playlist_answer(rendered, now_us, gzipped=gzipped)
@@ -164,6 +170,43 @@ class MediaLane:
         return found
 
 
+class AiredLane:
+    """Answers a plain ``GET /air/{start_us}/{cut}/{key}`` whose rewrite is already kept on disk,
+    as ``web.aired_media`` would (the first request for a segment goes the usual way and makes it)."""
+
+    def __init__(self, aired: AiredSegments, tail: str) -> None:
+        self.aired = aired
+        self.tail = tail
+
+    def answer(self, target: str, headers: CIMultiDictProxy[str]) -> FileAnswer | None:
+        found = None if any(name in headers for name in _NOT_PLAIN) else self._file(target)
+        if found is None:
+            return None
+        path, media_type = found
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return None  # not made yet (or swept): the usual path makes it
+        st = os.fstat(fd)
+        head = _file_head(media_type, st.st_mtime_ns, st.st_size, rfc822_formatted_time(), self.tail)
+        return FileAnswer(head=head, fd=fd, size=st.st_size)
+
+    def _file(self, target: str) -> tuple[Path, str] | None:
+        """Where the kept file of ``target`` would be, and its media type; None for anything the
+        usual path must answer (it says 404 to what is malformed)."""
+        parts = target.split("/", 4)  # "", "air", start, cut, key
+        if len(parts) != 5 or not (parts[2].isascii() and parts[2].isdigit() and len(parts[2]) <= 19):
+            return None
+        media_type = MEDIA_TYPES.get(PurePosixPath(parts[4]).suffix.lower())
+        if media_type is None or parts[3] not in CUT_ENDS:
+            return None
+        try:
+            path = self.aired.path(safe_key(parts[4]), int(parts[2]), parts[3])
+        except UnsafePathError:
+            return None
+        return None if path is None else (path, media_type)
+
+
 @functools.lru_cache(maxsize=4096)  # a few per segment being watched, per second
 def _file_head(media_type: str, mtime_ns: int, size: int, date: str, tail: str) -> bytes:
     # as web.FileResponse words them (its ETag and Last-Modified, from the same stat)
@@ -184,7 +227,14 @@ class Lanes:
     """Both lanes, and what they add to every answer (CORS, the worker's name, ``Server``)."""
 
     def __init__(
-        self, live: LiveChannels, clock: Clock, storage: Storage, *, cors_origin: str, worker: str | None
+        self,
+        live: LiveChannels,
+        clock: Clock,
+        storage: Storage,
+        *,
+        cors_origin: str,
+        worker: str | None,
+        aired: AiredSegments | None = None,
     ) -> None:
         # as web.cors.add_cors_headers and web.app's worker header add them on /live/ and /media/
         extra = cors_headers(cors_origin)
@@ -196,6 +246,7 @@ class Lanes:
         # the media lane finishes long sends with loop.sendfile, which uvloop lacks (uvloop#228)
         sendfile = isinstance(asyncio.get_running_loop(), asyncio.BaseEventLoop)
         self.media = MediaLane(storage, tail) if sendfile else None
+        self.aired = AiredLane(aired, tail) if sendfile and aired is not None else None
         self.answered = 0  # requests the lanes answered (tests and benchmarks read it)
 
     def answer(self, message: RawRequestMessage) -> Answer | None:
@@ -206,6 +257,8 @@ class Lanes:
         answer: Answer | None = None
         if target.startswith("/live/"):
             answer = self.live.answer(target.split("/"), message.headers)
+        elif target.startswith("/air/") and self.aired is not None:
+            answer = self.aired.answer(target, message.headers)
         elif target.startswith("/media/") and self.media is not None:
             answer = self.media.answer(target, message.headers)
         if answer is not None:

@@ -62,6 +62,16 @@ async def live_master(request: web.Request) -> web.Response:
 
 
 async def live_media_playlist(request: web.Request) -> web.Response:
+    return await _live_media_playlist(request, continuous=False)
+
+
+async def live_continuous_media_playlist(request: web.Request) -> web.Response:
+    """The same window without EXT-X-DISCONTINUITY (rcmedia.core.live_playlist); its master is
+    :func:`live_master` (relative rung URIs resolve under ``continuous/``)."""
+    return await _live_media_playlist(request, continuous=True)
+
+
+async def _live_media_playlist(request: web.Request, *, continuous: bool) -> web.Response:
     app = request.app
     live = app[LIVE_KEY]
     now = app[CLOCK_KEY].now()
@@ -69,12 +79,14 @@ async def live_media_playlist(request: web.Request) -> web.Response:
     match = request.match_info
     channel_id, rung = match["channel"], match["rendition"]
     gzipped = takes_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
-    rendered = live.cached_playlist(channel_id, match["output"], rung, now, now_us, gzipped=gzipped)
+    rendered = live.cached_playlist(
+        channel_id, match["output"], rung, now, now_us, gzipped=gzipped, continuous=continuous
+    )
     if rendered is None:  # not rendered yet, stale, or the channel output needs a (re)load
         loaded = await live.channel_output(channel_id, output_of(request), now)
         if rung not in loaded.rungs:
             raise NotFoundError("rendition", f"{loaded.channel.id}/{loaded.output.value}/{rung}")
-        rendered = live.media_playlist(loaded, rung, now_us, gzipped=gzipped)
+        rendered = live.media_playlist(loaded, rung, now_us, gzipped=gzipped, continuous=continuous)
     return _media_response(rendered, now_us, gzipped=gzipped)
 
 

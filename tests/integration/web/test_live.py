@@ -77,7 +77,7 @@ async def test_segments_named_in_the_playlist_are_served(schedule_client: Client
     live = await playlist(schedule_client, f"{LIVE}/360p.m3u8")
 
     for segment in live.segments[-3:]:
-        assert segment.uri.startswith("/media/assets/")
+        assert segment.uri.startswith("/air/")  # as aired: rcmedia.playout.aired
         response = await schedule_client.get(segment.uri)
         assert response.status == 200
         assert response.headers["Content-Type"] == "video/mp2t"

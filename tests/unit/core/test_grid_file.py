@@ -169,6 +169,12 @@ def test_guide_keys() -> None:
     assert (channel.interlude_title, channel.guide_filler) == ("Back soon", GuideFiller.LIST)
 
 
+def test_continuous_outputs() -> None:
+    assert parse_channel_file(BASE, filename="min.toml").continuous_outputs == frozenset()
+    text = BASE + 'continuous_outputs = ["iptv"]\n'
+    assert parse_channel_file(text, filename="c.toml").continuous_outputs == {Output.IPTV}
+
+
 def test_slot_defaults_and_block_past_midnight() -> None:
     text = BASE + slot("") + '[[block]]\nid = "night"\nstart = "23:00"\nend = "05:00"\n'
     grid = parse_channel_file(text, filename="x.toml").grid
@@ -277,6 +283,13 @@ ERRORS = [
     ),
     pytest.param(
         BASE + "interlude_title = 3\n", "channel.interlude_title", 7, "must be text", id="interlude-not-text"
+    ),
+    pytest.param(
+        BASE + 'continuous_outputs = ["tv"]\n',
+        "channel.continuous_outputs",
+        7,
+        "'tv' is not one of the channel's outputs (iptv)",
+        id="continuous-output-not-on-the-channel",
     ),
     pytest.param(
         BASE + 'guide_filler = "hide"\n',

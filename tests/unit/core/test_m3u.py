@@ -92,6 +92,17 @@ def test_urls_follow_the_output() -> None:
     assert lines[2] == f"{BASE}/live/rcxf/tv/master.m3u8"
 
 
+def test_an_output_may_point_at_the_continuous_playlists() -> None:
+    lines = render([channel(continuous_outputs=frozenset({Output.IPTV}))], Output.IPTV)
+    attributes, _ = entry(lines[1])
+    assert attributes["catchup-source"] == (
+        f"{BASE}/catchup/rcxf/iptv/continuous/master.m3u8?utc={{utc}}&duration={{duration}}"
+    )
+    assert lines[2] == f"{BASE}/live/rcxf/iptv/continuous/master.m3u8"
+    tv = render([channel(continuous_outputs=frozenset({Output.IPTV}))], Output.TV)
+    assert tv[2] == f"{BASE}/live/rcxf/tv/master.m3u8"  # the other output keeps the default
+
+
 def test_trailing_slash_of_base_url_is_dropped() -> None:
     lines = render([channel()], base_url=BASE + "/")
     assert lines[2] == f"{BASE}/live/rcxf/iptv/master.m3u8"

@@ -1,0 +1,89 @@
+"""``GET /air/{start_us}/{cut}/{key}``: a stored segment as the channel airs it (rcmedia.playout.aired).
+
+Every live and catch-up playlist lists its segments so. The first request for one rewrites it
+(in a worker thread) and keeps it; later ones are sent from the kept file with ``sendfile``
+(here, or before aiohttp sees them: rcmedia.web.fast_lane). The URL names the bytes for good, so
+caches may keep them for a year.
+
+A stored segment that is missing or unreadable is answered with the house slate in its place,
+rewritten to the same air time (rcmedia.playout.missing_segments), kept by caches a minute only.
+One that cannot be rewritten (not a segment this origin made) is answered likewise; if the slate
+cannot stand in either, with the stored bytes as they are: a listed segment is never an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import PurePosixPath
+
+from aiohttp import hdrs, web
+
+from rcmedia.errors import MediaFormatError, NotFoundError, StorageError
+from rcmedia.playout.aired import CUT_ENDS
+from rcmedia.storage.base import safe_key
+from rcmedia.web.byte_ranges import byte_range
+from rcmedia.web.keys import AIRED_KEY, CLOCK_KEY, MISSING_KEY, STORAGE_KEY
+from rcmedia.web.media import IMMUTABLE, MEDIA_TYPES, STAND_IN_CACHE, SegmentFile
+
+log = logging.getLogger(__name__)
+
+SEGMENT_SUFFIXES = (".ts", ".m4s")
+
+
+async def aired_segment(request: web.Request) -> web.StreamResponse:
+    # UnsafePathError and NotFoundError: 404 (errors middleware)
+    key = safe_key(request.match_info["key"])
+    suffix = PurePosixPath(key).suffix.lower()
+    cut = request.match_info["cut"]
+    if suffix not in SEGMENT_SUFFIXES or cut not in CUT_ENDS:
+        raise NotFoundError("media segment", key)
+    start_us = int(request.match_info["start"])
+    aired = request.app[AIRED_KEY]
+    try:
+        found = await asyncio.to_thread(aired.get, key, start_us, cut)
+    except (NotFoundError, StorageError):
+        return await _stand_in(request, key, start_us, cut)
+    except MediaFormatError as exc:
+        log.error("aired segment %r at %d cannot be rewritten: %s", key, start_us, exc)
+        return await _stand_in(request, key, start_us, cut, readable=True)
+    headers: dict[str, str] = {hdrs.CONTENT_TYPE: MEDIA_TYPES[suffix], hdrs.CACHE_CONTROL: IMMUTABLE}
+    if found.path is not None:
+        return SegmentFile(found.path, headers=headers)
+    assert found.data is not None
+    return _bytes_response(request, found.data, headers)
+
+
+async def _stand_in(
+    request: web.Request, key: str, start_us: int, cut: str, *, readable: bool = False
+) -> web.Response:
+    """The slate in place of the stored segment, at its air time; else (``readable``) the stored
+    bytes as they are; else 404, when ``key`` names no segment of a published asset."""
+    missing = request.app[MISSING_KEY]
+    now = request.app[CLOCK_KEY].now()
+    stand_in = await asyncio.to_thread(missing.stand_in, key, now)
+    aired = request.app[AIRED_KEY]
+    try:
+        if stand_in is None:
+            raise NotFoundError("a stand-in for", key)
+        data = await asyncio.to_thread(aired.rewrite, stand_in.data, stand_in.slate_key, start_us, cut)
+    except (MediaFormatError, StorageError, NotFoundError) as exc:
+        if not readable:
+            raise NotFoundError("media segment", key) from None
+        log.error(
+            "the slate cannot stand in for %r at %d (%s): its stored bytes go as they are", key, start_us, exc
+        )
+        data = await asyncio.to_thread(request.app[STORAGE_KEY].read_bytes, key)
+    suffix = PurePosixPath(key).suffix.lower()
+    headers: dict[str, str] = {hdrs.CONTENT_TYPE: MEDIA_TYPES[suffix], hdrs.CACHE_CONTROL: STAND_IN_CACHE}
+    return _bytes_response(request, data, headers)
+
+
+def _bytes_response(request: web.Request, data: bytes, headers: dict[str, str]) -> web.Response:
+    headers[hdrs.ACCEPT_RANGES] = "bytes"
+    wanted = byte_range(request.headers.get(hdrs.RANGE), len(data))
+    if wanted is None:
+        return web.Response(body=data, headers=headers)
+    first, last = wanted
+    headers[hdrs.CONTENT_RANGE] = f"bytes {first}-{last}/{len(data)}"
+    return web.Response(status=206, body=data[first : last + 1], headers=headers)

@@ -1,0 +1,205 @@
+"""MPEG-TS segments on the channel's one clock, on what the project's own ingest publishes.
+
+Two clips go through the real ingest on the ``tiny`` ladder (2 s segments whose audio starts
+80 ms before their pictures, but in an asset's first segment), are cut and spliced as a channel
+would air them, rewritten, and read back by the bundled ffmpeg as one stream.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from rcmedia.catalog.db import make_engine, upgrade
+from rcmedia.catalog.repository import Catalog
+from rcmedia.clock import SystemClock
+from rcmedia.core.models import JobState
+from rcmedia.errors import MediaFormatError
+from rcmedia.ingest.context import IngestContext
+from rcmedia.ingest.intake import submit
+from rcmedia.ingest.runner import JobRunner
+from rcmedia.ingest.sidecar import read_sidecar
+from rcmedia.media.continuous import PACKET, air_ticks, continuous_ts
+from rcmedia.media.samples import make_clip
+from rcmedia.profiles import load_profiles
+from rcmedia.storage.local import LocalStorage
+from tests.conftest import settings_in
+from tests.integration.media.test_continuous_fmp4 import CHANNEL, packets, warnings
+
+EPOCH_US = 1_764_000_000_000_000
+TICKS = 90_000
+FRAME = Fraction(1024, 48_000)
+VIDEO, AUDIO = 0, 1
+
+
+@pytest.fixture(scope="module")
+def renditions(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, list[int]]]:
+    """Programmes A and B ingested once for the module: their 180p folders and EXTINFs (µs)."""
+    home = tmp_path_factory.mktemp("continuous_ts")
+    settings = settings_in(home)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    catalog = Catalog(engine)
+    ctx = IngestContext(
+        settings=settings.replace(profile="tiny"),
+        catalog=catalog,
+        storage=LocalStorage(Path(settings.storage)),
+        profiles=load_profiles(settings.profiles_dir),
+        ffmpeg=ffmpeg,
+        clock=SystemClock(),
+    )
+    clips = [
+        make_clip(home / "a.mp4", ffmpeg=ffmpeg, duration=6.4, tone_hz=440),
+        make_clip(home / "b.mp4", ffmpeg=ffmpeg, duration=7.2, tone_hz=880),
+    ]
+    ids = [submit(ctx, clip, metadata=read_sidecar(clip), profile="tiny") for clip in clips]
+    found = {}
+    for name, job in zip("AB", JobRunner(ctx).run_jobs(ids), strict=True):
+        assert job.state is JobState.PUBLISHED, job.failure_reason
+        asset = catalog.get_asset(job.asset_id)
+        folder = Path(settings.storage) / str(asset.storage_prefix) / "180p"
+        playlist = (folder / "index.m3u8").read_text(encoding="utf-8")
+        found[name] = (folder, [round(float(d) * 1e6) for d in re.findall(r"#EXTINF:([\d.]+),", playlist)])
+    engine.dispose()
+    return found
+
+
+def channel(renditions: dict[str, tuple[Path, list[int]]], *, rewrite: bool) -> tuple[bytes, list[int]]:
+    """The channel's segments one after another (as a player's demuxer meets them), and each
+    segment's air time followed by the end of the last."""
+    out, starts, at_us = [], [], EPOCH_US
+    for airing in CHANNEL:
+        folder, durations = renditions[airing.asset]
+        data = (folder / f"seg_{airing.segment:05d}.ts").read_bytes()
+        if rewrite:
+            data = continuous_ts(
+                data, at_ticks=air_ticks(at_us), cut_in=airing.cut_in, cut_out=airing.cut_out
+            )
+        out.append(data)
+        starts.append(at_us)
+        at_us += durations[airing.segment]
+    return b"".join(out), [*starts, at_us]
+
+
+def continuity_errors(stream: bytes) -> list[str]:
+    """Where a PID's continuity_counter does not follow on (ISO/IEC 13818-1 §2.4.3.3)."""
+    last: dict[int, int] = {}
+    found = []
+    for at in range(0, len(stream), PACKET):
+        pid = (stream[at + 1] & 0x1F) << 8 | stream[at + 2]
+        counter, has_payload = stream[at + 3] & 0x0F, bool(stream[at + 3] & 0x10)
+        if pid in last:
+            expected = (last[pid] + 1) & 0x0F if has_payload else last[pid]
+            if counter != expected:
+                found.append(f"packet {at // PACKET} PID {pid:#x}: {counter}, expected {expected}")
+        last[pid] = counter
+    return found
+
+
+def test_a_channel_of_cut_segments_plays_as_one_clean_stream(
+    ffmpeg: str, renditions: dict[str, tuple[Path, list[int]]], tmp_path: Path
+) -> None:
+    stream, starts = channel(renditions, rewrite=True)
+    source = tmp_path / "channel.ts"
+    source.write_bytes(stream)
+
+    assert continuity_errors(stream) == []
+    assert warnings(ffmpeg, source, "-c", "copy", "-f", "mpegts", "-y", str(tmp_path / "copy.ts")) == []
+    assert warnings(ffmpeg, source, "-f", "null", "-") == []  # decodes, silence frames included
+    rates, played = packets(ffmpeg, source)
+    video = [p for p in played if p.stream == VIDEO]
+    audio = [p for p in played if p.stream == AUDIO]
+    for kind in (video, audio):
+        assert all(earlier.dts < later.dts for earlier, later in itertools.pairwise(kind))
+    # every picture, one after another, the first at the first air time and the last ending at the end
+    shown = sorted(p.pts for p in video)
+    assert shown[0] == air_ticks(starts[0])
+    assert rates[VIDEO] == TICKS
+    assert all(later - earlier == TICKS // 25 for earlier, later in itertools.pairwise(shown))
+    assert shown[-1] + TICKS // 25 == air_ticks(starts[-1])
+    # the sound: no overlap and no hole of a frame anywhere, splices included, and it spans the pictures
+    for earlier, later in itertools.pairwise(audio):
+        hole = Fraction(later.pts - earlier.pts - earlier.duration, rates[AUDIO])
+        assert -FRAME < hole < FRAME, (earlier, later)
+    assert abs(Fraction(audio[0].pts - shown[0], TICKS)) <= FRAME / 2
+    assert abs(Fraction(audio[-1].pts + audio[-1].duration - shown[-1] - TICKS // 25, TICKS)) <= FRAME
+
+
+def test_the_same_segments_spliced_as_stored_are_what_players_complained_of(
+    ffmpeg: str, renditions: dict[str, tuple[Path, list[int]]], tmp_path: Path
+) -> None:
+    stream, _ = channel(renditions, rewrite=False)
+    source = tmp_path / "channel.ts"
+    source.write_bytes(stream)
+
+    assert continuity_errors(stream)
+    complaints = warnings(ffmpeg, source, "-c", "copy", "-f", "mpegts", "-y", str(tmp_path / "copy.ts"))
+    assert any("Packet corrupt" in line or "onotonic" in line for line in complaints), complaints
+
+
+def test_each_segment_counts_its_packets_in_sixteens_and_keeps_its_pictures(
+    renditions: dict[str, tuple[Path, list[int]]],
+) -> None:
+    folder, _ = renditions["B"]
+    for path in sorted(folder.glob("seg_*.ts")):
+        stored = path.read_bytes()
+        for cut_in, cut_out in itertools.product((False, True), repeat=2):
+            aired = continuous_ts(stored, at_ticks=(1 << 33) - 1_000, cut_in=cut_in, cut_out=cut_out)
+            counters: dict[int, list[int]] = {}
+            for at in range(0, len(aired), PACKET):
+                if aired[at + 3] & 0x10:
+                    pid = (aired[at + 1] & 0x1F) << 8 | aired[at + 2]
+                    counters.setdefault(pid, []).append(aired[at + 3] & 0x0F)
+            for pid, seen in counters.items():
+                assert seen == [n % 16 for n in range(len(seen))], (path.name, pid)
+                assert len(seen) % 16 == 0
+            assert video_payload(aired) == video_payload(stored), path.name  # split, never changed
+            assert len(aired) - len(stored) <= 5 * 15 * PACKET + 64 * PACKET
+
+
+def video_payload(stream: bytes) -> bytes:
+    """The bytes the video PID carries, PES headers and all, less adaptation fields."""
+    out = []
+    for at in range(0, len(stream), PACKET):
+        pid = (stream[at + 1] & 0x1F) << 8 | stream[at + 2]
+        if pid == 0x100 and stream[at + 3] & 0x10:
+            start = at + 5 + stream[at + 4] if stream[at + 3] & 0x20 else at + 4
+            data = bytearray(stream[start : at + PACKET])
+            if stream[at + 1] & 0x40 and data[7] & 0x80:  # PTS/DTS differ by the shift: blank them
+                data[9 : 9 + data[8]] = bytes(data[8])
+            out.append(bytes(data))
+    return b"".join(out)
+
+
+def test_the_channel_clock_wraps_with_the_33_bit_counters() -> None:
+    assert air_ticks(0) == 0
+    assert air_ticks(40_000) == 3_600  # a 25 fps frame
+    assert air_ticks(11) == 1
+    assert air_ticks(5) == 0
+    wrap_us = 95_443_717_689  # 2^33 ticks after the epoch, to the µs (26 h 30 min 43.7 s)
+    assert air_ticks(wrap_us - 40_000) == (1 << 33) - 3_600
+    assert air_ticks(wrap_us) == 0
+    assert air_ticks(wrap_us + 40_000) == 3_600
+    assert 0 <= air_ticks(EPOCH_US) < 1 << 33
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda d: d[:-1], "whole number"),
+        (lambda d: b"", "whole number"),
+        (lambda d: d[:188] + b"\x00" + d[189:], "lost sync"),
+        (lambda d: bytes(188), "lost sync"),
+    ],
+)
+def test_what_is_no_segment_is_refused_with_the_reason(
+    renditions: dict[str, tuple[Path, list[int]]], damage: object, reason: str
+) -> None:
+    folder, _ = renditions["A"]
+    stored = (folder / "seg_00001.ts").read_bytes()
+    with pytest.raises(MediaFormatError, match=reason):
+        continuous_ts(damage(stored), at_ticks=0)  # type: ignore[operator]
