@@ -1,11 +1,12 @@
 """拼接频道 ("pin"): a channel that splices every few seconds, programme to programme, programme to
 slate and slate to programme, for the tests of what a client sees across splices.
 
-Three programmes of lengths that are not whole 2 s segments (3.0 s, 4.4 s and 5.2 s, so each ends
+Three programmes of lengths that are not whole 2 s segments (2.8 s, 4.2 s and 5.6 s, so each ends
 on a short segment whose audio is cut inside an AAC frame) fill one-minute blocks around the
 clock; what is left of each minute, less than the shortest programme, is house slate, in pieces
-taken from the middle of the slate asset (:mod:`rcmedia.core.slate_pieces`). About fifteen splices
-a minute, two or three of them into or out of slate.
+taken from the middle of the slate asset (:mod:`rcmedia.core.slate_pieces`). The lengths are
+multiples of 1.4 s, which 60 s is not: no minute is filled exactly, every minute ends in slate.
+About fifteen splices a minute, two or three of them into or out of slate.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from tests.acceptance.conftest import ingest
 CHANNEL = "pin"
 SERIES = "拼接"
 # (seconds, tone): lengths that end on a part-segment and inside an AAC frame (1024 samples)
-PROGRAMMES = ((3.0, 330), (4.4, 550), (5.2, 770))
+PROGRAMMES = ((2.8, 330), (4.2, 550), (5.6, 770))
 
 _HEADER = f"""\
 slate_series = "slate"

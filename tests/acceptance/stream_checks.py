@@ -186,11 +186,12 @@ def check_ts_continuity(bodies: Sequence[bytes], names: Sequence[str] | None = N
                     reported.add(pid)  # one per PID and segment: the rest follow from it
             counters[pid] = (counter, has_payload)
             seen.add(pid)
+        jumped = False
         for pcr in segment.pcrs:
             value = pcr if last_pcr is None else unwrap(pcr, last_pcr)
-            if last_pcr is not None and value <= last_pcr:
+            if last_pcr is not None and value <= last_pcr and not jumped:
                 problems.append(f"{label}: PCR {value / HZ:.3f} s after {last_pcr / HZ:.3f} s")
-                break
+                jumped = True  # once per segment; and the next segments are read from here on
             last_pcr = value
         for pid, stream in segment.streams().items():
             stamped = [p for p in stream if p.pts is not None and p.dts is not None]

@@ -260,6 +260,46 @@ async def test_the_channel_splices_programmes_and_slate_pieces(spliced: OnAir) -
     assert "seg_00000.m4s" not in slate_segments, slate_segments
 
 
+def packaged(on_air: OnAir, asset_id: int, rung: str = "180p") -> tuple[list[bytes], list[bytes], list[str]]:
+    """An asset's packaged segments of one rung as ingest stored them: (inits, bodies, names)."""
+    (folder,) = (Path(on_air.settings.storage) / "assets" / str(asset_id)).glob(f"*/{rung}")
+    paths = sorted(p for p in folder.iterdir() if p.name.startswith("seg_"))
+    init = (folder / "init.mp4").read_bytes() if (folder / "init.mp4").exists() else b""
+    return [init] * len(paths), [p.read_bytes() for p in paths], [f"{asset_id}/{p.name}" for p in paths]
+
+
+def test_the_checkers_pass_one_asset_and_see_a_raw_splice(spliced: OnAir) -> None:
+    """The checkers themselves, on the stored packages: one asset's segments in a row are right;
+    two programmes back to back as packaged (timestamps and counters restarting) are not."""
+    programmes = [packaged(spliced, asset_id) for asset_id in (2, 3, 4)]  # 1 is the slate
+
+    def problems(inits: list[bytes], bodies: list[bytes], names: list[str], splices: list[bool]) -> list[str]:
+        if spliced.profile == "tiny":
+            return stream_checks.check_ts(bodies, splices, names)
+        return stream_checks.check_fmp4(list(zip(inits, bodies, strict=True)), splices, names)
+
+    for inits, bodies, names in programmes:
+        assert problems(inits, bodies, names, [False] * len(bodies)) == [], names
+    (i1, b1, n1), (i2, b2, n2) = programmes[0], programmes[1]
+    found = problems(i1 + i2, b1 + b2, n1 + n2, [False] * len(b1) + [True] + [False] * (len(b2) - 1))
+    assert found, n1 + n2
+    assert all(line.startswith(n2[0]) for line in found), found  # all at the splice
+    expected = ("continuity counter", "first PTS", "PCR") if spliced.profile == "tiny" else ("tfdt",)
+    for what in expected:
+        assert any(what in line for line in found), (what, found)
+
+
+def test_the_meeting_check_measures_a_frame_of_audio() -> None:
+    frame = 1024 / 48000
+    video = {"video_start": 10.0, "video_end": 13.0}
+    met = stream_checks.Span(**video, audio_start=10.0 - frame, audio_end=13.0 + frame)
+    missed = stream_checks.Span(**video, audio_start=10.0 - 1.5 * frame, audio_end=13.0 - 1.5 * frame)
+    names = ["a", "b"]
+    assert stream_checks.check_meeting([met, met], [False, True], names) == []
+    assert len(stream_checks.check_meeting([missed, missed], [False, True], names)) == 2
+    assert stream_checks.check_meeting([missed, missed], [False, False], names) == []
+
+
 # --- streamlink records the live continuous variant --------------------------------------------------
 
 RECORD_SECONDS = 60.0
