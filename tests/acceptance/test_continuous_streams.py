@@ -30,6 +30,7 @@ import m3u8
 import pytest
 from aiohttp import ClientSession
 from playwright.async_api import Page
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from rcmedia.catalog.db import make_engine, upgrade
 from rcmedia.catalog.repository import Catalog
@@ -223,16 +224,19 @@ async def test_ffmpeg_copies_and_decodes_three_minutes_of_splices(
 
     assert process.returncode == 0, log[-3000:]
     complaints = [line for line in stream_checks.ffmpeg_complaints(log) if FMP4_MAP_AGAIN not in line]
-    assert complaints == [], "\n".join(complaints[:40])
+    problems = [f"ffmpeg: {line}" for line in complaints]
     frames = [int(n) for n in re.findall(r"frame=\s*(\d+)", log)]
-    assert frames, log[-3000:]
-    assert frames[-1] >= 0.97 * REPLAY_SECONDS * 25, frames[-1]
+    if not frames or frames[-1] < 0.97 * REPLAY_SECONDS * 25:
+        problems.append(f"ffmpeg decoded {frames[-1:]} frames of {REPLAY_SECONDS} s at 25 fps")
     for rendition in renditions:
-        assert sum(rendition.splices()) >= MIN_SPLICES, rendition.uris
-        problems = playlist_problems(rendition, continuous=bool(variant)) + stream_problems(
-            spliced.profile, rendition
-        )
-        assert problems == [], f"{rendition.uri}: {len(problems)} problems:\n" + "\n".join(problems[:40])
+        if sum(rendition.splices()) < MIN_SPLICES:
+            problems.append(f"{rendition.uri}: {sum(rendition.splices())} splices")
+        found = playlist_problems(rendition, continuous=bool(variant))
+        found += stream_problems(spliced.profile, rendition)
+        problems += [f"{rendition.uri.rsplit('/', 1)[-1]} {line}" for line in found]
+    assert problems == [], f"{len(problems)} problems ({len(complaints)} from ffmpeg):\n" + "\n".join(
+        problems[:60]
+    )
 
 
 async def test_the_channel_splices_programmes_and_slate_pieces(spliced: OnAir) -> None:
@@ -423,15 +427,23 @@ async def watch(page: Page, base: str, master: str, name: str) -> dict[str, Any]
         lambda route: route.fulfill(content_type="text/html", body=PLAYER.replace("MASTER", repr(master))),
     )
     await page.goto(url)
-    await page.wait_for_function("window.seen && window.seen.ticks.some(t => t[1] > 0)", timeout=30_000)
-    await asyncio.sleep(WATCH_SECONDS)
+    try:
+        await page.wait_for_function("window.seen.ticks.some(t => t[1] > 0)", timeout=30_000)
+    except PlaywrightTimeoutError:
+        pass  # playback_problems says it never started, with hls.js's errors
+    else:
+        await asyncio.sleep(WATCH_SECONDS)
     seen: dict[str, Any] = await page.evaluate("window.seen")
     return seen
 
 
 def playback_problems(seen: dict[str, Any]) -> list[str]:
     ticks = [t for t in seen["ticks"] if t[1] > 0]
-    problems = [f"hls.js error: {e}" for e in seen["errors"]]
+    # a stall or a fatal error fails; hls.js's other recoveries (a nudge or seek over a hole in the
+    # buffer) follow a stall or show in currentTime, and are listed with the failure
+    problems = [f"hls.js error: {e}" for e in seen["errors"] if "fatal=true" in e or "Stalled" in e]
+    if not ticks:
+        return [*problems, "playback never started"]
     watched = ticks[-1][0] - ticks[0][0]
     played = ticks[-1][1] - ticks[0][1]
     if played < watched - 2:
@@ -470,5 +482,6 @@ async def test_hls_js_plays_the_live_channel_across_splices(
             watch(chromium_page, base, f"{base}/live/{CHANNEL}/{OUTPUT}/master.m3u8", "default"),
             watch(other, base, f"{base}/live/{CHANNEL}/{OUTPUT}/continuous/master.m3u8", "continuous"),
         )
-    assert playback_problems(default) == [], default
-    assert playback_problems(continuous) == [], continuous
+    problems = [f"default: {p}" for p in playback_problems(default)]
+    problems += [f"continuous: {p}" for p in playback_problems(continuous)]
+    assert problems == [], problems
