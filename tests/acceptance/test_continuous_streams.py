@@ -49,7 +49,8 @@ pytestmark = pytest.mark.slow
 OUTPUT = "iptv"
 REPLAY_SECONDS = 180
 MIN_SPLICES = 10  # in REPLAY_SECONDS
-AIR_URI = re.compile(r"^/air/(\d+)/(join|in|out|inout)/.*/assets/\d+/")
+AIR_URI = re.compile(r"^(?:https?://[^/]+)?/air/(\d+)/(join|in|out|inout)/(?:[^?#]*/)?assets/\d+/")
+MAP_URI = re.compile(r'#EXT-X-MAP:URI="(?:https?://[^/]+)?/media/[^"]*init\.mp4"')
 # ffmpeg's HLS reader hands each EXT-X-MAP (one per splice) to the same mov demuxer, which reads the
 # first and skips the others with this warning (libavformat/mov.c): same ladder, same tracks, so
 # nothing is lost; it says nothing about the segments.
@@ -121,6 +122,7 @@ VARIANTS = [pytest.param("", id="default"), pytest.param("continuous/", id="cont
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Rendition:
     uri: str
+    text: str
     playlist: m3u8.M3U8
     bodies: list[bytes]
     inits: list[bytes]  # per segment, its EXT-X-MAP's body (fMP4)
@@ -154,7 +156,8 @@ async def download(master_url: str) -> list[Rendition]:
 
         for variant in master.playlists:
             uri = urljoin(master_url, variant.uri)
-            playlist = m3u8.loads((await _get(session, uri)).decode())
+            text = (await _get(session, uri)).decode()
+            playlist = m3u8.loads(text)
             bodies = await asyncio.gather(*(fetch(urljoin(uri, s.uri)) for s in playlist.segments))
             maps = {s.init_section.uri for s in playlist.segments if s.init_section is not None}
             init_bodies = dict(
@@ -164,7 +167,9 @@ async def download(master_url: str) -> list[Rendition]:
                 init_bodies[s.init_section.uri] if s.init_section is not None else b""
                 for s in playlist.segments
             ]
-            renditions.append(Rendition(uri=uri, playlist=playlist, bodies=list(bodies), inits=inits))
+            renditions.append(
+                Rendition(uri=uri, text=text, playlist=playlist, bodies=list(bodies), inits=inits)
+            )
     return renditions
 
 
@@ -185,6 +190,9 @@ def playlist_problems(rendition: Rendition, *, continuous: bool) -> list[str]:
         problems.append(f"{marked} EXT-X-DISCONTINUITY tags in a continuous playlist")
     if not continuous and marked < splices:
         problems.append(f"{marked} EXT-X-DISCONTINUITY tags for {splices} splices")
+    maps = rendition.text.count("#EXT-X-MAP:")
+    if maps and (maps < splices or len(MAP_URI.findall(rendition.text)) != maps):
+        problems.append(f"{maps} EXT-X-MAP tags (a /media/…/init.mp4 at each splice) for {splices} splices")
     return problems
 
 
