@@ -7,6 +7,7 @@ tests skip with the reason; under ``RCMEDIA_REQUIRE_SYSTEM_TOOLS=1`` (CI) they f
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -95,10 +96,26 @@ series = ["短片"]
 
 
 @pytest.fixture
-def ingest_ctx(settings: Settings, catalog: Catalog, storage: LocalStorage) -> IngestContext:
-    """Real ffmpeg on the "tiny" test ladder (2 s segments), as the integration tests use it."""
+def house_profile() -> str:
+    """The ladder the media is made in and served from: "tiny" (MPEG-TS, 2 s segments); a test
+    module overrides it, or parametrizes it indirectly, for "tiny_fmp4"."""
+    return "tiny"
+
+
+@pytest.fixture
+def ingest_ctx(
+    settings: Settings, catalog: Catalog, storage: LocalStorage, house_profile: str
+) -> IngestContext:
+    """Real ffmpeg on a test ladder (2 s segments), as the integration tests use it."""
+    return make_ingest_ctx(settings, catalog, storage, house_profile)
+
+
+def make_ingest_ctx(
+    settings: Settings, catalog: Catalog, storage: LocalStorage, profile: str
+) -> IngestContext:
+    """What ``ingest_ctx`` gives, for fixtures wider than one test."""
     return IngestContext(
-        settings=settings.replace(profile="tiny"),
+        settings=settings.replace(profile=profile),
         catalog=catalog,
         storage=storage,
         profiles=load_profiles(settings.profiles_dir),
@@ -122,13 +139,24 @@ def ingest_clip(ctx: IngestContext, path: Path, *, seconds: float, **metadata: A
 
 
 @pytest.fixture
-async def serve(settings: Settings, catalog: Catalog, storage: LocalStorage) -> AsyncIterator[Serve]:
+async def serve(
+    settings: Settings, catalog: Catalog, storage: LocalStorage, house_profile: str
+) -> AsyncIterator[Serve]:
     """Start the origin on a free port (``serve(clock=…)``); returns its base URL."""
+    async with origin(settings, catalog, storage, house_profile) as start:
+        yield start
+
+
+@contextlib.asynccontextmanager
+async def origin(
+    settings: Settings, catalog: Catalog, storage: LocalStorage, profile: str
+) -> AsyncIterator[Serve]:
+    """``serve`` for any settings, catalog and storage (those of a module-wide fixture too)."""
     servers = []
 
     async def start(clock: Clock | None = None) -> str:
         app: web.Application = create_app(
-            settings=settings.replace(profile="tiny"),  # the house ladder the media was made in
+            settings=settings.replace(profile=profile),  # the house ladder the media was made in
             catalog=catalog,
             storage=storage,
             profiles=load_profiles(settings.profiles_dir),
@@ -138,9 +166,11 @@ async def serve(settings: Settings, catalog: Catalog, storage: LocalStorage) -> 
         servers.append(server)
         return server.url
 
-    yield start
-    for server in servers:
-        await server.stop()
+    try:
+        yield start
+    finally:
+        for server in servers:
+            await server.stop()
 
 
 def put_short_channel_on_air(ctx: IngestContext, catalog: Catalog, folder: Path, now: datetime) -> None:
