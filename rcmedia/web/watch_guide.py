@@ -29,6 +29,9 @@ from rcmedia.web.schedule_documents import live_url
 # how far ahead "next" is looked for: a grid may leave half a day between two programmes
 LOOKAHEAD = timedelta(days=1)
 VOD_OUTPUT = Output.IPTV  # what browsers get: the output made for screens of every size
+# The page's player (hls.js) takes the continuous playlists: it ignores fMP4 edit lists, so at each
+# EXT-X-DISCONTINUITY it would leave an 80 ms hole to seek over (hls.js #2468); one stream has none.
+PAGE_VARIANT = "continuous/"
 WEEKDAYS = "一二三四五六日"
 
 
@@ -37,7 +40,8 @@ def watch_url(channel_id: str, **query: str | int) -> str:
 
 
 def catchup_url(channel_id: str, output: Output, *, utc: int, duration: int) -> str:
-    return f"/catchup/{channel_id}/{output.value}/master.m3u8?{urlencode({'utc': utc, 'duration': duration})}"
+    query = urlencode({"utc": utc, "duration": duration})
+    return f"/catchup/{channel_id}/{output.value}/{PAGE_VARIANT}master.m3u8?{query}"
 
 
 def vod_url(asset_id: int) -> str:
@@ -223,7 +227,7 @@ def channel_page(
         programmes=programmes,
         now=on_now,
         next=upcoming,
-        live_url=live_url(channel.id, output.value),
+        live_url=live_url(channel.id, output.value).replace("/master.m3u8", f"/{PAGE_VARIANT}master.m3u8"),
         replay=replay,
         previous_day=previous_day if previous_day >= oldest and previous_day in built else None,
         next_day=next_day if next_day in built else None,

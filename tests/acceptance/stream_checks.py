@@ -331,13 +331,14 @@ class Run:
 
     decode_start: int  # tfdt
     decode_end: int  # tfdt + the samples' durations
+    last_decode: int  # the last sample's decode time
     presentation_start: int
     presentation_end: int
 
 
 def read_fragments(segment: bytes, tracks: dict[int, Track]) -> dict[int, Run]:
     """Per track id, the decode and presentation range of the segment's samples (all its moofs)."""
-    found: dict[int, list[tuple[int, int, int, int]]] = {}
+    found: dict[int, list[tuple[int, int, int, int, int]]] = {}
     for kind, body, stop in boxes(segment):
         if kind != b"moof":
             continue
@@ -356,7 +357,7 @@ def read_fragments(segment: bytes, tracks: dict[int, Track]) -> dict[int, Run]:
                 default = struct.unpack_from(">I", segment, at)[0]
             version = segment[tfdt[0]]
             decode = struct.unpack_from(">Q" if version else ">I", segment, tfdt[0] + 4)[0]
-            start, pts_lo, pts_hi = decode, None, None
+            start, pts_lo, pts_hi, last_decode = decode, None, None, decode
             for run_kind, run, _ in boxes(segment, traf, traf_end):
                 if run_kind != b"trun":
                     continue
@@ -377,12 +378,16 @@ def read_fragments(segment: bytes, tracks: dict[int, Track]) -> dict[int, Run]:
                     pts = decode + offset
                     pts_lo = pts if pts_lo is None else min(pts_lo, pts)
                     pts_hi = pts + duration if pts_hi is None else max(pts_hi, pts + duration)
+                    last_decode = decode
                     decode += duration
-            found.setdefault(track_id, []).append((start, decode, pts_lo or start, pts_hi or decode))
+            found.setdefault(track_id, []).append(
+                (start, decode, pts_lo or start, pts_hi or decode, last_decode)
+            )
     return {
         track: Run(
             decode_start=runs[0][0],
             decode_end=runs[-1][1],
+            last_decode=runs[-1][4],
             presentation_start=min(r[2] for r in runs),
             presentation_end=max(r[3] for r in runs),
         )
@@ -414,22 +419,24 @@ def check_fmp4(
     pairs: Sequence[tuple[bytes, bytes]], splices: Sequence[bool], names: Sequence[str]
 ) -> list[str]:
     """Every fMP4 check on (init, segment) pairs in playlist order: per track, each ``tfdt`` after
-    the previous segment's last sample, and audio and video meeting at splices."""
+    the previous segment's last sample's (decode times strictly increasing; at a splice the sound
+    may overlap by less than that sample, as whole AAC frames must), and audio and video meeting
+    at splices."""
     problems: list[str] = []
-    last: dict[bytes, tuple[int, int]] = {}  # handler: (decode end, timescale) of the latest segment
+    last: dict[bytes, tuple[int, int]] = {}  # handler: (last sample's decode time, timescale)
     for (init, segment), name in zip(pairs, names, strict=True):
         tracks = read_init(init)
         for track_id, run in read_fragments(segment, tracks).items():
             track = tracks[track_id]
             previous = last.get(track.handler)
             if previous is not None:
-                end, scale = previous
-                if run.decode_start * scale < end * track.timescale:
+                at, scale = previous
+                if run.decode_start * scale <= at * track.timescale:
                     problems.append(
                         f"{name}: {track.handler.decode()} tfdt {run.decode_start / track.timescale:.3f} s is "
-                        f"before the previous segment's end {end / scale:.3f} s"
+                        f"not after the previous segment's last sample {at / scale:.3f} s"
                     )
-            last[track.handler] = (run.decode_end, track.timescale)
+            last[track.handler] = (run.last_decode, track.timescale)
     spans = [fmp4_span(init, segment) for init, segment in pairs]
     return problems + check_meeting(spans, splices, names)
 

@@ -447,11 +447,14 @@ async def watch(page: Page, base: str, master: str, name: str) -> dict[str, Any]
     return seen
 
 
-def playback_problems(seen: dict[str, Any]) -> list[str]:
+def playback_problems(seen: dict[str, Any], *, any_stall: bool = True) -> list[str]:
+    """What went wrong: a fatal error, ``currentTime`` standing still over a second while playing,
+    too little played or too few splices crossed; with ``any_stall``, also any stall hls.js reports
+    (its other recoveries, a nudge or seek over a hole in the buffer, follow a stall)."""
     ticks = [t for t in seen["ticks"] if t[1] > 0]
-    # a stall or a fatal error fails; hls.js's other recoveries (a nudge or seek over a hole in the
-    # buffer) follow a stall or show in currentTime, and are listed with the failure
-    problems = [f"hls.js error: {e}" for e in seen["errors"] if "fatal=true" in e or "Stalled" in e]
+    problems = [
+        f"hls.js error: {e}" for e in seen["errors"] if "fatal=true" in e or (any_stall and "Stalled" in e)
+    ]
     if not ticks:
         return [*problems, "playback never started"]
     watched = ticks[-1][0] - ticks[0][0]
@@ -492,6 +495,11 @@ async def test_hls_js_plays_the_live_channel_across_splices(
             watch(chromium_page, base, f"{base}/live/{CHANNEL}/{OUTPUT}/master.m3u8", "default"),
             watch(other, base, f"{base}/live/{CHANNEL}/{OUTPUT}/continuous/master.m3u8", "continuous"),
         )
-    problems = [f"default: {p}" for p in playback_problems(default)]
+    # The continuous variant plays without a stall of any length. The default one may stall briefly
+    # at a splice in fMP4 (none over a second): hls.js ignores the init's edit list, so at each
+    # EXT-X-DISCONTINUITY it places the next asset's pictures by their first composition time, 80 ms
+    # (the B-frame delay) after their decode time, and leaves a hole it then seeks over
+    # (hls.js #2468). Boxes and web players that meet this take the continuous variant.
+    problems = [f"default: {p}" for p in playback_problems(default, any_stall=on_air == "spliced_ts")]
     problems += [f"continuous: {p}" for p in playback_problems(continuous)]
     assert problems == [], problems

@@ -9,7 +9,7 @@
   const config = JSON.parse(document.getElementById("player-config").textContent);
   const video = document.getElementById("player");
   const message = document.getElementById("player-message");
-  const player = { hls: null, video, errors: [], fatal: null, discontinuities: [], source: null };
+  const player = { hls: null, video, errors: [], fatal: null, discontinuities: [], fragments: [], source: null };
   window.rcmediaPlayer = player;
 
   function show(text) {
@@ -32,6 +32,7 @@
     hls.on(window.Hls.Events.MANIFEST_PARSED, play);
     hls.on(window.Hls.Events.FRAG_CHANGED, (_event, data) => {
       player.discontinuities.push(data.frag.cc);
+      player.fragments.push(data.frag.url);
     });
     hls.on(window.Hls.Events.ERROR, (_event, data) => {
       const error = {

@@ -115,8 +115,8 @@ async def test_channel_page_plays_live_and_lists_today_with_replays_of_what_ende
     page = await get_page(schedule_client, "/watch/rcxf")
 
     config = player_config(page)
-    assert config["source"] == "/live/rcxf/iptv/master.m3u8"
-    assert config["live"] == "/live/rcxf/iptv/master.m3u8"
+    assert config["source"] == "/live/rcxf/iptv/continuous/master.m3u8"
+    assert config["live"] == "/live/rcxf/iptv/continuous/master.m3u8"
     assert config["serverNow"] == DURING_A_PROGRAMME.timestamp()
     assert page.xpath('//video[@id="player"]/@muted') == [""]  # present: muted autoplay
     day_start = datetime(2026, 3, 1, 22, 0, tzinfo=UTC)  # 06:00 in Shanghai on 2 March
@@ -141,7 +141,10 @@ async def test_channel_page_plays_live_and_lists_today_with_replays_of_what_ende
             utc = math.floor(event.start.timestamp())
             duration = math.ceil(event.end.timestamp()) - utc
             assert links[0].get("href") == f"/watch/rcxf?utc={utc}&duration={duration}"
-            assert links[0].get("data-src") == f"/catchup/rcxf/iptv/master.m3u8?utc={utc}&duration={duration}"
+            assert (
+                links[0].get("data-src")
+                == f"/catchup/rcxf/iptv/continuous/master.m3u8?utc={utc}&duration={duration}"
+            )
         on_now = event.start <= DURING_A_PROGRAMME < stop
         assert ("on-now" in row.get("class").split()) == on_now
         assert (row.get("aria-current") == "true") == on_now
@@ -216,7 +219,7 @@ async def test_a_replay_link_opens_the_page_on_the_catch_up_playlist(
     assert player_config(page)["source"] == link.get("data-src")
     assert title in text_of(page.xpath('//*[@id="playing-label"]')[0])
     assert page.xpath('//a[@id="back-to-live"]/@hidden') == []
-    assert page.xpath('//a[@id="back-to-live"]/@data-src') == ["/live/rcxf/iptv/master.m3u8"]
+    assert page.xpath('//a[@id="back-to-live"]/@data-src') == ["/live/rcxf/iptv/continuous/master.m3u8"]
 
 
 async def test_a_replay_of_an_earlier_day_shows_that_days_guide(
