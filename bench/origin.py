@@ -9,6 +9,10 @@ On loopback, with wrk (``-t2 -c64 -d10s --latency``), over a generated catalog:
              event loop), i.e. what aiohttp itself reaches on this machine.
   segments:  ``GET /media/…`` (a 360p segment: 6 s at 800 kbit/s video + 128 kbit/s audio, ~700 KB)
              from the same origin against nginx on the same file. Goal ≥ 0.75 × nginx.
+  aired:     ``GET /air/…``, what the playlists list (the segment rewritten onto the channel's
+             clock, rcmedia.playout.aired): the rewrite's cost, the first request of 40 airings
+             (cold: rewrite, keep, send) and wrk on one already kept (warm) against nginx's row
+             for the stored file. Goal warm ≥ 0.75 × nginx.
   density:   1,000 channels × 3 outputs live in one origin (one worker): the time to load every
              timeline, RSS once loaded, CPU while idle (goal < 5 %), a cached playlist over HTTP,
              and the playlist computation in this process (cache hit; uncached, with and without gzip).
@@ -68,6 +72,8 @@ from rcmedia.core.assets import Rendition  # noqa: E402
 from rcmedia.core.models import AssetMetadata, Output  # noqa: E402
 from rcmedia.core.profile import Profile  # noqa: E402
 from rcmedia.core.timeline import us_of  # noqa: E402
+from rcmedia.media.continuous import air_ticks, continuous_ts  # noqa: E402
+from rcmedia.media.ffmpeg import ffmpeg_binary  # noqa: E402
 from rcmedia.playout.live import LiveChannels  # noqa: E402
 from rcmedia.profiles import load_profiles  # noqa: E402
 from rcmedia.service.channels import apply_channel_files  # noqa: E402
@@ -121,14 +127,23 @@ def ensure_tools() -> tuple[str, str]:
 
 
 def segment_pool(folder: Path, profile: Profile) -> dict[str, list[Path]]:
-    """A few random files per rung, each the size of a 6 s segment at the rung's bit rate."""
+    """A few real MPEG-TS files per rung (the origin rewrites what it airs, so it must be media),
+    each 6 s at about the rung's bit rate: the bundled ffmpeg encodes a noisy test picture."""
     pool: dict[str, list[Path]] = {}
+    ffmpeg = ffmpeg_binary()
     for rung in profile.rungs:
-        size = int((rung.bitrate + AUDIO_BPS) * SEGMENT_S / 8)
         files = []
         for n in range(POOL):
             path = folder / f"{rung.name}-{n}.ts"
-            path.write_bytes(os.urandom(size))
+            picture = f"testsrc2=size={rung.width}x{rung.height}:rate=25,noise=alls={20 + n}:allf=t"
+            subprocess.run(
+                [ffmpeg, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", picture,
+                 "-f", "lavfi", "-i", f"sine=frequency={300 + 100 * n}:sample_rate=48000",
+                 "-t", f"{SEGMENT_S}", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", str(rung.bitrate),
+                 "-maxrate", str(rung.bitrate), "-bufsize", str(rung.bitrate), "-g", "50",
+                 "-c:a", "aac", "-b:a", str(AUDIO_BPS), "-ac", "2", "-f", "mpegts", "-y", str(path)],
+                check=True,
+            )  # fmt: skip
             files.append(path)
         pool[rung.name] = files
     return pool
@@ -710,7 +725,9 @@ def throughput(
     nginx_dir.mkdir(exist_ok=True)
     (nginx_dir / "live.m3u8").write_bytes(body)  # the same bytes, as a static file
     server, nginx_base = start_nginx(processes, nginx, nginx_dir, storage)
-    segment = [line for line in body.decode().splitlines() if line.startswith("/media/")][-1]
+    aired = [line for line in body.decode().splitlines() if line.startswith("/air/")][-1]
+    _, _, aired_at, cut, key = aired.split("/", 4)
+    segment = f"/media/{key}"
     size = len(get(base + segment))
     assert get(nginx_base + segment) == get(base + segment), "nginx and the origin serve the same file"
 
@@ -749,7 +766,53 @@ def throughput(
         f"  ratio {ratio:.3f}   goal >= {GOALS['segment_ratio']}: {verdict(ratio >= GOALS['segment_ratio'])}",
         flush=True,
     )
+    aired_segments(args, base, aired, key, int(aired_at), cut, storage, wrk, origin.pid, theirs)
     processes.stop_all()
+
+
+def aired_segments(
+    args: argparse.Namespace,
+    base: str,
+    aired: str,
+    key: str,
+    aired_at: int,
+    cut: str,
+    storage: Path,
+    wrk: str,
+    origin_pid: int,
+    nginx: Load,
+) -> None:
+    """What playlists list (``/air/``): cold, each airing's first request rewrites and keeps it;
+    warm, later ones are sent from the kept file. nginx's row is the stored file's, above."""
+    stored = (storage / key).read_bytes()
+    started = time.perf_counter()
+    for n in range(20):
+        continuous_ts(stored, at_ticks=air_ticks(aired_at + n * 6_000_000), cut_in=True, cut_out=True)
+    rewrite_ms = (time.perf_counter() - started) / 20 * 1000
+    cold = []
+    for n in range(1, 41):  # airings nobody asked for yet: each is rewritten, written, then sent
+        url = f"{base}/air/{aired_at + n * 86_400_000_000}/{cut}/{key}"
+        started = time.perf_counter()
+        get(url)
+        cold.append((time.perf_counter() - started) * 1000)
+    cold.sort()
+    grown = len(get(base + aired)) - len(stored)
+    print(
+        f"aired segment ({aired.split('/', 4)[-1]} as aired, {len(stored) / 1000:.0f} KB stored, "
+        f"{grown / 1000:+.1f} KB rewritten):\n"
+        f"  rewrite in this process {rewrite_ms:.1f} ms; cold over HTTP (40 airings, one at a time) "
+        f"median {cold[20]:.1f} ms, p95 {cold[37]:.1f} ms",
+        flush=True,
+    )
+    run_wrk(wrk, base + aired, 2, args.connections, (origin_pid,))
+    warm = run_wrk(wrk, base + aired, args.seconds, args.connections, (origin_pid,))
+    show("rcmedia /air/ warm (sendfile of the kept file)", warm)
+    ratio = warm.requests_per_s / nginx.requests_per_s
+    print(
+        f"  ratio to nginx's stored file {ratio:.3f}   goal >= {GOALS['segment_ratio']}: "
+        f"{verdict(ratio >= GOALS['segment_ratio'])}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
