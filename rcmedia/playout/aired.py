@@ -7,19 +7,22 @@ rewrite (rcmedia.media.continuous, rcmedia.media.continuous_fmp4) depends on not
 same URL always gives the same bytes, in every process and for every rung's viewers alike, and a
 replay of a programme fetches the very files its live viewers did.
 
-Each segment is rewritten once per airing and rung, then kept: in memory (the latest, bounded by
-bytes) and as a file in ``cache_dir`` (bounded by ``aired_cache_bytes``, the oldest files going
-first), from which the origin sends it with ``sendfile`` like any stored segment
-(rcmedia.web.fast_lane). A file is written under a temporary name and renamed, so a reader never
+Each segment is rewritten once per airing and rung, then kept as a file in ``cache_dir``
+(bounded by ``aired_cache_bytes``, the oldest files going first), from which the origin sends it
+with ``sendfile`` like any stored segment (rcmedia.web.fast_lane), the kernel's page cache
+keeping the ones being watched in memory; and in a memory LRU of its own (bounded by bytes) for
+those it cannot write there (no cache folder, a full disk). A file is written under a temporary name and renamed, so a reader never
 sees half of one; its name is a digest of what made it, so every process may serve any.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -39,6 +42,7 @@ FORMAT = "aired-1"  # part of every cached name: a changed rewrite must not serv
 MEMORY_BYTES = 64 << 20
 SWEEP_TO = 0.8  # a sweep leaves the folder at this share of its bound
 INITS_KEPT = 1024
+COMPLAIN_EVERY_S = 60.0
 
 
 def aired_uri(key: str, segment: SegmentRef) -> str:
@@ -71,6 +75,7 @@ class AiredSegments:
         self._inits: dict[str, Fmp4Tracks] = {}
         self._lock = threading.Lock()
         self._sweeping = False
+        self._complained = -COMPLAIN_EVERY_S
 
     def path(self, key: str, start_us: int, cut: str) -> Path | None:
         """Where the cached file of this segment is (or would be); None without a cache folder."""
@@ -86,18 +91,18 @@ class AiredSegments:
         :class:`MediaFormatError` when it cannot be rewritten.
         """
         name = _name(key, start_us, cut)
+        path = self.path(key, start_us, cut)
+        if path is not None and path.is_file():
+            return Aired(path=path, data=None)
         with self._lock:
             kept = self._memory.get(name)
             if kept is not None:
                 self._memory.move_to_end(name)
                 return Aired(path=None, data=kept)
-        path = self.path(key, start_us, cut)
-        if path is not None and path.is_file():
-            return Aired(path=path, data=None)
         data = self.rewrite(self.storage.read_bytes(key), key, start_us, cut)
-        self._remember(name, data)
         if path is not None and self._store(path, data):
             return Aired(path=path, data=None)
+        self._remember(name, data)
         return Aired(path=None, data=data)
 
     def rewrite(self, data: bytes, key: str, start_us: int, cut: str) -> bytes:
@@ -140,8 +145,12 @@ class AiredSegments:
             temporary.write_bytes(data)
             os.replace(temporary, path)
         except OSError as exc:  # a full or read-only disk: serve from memory, say so once in a while
-            log.warning("cannot keep an aired segment in %s: %s", self.cache_dir, exc)
-            temporary.unlink(missing_ok=True)
+            now = time.monotonic()
+            if now - self._complained >= COMPLAIN_EVERY_S:
+                self._complained = now
+                log.warning("cannot keep aired segments in %s (kept in memory): %s", self.cache_dir, exc)
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
             return False
         with self._lock:
             if self._disk_size is not None:

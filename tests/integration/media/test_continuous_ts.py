@@ -8,6 +8,7 @@ would air them, rewritten, and read back by the bundled ffmpeg as one stream.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -25,6 +26,7 @@ from rcmedia.ingest.runner import JobRunner
 from rcmedia.ingest.sidecar import read_sidecar
 from rcmedia.media.continuous import PACKET, air_ticks, continuous_ts
 from rcmedia.media.samples import make_clip
+from rcmedia.playout.aired import AiredSegments
 from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
 from tests.conftest import settings_in
@@ -203,3 +205,66 @@ def test_what_is_no_segment_is_refused_with_the_reason(
     stored = (folder / "seg_00001.ts").read_bytes()
     with pytest.raises(MediaFormatError, match=reason):
         continuous_ts(damage(stored), at_ticks=0)  # type: ignore[operator]
+
+
+# --- kept once per airing (rcmedia.playout.aired) -------------------------------------------------
+
+
+def stored_at(renditions: dict[str, tuple[Path, list[int]]]) -> tuple[LocalStorage, str]:
+    folder, _ = renditions["A"]
+    root = folder.parents[3]  # …/storage/assets/{id}/{prefix}/180p
+    return LocalStorage(root), str((folder / "seg_00001.ts").relative_to(root))
+
+
+def test_each_airing_is_rewritten_once_and_sent_from_its_file(
+    renditions: dict[str, tuple[Path, list[int]]], tmp_path: Path
+) -> None:
+    storage, key = stored_at(renditions)
+    aired = AiredSegments(storage, tmp_path / "aired", disk_bytes=1 << 30)
+    first = aired.get(key, EPOCH_US, "in")
+    again = aired.get(key, EPOCH_US, "in")
+    other = aired.get(key, EPOCH_US + 6_000_000, "in")
+
+    assert first.path is not None
+    assert first == again
+    assert other.path not in (None, first.path)
+    assert aired.rewrites == 2
+    assert first.path.read_bytes() == continuous_ts(
+        storage.read_bytes(key), at_ticks=air_ticks(EPOCH_US), cut_in=True
+    )
+    # another process (a second AiredSegments on the same folder) finds it kept
+    assert AiredSegments(storage, tmp_path / "aired", disk_bytes=1 << 30).get(key, EPOCH_US, "in") == first
+
+
+def test_without_a_folder_to_keep_them_airings_are_kept_in_memory(
+    renditions: dict[str, tuple[Path, list[int]]], tmp_path: Path
+) -> None:
+    storage, key = stored_at(renditions)
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder should be")
+    for folder in (None, blocked / "aired"):  # none configured; one that cannot be made
+        aired = AiredSegments(storage, folder, disk_bytes=1 << 30)
+        first = aired.get(key, EPOCH_US, "join")
+        assert first.path is None
+        assert first.data is not None
+        assert aired.get(key, EPOCH_US, "join") == first
+        assert aired.rewrites == 1
+
+
+def test_the_folder_is_swept_oldest_first_to_below_its_bound(
+    renditions: dict[str, tuple[Path, list[int]]], tmp_path: Path
+) -> None:
+    storage, key = stored_at(renditions)
+    size = len(AiredSegments(storage, None, disk_bytes=0).get(key, EPOCH_US, "join").data or b"")
+    aired = AiredSegments(storage, tmp_path / "aired", disk_bytes=int(size * 4.5))
+    paths = []
+    for n in range(8):
+        found = aired.get(key, EPOCH_US + n * 6_000_000, "join")
+        assert found.path is not None
+        os.utime(found.path, (1_000_000 + n, 1_000_000 + n))  # in airing order, a second apart
+        paths.append(found.path)
+        aired.sweep()
+    kept = [path.exists() for path in paths]
+    assert sum(kept) * size <= size * 4.5 * 0.8 + size
+    assert kept == sorted(kept)  # the oldest went first
+    assert kept[-1]

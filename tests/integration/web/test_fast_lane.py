@@ -10,18 +10,23 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
+from rcmedia.media.continuous import air_ticks, continuous_ts
+from rcmedia.media.samples import make_clip
 from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.app import RunningServer, create_app, start_server
 from rcmedia.web.fast_lane import FastLaneRunner, Lanes
+from rcmedia.web.keys import AIRED_KEY
 from tests.integration.web.schedules import NOW, FixedClock, OnAir
 
 PLAYLIST = "/live/rcxf/iptv/720p.m3u8"
@@ -322,3 +327,88 @@ async def test_a_client_gone_mid_segment_leaves_the_origin_serving(
         assert (await staying.get(f"/media/{BIG}"))[2] == segments[BIG]
     finally:
         await staying.close()
+
+
+# -- segments as aired ----------------------------------------------------------------------------
+
+AIRED = "assets/990/lane/360p/seg_00003.ts"
+
+
+@pytest.fixture
+def aired_stored(storage: LocalStorage, ffmpeg: str, tmp_path: Path) -> bytes:
+    """A real one-second MPEG-TS segment at ``AIRED`` (the origin rewrites what it airs)."""
+    source = make_clip(tmp_path / "clip.mp4", ffmpeg=ffmpeg, duration=1.0)
+    path = storage.root / AIRED
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            ffmpeg,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            str(source),
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "aac",
+            "-f",
+            "mpegts",
+            "-y",
+            str(path),
+        ],
+        check=True,
+    )
+    return path.read_bytes()
+
+
+async def test_an_aired_segment_once_kept_is_sent_as_the_usual_path_sends_it(
+    origins: tuple[RunningServer, RunningServer],
+    connections: tuple[Connection, Connection],
+    aired_stored: bytes,
+) -> None:
+    fast, usual = connections
+    lanes = _lane(origins[0])
+    path = f"/air/1796000000000000/inout/{AIRED}"
+    before = lanes.answered
+    made = await fast.get(path)  # not kept yet: the usual path rewrites and keeps it
+    assert lanes.answered == before
+    ours, theirs = await fast.get(path), await usual.get(path)
+
+    assert lanes.answered == before + 1
+    assert ours == theirs
+    assert (
+        made[2]
+        == ours[2]
+        == continuous_ts(aired_stored, at_ticks=air_ticks(1796000000000000), cut_in=True, cut_out=True)
+    )
+    assert ours[1]["Content-Type"] == "video/mp2t"
+    assert ours[1]["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert ours[1]["Access-Control-Allow-Origin"]
+    assert origins[0].runner.app[AIRED_KEY].rewrites + origins[1].runner.app[AIRED_KEY].rewrites == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(f"/air/1796000000000000/sideways/{AIRED}", id="unknown-cut"),
+        pytest.param(f"/air/-5/join/{AIRED}", id="negative"),
+        pytest.param(f"/air/{'9' * 20}/join/{AIRED}", id="too-long"),
+        pytest.param("/air/1796000000000000/join/assets/990/../990/lane/360p/seg_00003.ts", id="dot-dot"),
+        pytest.param("/air/1796000000000000/join/assets/990/lane/360p/notes.txt", id="not-media"),
+        pytest.param("/air/1796000000000000/join/assets/990/lane/360p/seg_00009.ts", id="missing"),
+    ],
+)
+async def test_what_the_aired_lane_leaves_to_aiohttp(
+    origins: tuple[RunningServer, RunningServer],
+    connections: tuple[Connection, Connection],
+    aired_stored: bytes,
+    path: str,
+) -> None:
+    fast, usual = connections
+    before = _lane(origins[0]).answered
+    ours, theirs = await fast.get(path), await usual.get(path)
+
+    assert _lane(origins[0]).answered == before
+    assert ours == theirs
+    assert ours[0].startswith("HTTP/1.1 404")
