@@ -9,7 +9,9 @@ discontinuity"; VLC resets its clock). The origin serves each aired segment rewr
 * **Clock.** Every PTS, DTS and PCR moves by one constant, chosen so that the segment's first
   picture is presented at its air time on the channel clock: 90 kHz ticks since the Unix epoch,
   modulo 2^33 as the clock wraps (:func:`air_ticks`). Consecutive segments of an asset keep their
-  exact spacing; at a splice the next asset's first picture follows the last one's by a frame.
+  exact spacing where air times are whole ticks apart (25 fps frames are 3 600; at 29.97 fps a
+  tick may be lost or gained, never more); at a splice the next asset's first picture follows
+  the last one's by a frame.
 * **Continuity counters.** Each PID's counters run 0…15 in every segment, any number of times:
   a PID whose payload packets are not a multiple of 16 gets more of them, by splitting a packet's
   payload over two (adaptation-field stuffing takes up the room; ISO/IEC 13818-1 §2.4.3.5) or,
@@ -29,12 +31,15 @@ discontinuity"; VLC resets its clock). The origin serves each aired segment rewr
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rcmedia.errors import MediaFormatError
 from rcmedia.media.aac import SAMPLES_PER_FRAME, silent_frame
 from rcmedia.media.timeshift import TICKS_PER_SECOND, shift_ts
+
+log = logging.getLogger(__name__)
 
 PACKET = 188
 _SIZE = 184  # payload room of a packet without an adaptation field
@@ -47,6 +52,7 @@ _AUDIO_IDS = range(0xC0, 0xE0)
 _DEFAULT_FRAME_TICKS = 3600  # 25 fps, when a segment has a single picture
 _ADTS_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
 _US_PER_SECOND = 1_000_000
+_PES_ROOM = 0xFFFF - 8  # a PES packet's bytes after PES_packet_length, less our 8-byte header
 
 
 def air_ticks(start_us: int) -> int:
@@ -150,7 +156,7 @@ class _Segment:
         ``cut_out``) fill the rest of that span with silence; rebuild the audio PES packets."""
         if self.audio_pid is None or self.video_pid is None:
             return
-        runs = [p for p in self.pes if p.pid == self.audio_pid]
+        runs = [p for p in self.pes if p.pid == self.audio_pid and p.pts is not None]  # others stay
         frames = [_frames(self._payload(p), p) for p in runs]
         every = [f for run in frames for f in run]
         if not every:
@@ -168,7 +174,7 @@ class _Segment:
         for run, kept in zip(runs, kept_runs, strict=True):
             dropped.update(run.packets)
             if kept:
-                replaced[run.packets[0]] = _packetise(self.audio_pid, run.stream_id, kept)
+                replaced[run.packets[0]] = _packetised(self.audio_pid, run.stream_id, kept)
         packets: list[bytes | bytearray | memoryview] = []
         pids: list[int] = []
         for index, packet in enumerate(self.packets):
@@ -179,7 +185,7 @@ class _Segment:
                 packets.append(packet)
                 pids.append(self.pids[index])
         if filler:
-            tail = _packetise(self.audio_pid, runs[0].stream_id, filler)
+            tail = _packetised(self.audio_pid, runs[0].stream_id, filler)
             packets += tail
             pids += [self.audio_pid] * len(tail)
         self.packets, self.pids = packets, pids
@@ -229,8 +235,9 @@ class _Segment:
                 pieces[index] = parts
                 missing -= 1
                 progress = True
-            if not progress:
-                return  # payloads too small to split: the counters of this PID stay as they are
+            if not progress:  # payloads too small to split: this PID's counters jump after the segment
+                log.warning("PID %#x: %d packets short of a multiple of 16 cannot be made up", pid, missing)
+                break
         self._replace(pieces)
 
     def _repeat_table(self, pid: int, missing: int) -> None:
@@ -340,6 +347,23 @@ def _build(head: bytes | memoryview, fields: bytes | memoryview, payload: bytes 
     )
 
 
+def _packetised(pid: int, stream_id: int, frames: list[_Frame]) -> list[bytes]:
+    """``frames`` as PES packets of whole frames, each under the 64 KiB a PES_packet_length
+    counts (only video may leave it 0, §2.4.3.7), in TS packets of ``pid``."""
+    out: list[bytes] = []
+    run: list[_Frame] = []
+    size = 0
+    for frame in frames:
+        if run and size + len(frame.data) > _PES_ROOM:
+            out += _packetise(pid, stream_id, run)
+            run, size = [], 0
+        run.append(frame)
+        size += len(frame.data)
+    if run:
+        out += _packetise(pid, stream_id, run)
+    return out
+
+
 def _packetise(pid: int, stream_id: int, frames: list[_Frame]) -> list[bytes]:
     """One PES packet of ``frames`` (PTS of the first), in TS packets of ``pid``."""
     body = b"".join(f.data for f in frames)
@@ -357,13 +381,7 @@ def _packetise(pid: int, stream_id: int, frames: list[_Frame]) -> list[bytes]:
         )
     )
     length = len(header) + len(body)
-    pes = (
-        b"\x00\x00\x01"
-        + bytes((stream_id,))
-        + (length if length <= 0xFFFF else 0).to_bytes(2, "big")
-        + header
-        + body
-    )
+    pes = b"\x00\x00\x01" + bytes((stream_id,)) + length.to_bytes(2, "big") + header + body
     out = []
     for at in range(0, len(pes), _SIZE):
         start = 0x40 if at == 0 else 0

@@ -17,7 +17,9 @@ sees half of one; its name is a digest of what made it, so every process may ser
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import fcntl
 import hashlib
 import logging
 import os
@@ -31,17 +33,20 @@ from rcmedia.core.timeline import SegmentRef
 from rcmedia.errors import MediaFormatError
 from rcmedia.media.continuous import air_ticks, continuous_ts
 from rcmedia.media.continuous_fmp4 import Fmp4Tracks, continuous_fmp4
+from rcmedia.playout.shifted import FMP4_INIT
+from rcmedia.playout.work_slots import WorkSlots
 from rcmedia.storage.base import Storage
 
 log = logging.getLogger(__name__)
 
 CUTS = {(False, False): "join", (True, False): "in", (False, True): "out", (True, True): "inout"}
 CUT_ENDS = {token: ends for ends, token in CUTS.items()}
-FMP4_INIT = "init.mp4"  # what ingest names an fMP4 rendition's init segment (rcmedia.media.command)
 FORMAT = "aired-1"  # part of every cached name: a changed rewrite must not serve old files
 MEMORY_BYTES = 64 << 20
 SWEEP_TO = 0.8  # a sweep leaves the folder at this share of its bound
 INITS_KEPT = 1024
+RECOUNT_EVERY = 256  # writes between counts of what the folder holds (other workers write too)
+SWEEP_LOCK = ".sweep.lock"
 COMPLAIN_EVERY_S = 60.0
 
 
@@ -52,10 +57,10 @@ def aired_uri(key: str, segment: SegmentRef) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Aired:
-    """A rewritten segment: its file in the cache folder, or (not written there) its bytes."""
+    """A rewritten segment: its bytes, and an entity tag for them that every process gives alike."""
 
-    path: Path | None
-    data: bytes | None
+    data: bytes
+    etag: str
 
 
 class AiredSegments:
@@ -76,6 +81,7 @@ class AiredSegments:
         self._lock = threading.Lock()
         self._sweeping = False
         self._complained = -COMPLAIN_EVERY_S
+        self._writes = 0
 
     def path(self, key: str, start_us: int, cut: str) -> Path | None:
         """Where the cached file of this segment is (or would be); None without a cache folder."""
@@ -84,31 +90,50 @@ class AiredSegments:
         name = _name(key, start_us, cut)
         return self.cache_dir / name[:2] / name
 
-    def get(self, key: str, start_us: int, cut: str) -> Aired:
-        """The segment at ``key`` aired at ``start_us`` with ``cut`` (blocking: may read storage).
+    def kept(self, key: str, start_us: int, cut: str) -> Aired | None:
+        """The segment as aired if it was made already (blocking: reads the kept file), else None."""
+        name = _name(key, start_us, cut)
+        path = self.path(key, start_us, cut)
+        if path is not None:
+            with contextlib.suppress(OSError):  # not made yet, or swept: made (again) on demand
+                return Aired(data=path.read_bytes(), etag=etag_of(name))
+        with self._lock:
+            data = self._memory.get(name)
+            if data is not None:
+                self._memory.move_to_end(name)
+        return None if data is None else Aired(data=data, etag=etag_of(name))
+
+    def make(self, key: str, start_us: int, cut: str) -> Aired:
+        """The segment at ``key`` aired at ``start_us`` with ``cut``, rewritten and kept (blocking).
 
         :class:`StorageError`/:class:`NotFoundError` when the stored segment cannot be read,
         :class:`MediaFormatError` when it cannot be rewritten.
         """
         name = _name(key, start_us, cut)
-        path = self.path(key, start_us, cut)
-        if path is not None and path.is_file():
-            return Aired(path=path, data=None)
-        with self._lock:
-            kept = self._memory.get(name)
-            if kept is not None:
-                self._memory.move_to_end(name)
-                return Aired(path=None, data=kept)
         data = self.rewrite(self.storage.read_bytes(key), key, start_us, cut)
-        if path is not None and self._store(path, data):
-            return Aired(path=path, data=None)
-        self._remember(name, data)
-        return Aired(path=None, data=data)
+        path = self.path(key, start_us, cut)
+        if path is None or not self._store(path, data):
+            self._remember(name, data)
+        return Aired(data=data, etag=etag_of(name))
 
     def rewrite(self, data: bytes, key: str, start_us: int, cut: str) -> bytes:
-        """``data``, stored at ``key`` (or standing in for it), as aired at ``start_us``."""
+        """``data``, stored at ``key`` (or standing in for it), as aired at ``start_us``.
+
+        Audio the cut cannot read (not ADTS AAC, an fMP4 layout it does not rebuild) is left as it
+        is: the segment is still moved onto the clock, rather than lost to the slate.
+        """
         cut_in, cut_out = CUT_ENDS[cut]
-        self.rewrites += 1
+        with self._lock:
+            self.rewrites += 1
+        try:
+            return self._rewrite(data, key, start_us, cut_in=cut_in, cut_out=cut_out)
+        except MediaFormatError as exc:
+            if not (cut_in or cut_out):
+                raise
+            log.warning("aired segment %r at %d: audio not cut to the pictures (%s)", key, start_us, exc)
+            return self._rewrite(data, key, start_us, cut_in=False, cut_out=False)
+
+    def _rewrite(self, data: bytes, key: str, start_us: int, *, cut_in: bool, cut_out: bool) -> bytes:
         suffix = PurePosixPath(key).suffix.lower()
         if suffix == ".ts":
             return continuous_ts(data, at_ticks=air_ticks(start_us), cut_in=cut_in, cut_out=cut_out)
@@ -153,9 +178,15 @@ class AiredSegments:
                 temporary.unlink(missing_ok=True)
             return False
         with self._lock:
+            self._writes += 1
             if self._disk_size is not None:
                 self._disk_size += len(data)
-            over = self._disk_size is None or self._disk_size > self.disk_bytes
+            # the other processes' writes are seen only by a count: one now and then
+            over = (
+                self._disk_size is None
+                or self._disk_size > self.disk_bytes
+                or not self._writes % RECOUNT_EVERY
+            )
         if over:
             self.sweep()
         return True
@@ -168,34 +199,84 @@ class AiredSegments:
                 return self._disk_size or 0
             self._sweeping = True
         try:
-            files = []
-            total = 0
-            for folder, _, names in os.walk(self.cache_dir):
-                for name in names:
-                    try:
-                        stat = os.stat(os.path.join(folder, name))
-                    except OSError:
-                        continue  # another process swept it
-                    files.append((stat.st_mtime, stat.st_size, os.path.join(folder, name)))
-                    total += stat.st_size
-            if total > self.disk_bytes:
-                files.sort()
-                for _, size, name in files:
-                    if total <= self.disk_bytes * SWEEP_TO:
-                        break
-                    try:
-                        os.unlink(name)  # a reader holding it open still sends it whole
-                    except OSError:
-                        continue
-                    total -= size
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            with open(self.cache_dir / SWEEP_LOCK, "a+b") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # one sweep at a time across the workers too
+                total = self._sweep_locked(self.cache_dir)
             with self._lock:
                 self._disk_size = total
             return total
+        except OSError as exc:
+            log.warning("cannot sweep the aired segments in %s: %s", self.cache_dir, exc)
+            return self._disk_size or 0
         finally:
             with self._lock:
                 self._sweeping = False
+
+    def _sweep_locked(self, cache_dir: Path) -> int:
+        """Count the folder; past the bound, delete the oldest files to ``SWEEP_TO`` of it."""
+        files = []
+        total = 0
+        for folder, _, names in os.walk(cache_dir):
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    stat = os.stat(path)
+                except OSError:
+                    continue  # renamed or deleted meanwhile
+                if name != SWEEP_LOCK:
+                    files.append((stat.st_mtime, stat.st_size, path))
+                    total += stat.st_size
+        if total > self.disk_bytes:
+            files.sort()
+            for _, size, path in files:
+                if total <= self.disk_bytes * SWEEP_TO:
+                    break
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)  # a reader that opened it still reads it whole
+                total -= size
+        return total
+
+
+def etag_of(name: str) -> str:
+    """The entity tag of the aired segment kept under ``name``: its digest (the same bytes always)."""
+    return '"' + name.partition(".")[0] + '"'
 
 
 def _name(key: str, start_us: int, cut: str) -> str:
     digest = hashlib.blake2b(f"{FORMAT}\0{key}\0{start_us}\0{cut}".encode(), digest_size=20).hexdigest()
     return digest + PurePosixPath(key).suffix.lower()
+
+
+class AiredFront:
+    """How the origin asks for aired segments, from its event loop: a kept one is read in a thread;
+    one not made yet is made once for everyone asking for it at that moment (the viewers of a new
+    segment all ask within a second), on threads of its own, so that rewrites never take the
+    threads live playlists and health checks need, and a flood of made-up airings is refused
+    (503) rather than queued without end (:class:`~rcmedia.playout.work_slots.WorkSlots`)."""
+
+    def __init__(self, segments: AiredSegments, *, slots: int = 2, queue: int = 64) -> None:
+        self.segments = segments
+        self.slots = WorkSlots("aired segment rewrites", slots=slots, queue=queue)
+        self._in_flight: dict[str, asyncio.Future[Aired]] = {}
+
+    async def get(self, key: str, start_us: int, cut: str) -> Aired:
+        """The segment at ``key`` as aired (errors as :meth:`AiredSegments.make`, or BusyError)."""
+        segments = self.segments
+        kept = await asyncio.to_thread(segments.kept, key, start_us, cut)
+        if kept is not None:
+            return kept
+        name = _name(key, start_us, cut)
+        running = self._in_flight.get(name)
+        if running is None:
+            running = asyncio.ensure_future(self.slots.run(lambda: segments.make(key, start_us, cut)))
+            self._in_flight[name] = running
+            running.add_done_callback(lambda _: self._in_flight.pop(name, None))
+        return await asyncio.shield(running)
+
+    async def rewrite(self, data: bytes, key: str, start_us: int, cut: str) -> bytes:
+        """:meth:`AiredSegments.rewrite` on the front's threads (a stand-in, not kept)."""
+        return await self.slots.run(lambda: self.segments.rewrite(data, key, start_us, cut))
+
+    def close(self) -> None:
+        self.slots.close()

@@ -1,8 +1,10 @@
 """``GET /air/{start_us}/{cut}/{key}``: a stored segment as the channel airs it (rcmedia.playout.aired).
 
 Every live and catch-up playlist lists its segments so. The first request for one rewrites it
-(in a worker thread) and keeps it; later ones are sent from the kept file with ``sendfile``
-(here, or before aiohttp sees them: rcmedia.web.fast_lane). The URL names the bytes for good, so
+(once for every viewer asking at that moment, on threads of its own) and keeps it; later ones
+are sent from the kept file, with ``sendfile`` before aiohttp sees them (rcmedia.web.fast_lane),
+or read from it here (byte ranges, conditional requests, HEAD). Either way with the same
+``ETag``, the digest the file is kept under. The URL names the bytes for good, so
 caches may keep them for a year.
 
 A stored segment that is missing or unreadable is answered with the house slate in its place,
@@ -24,7 +26,7 @@ from rcmedia.playout.aired import CUT_ENDS
 from rcmedia.storage.base import safe_key
 from rcmedia.web.byte_ranges import byte_range
 from rcmedia.web.keys import AIRED_KEY, CLOCK_KEY, MISSING_KEY, STORAGE_KEY
-from rcmedia.web.media import IMMUTABLE, MEDIA_TYPES, STAND_IN_CACHE, SegmentFile
+from rcmedia.web.media import IMMUTABLE, MEDIA_TYPES, STAND_IN_CACHE
 
 log = logging.getLogger(__name__)
 
@@ -32,41 +34,39 @@ SEGMENT_SUFFIXES = (".ts", ".m4s")
 
 
 async def aired_segment(request: web.Request) -> web.StreamResponse:
-    # UnsafePathError and NotFoundError: 404 (errors middleware)
+    # UnsafePathError and NotFoundError: 404; BusyError (too many rewrites waiting): 503 (errors middleware)
     key = safe_key(request.match_info["key"])
     suffix = PurePosixPath(key).suffix.lower()
     cut = request.match_info["cut"]
     if suffix not in SEGMENT_SUFFIXES or cut not in CUT_ENDS:
         raise NotFoundError("media segment", key)
     start_us = int(request.match_info["start"])
-    aired = request.app[AIRED_KEY]
     try:
-        found = await asyncio.to_thread(aired.get, key, start_us, cut)
+        found = await request.app[AIRED_KEY].get(key, start_us, cut)
     except (NotFoundError, StorageError):
-        return await _stand_in(request, key, start_us, cut)
+        return await _stand_in(request, key, start_us)
     except MediaFormatError as exc:
         log.error("aired segment %r at %d cannot be rewritten: %s", key, start_us, exc)
-        return await _stand_in(request, key, start_us, cut, readable=True)
-    headers: dict[str, str] = {hdrs.CONTENT_TYPE: MEDIA_TYPES[suffix], hdrs.CACHE_CONTROL: IMMUTABLE}
-    if found.path is not None:
-        return SegmentFile(found.path, headers=headers)
-    assert found.data is not None
+        return await _stand_in(request, key, start_us, readable=True)
+    headers: dict[str, str] = {
+        hdrs.CONTENT_TYPE: MEDIA_TYPES[suffix],
+        hdrs.CACHE_CONTROL: IMMUTABLE,
+        hdrs.ETAG: found.etag,
+    }
     return _bytes_response(request, found.data, headers)
 
 
-async def _stand_in(
-    request: web.Request, key: str, start_us: int, cut: str, *, readable: bool = False
-) -> web.Response:
-    """The slate in place of the stored segment, at its air time; else (``readable``) the stored
-    bytes as they are; else 404, when ``key`` names no segment of a published asset."""
+async def _stand_in(request: web.Request, key: str, start_us: int, *, readable: bool = False) -> web.Response:
+    """The slate in place of the stored segment, at its air time (its audio cut to its pictures at
+    both ends: the stand-in joins nothing); else (``readable``) the stored bytes as they are; else
+    404, when ``key`` names no segment of a published asset."""
     missing = request.app[MISSING_KEY]
     now = request.app[CLOCK_KEY].now()
     stand_in = await asyncio.to_thread(missing.stand_in, key, now)
-    aired = request.app[AIRED_KEY]
     try:
         if stand_in is None:
             raise NotFoundError("a stand-in for", key)
-        data = await asyncio.to_thread(aired.rewrite, stand_in.data, stand_in.slate_key, start_us, cut)
+        data = await request.app[AIRED_KEY].rewrite(stand_in.data, stand_in.slate_key, start_us, "inout")
     except (MediaFormatError, StorageError, NotFoundError) as exc:
         if not readable:
             raise NotFoundError("media segment", key) from None

@@ -21,7 +21,7 @@ from rcmedia.config import Settings
 from rcmedia.core.clock import Clock
 from rcmedia.core.profile import Profile
 from rcmedia.errors import ConfigError
-from rcmedia.playout.aired import AiredSegments
+from rcmedia.playout.aired import AiredFront, AiredSegments
 from rcmedia.playout.catchup import CatchupPlaylists
 from rcmedia.playout.live import LiveChannels
 from rcmedia.playout.missing_segments import MissingSegments
@@ -142,6 +142,7 @@ async def _close_epg_renders(app: web.Application) -> AsyncIterator[None]:
 async def _close_catchup(app: web.Application) -> AsyncIterator[None]:
     yield
     app[CATCHUP_KEY].close()
+    app[AIRED_KEY].close()
 
 
 async def _watch_live_channels(app: web.Application) -> AsyncIterator[None]:
@@ -181,10 +182,12 @@ def create_app(
         app[LIVE_KEY], builds=settings.catchup_builds, queue=settings.catchup_queue
     )
     app[SHIFTED_KEY] = ShiftedSegments()
-    app[AIRED_KEY] = AiredSegments(
-        storage,
-        settings.aired_cache_dir if settings.aired_cache_bytes else None,
-        disk_bytes=settings.aired_cache_bytes,
+    app[AIRED_KEY] = AiredFront(
+        AiredSegments(
+            storage,
+            settings.aired_cache_dir if settings.aired_cache_bytes else None,
+            disk_bytes=settings.aired_cache_bytes,
+        )
     )
     app[MISSING_KEY] = MissingSegments(app[LIVE_KEY], app[SHIFTED_KEY])
     app.cleanup_ctx.append(_close_epg_renders)
@@ -272,7 +275,7 @@ def _lanes(worker: int | None) -> Callable[[web.Application], fast_lane.Lanes]:
             app[STORAGE_KEY],
             cors_origin=app[SETTINGS_KEY].cors_origin,
             worker=str(worker) if worker is not None else None,
-            aired=app[AIRED_KEY],
+            aired=app[AIRED_KEY].segments,
         )
 
     return lanes

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from aiohttp import web, web_protocol, web_server
+from aiohttp import hdrs, web, web_protocol, web_server
 from aiohttp.helpers import rfc822_formatted_time
 from aiohttp.http import SERVER_SOFTWARE, HttpVersion11
 from aiohttp.http_parser import RawRequestMessage
@@ -53,7 +53,7 @@ from multidict import CIMultiDictProxy
 from rcmedia.core.clock import Clock
 from rcmedia.core.timeline import us_of
 from rcmedia.errors import NotFoundError, UnsafePathError
-from rcmedia.playout.aired import CUT_ENDS, AiredSegments
+from rcmedia.playout.aired import CUT_ENDS, AiredSegments, etag_of
 from rcmedia.playout.live import LiveChannels
 from rcmedia.storage.base import Storage, safe_key
 from rcmedia.web.cors import cors_headers
@@ -187,9 +187,9 @@ class AiredLane:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
             return None  # not made yet (or swept): the usual path makes it
-        st = os.fstat(fd)
-        head = _file_head(media_type, st.st_mtime_ns, st.st_size, rfc822_formatted_time(), self.tail)
-        return FileAnswer(head=head, fd=fd, size=st.st_size)
+        size = os.fstat(fd).st_size
+        head = _aired_head(media_type, etag_of(path.name), size, rfc822_formatted_time(), self.tail)
+        return FileAnswer(head=head, fd=fd, size=size)
 
     def _file(self, target: str) -> tuple[Path, str] | None:
         """Where the kept file of ``target`` would be, and its media type; None for anything the
@@ -205,6 +205,19 @@ class AiredLane:
         except UnsafePathError:
             return None
         return None if path is None else (path, media_type)
+
+
+@functools.lru_cache(maxsize=4096)  # a few per segment being watched, per second
+def _aired_head(media_type: str, etag: str, size: int, date: str, tail: str) -> bytes:
+    # as web.aired_media words them
+    fields = [
+        ("Content-Type", media_type),
+        ("Cache-Control", IMMUTABLE),
+        (str(hdrs.ETAG), etag),  # spelt as aiohttp spells it
+        ("Accept-Ranges", "bytes"),
+        ("Content-Length", str(size)),
+    ]
+    return _head(fields, date, tail)
 
 
 @functools.lru_cache(maxsize=4096)  # a few per segment being watched, per second

@@ -11,7 +11,7 @@ from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.config import Settings
 from rcmedia.core.clock import Clock
 from rcmedia.core.profile import Profile
-from rcmedia.playout.aired import AiredSegments
+from rcmedia.playout.aired import AiredFront
 from rcmedia.playout.catchup import CatchupPlaylists
 from rcmedia.playout.live import LiveChannels
 from rcmedia.playout.missing_segments import MissingSegments
@@ -30,7 +30,7 @@ PROFILES_KEY = web.AppKey[Mapping[str, Profile]]("profiles")
 CLOCK_KEY = web.AppKey[Clock]("clock")
 SHIFTED_KEY = web.AppKey("shifted", ShiftedSegments)
 # segments as aired: rewritten onto the channel's clock, kept in memory and on disk
-AIRED_KEY = web.AppKey("aired", AiredSegments)
+AIRED_KEY = web.AppKey("aired", AiredFront)
 LIVE_KEY = web.AppKey("live", LiveChannels)
 CATCHUP_KEY = web.AppKey("catchup", CatchupPlaylists)
 # the slate in place of a published segment missing from storage

@@ -7,6 +7,7 @@ would air them, rewritten, and read back by the bundled ffmpeg as one stream.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import re
@@ -26,7 +27,7 @@ from rcmedia.ingest.runner import JobRunner
 from rcmedia.ingest.sidecar import read_sidecar
 from rcmedia.media.continuous import PACKET, air_ticks, continuous_ts
 from rcmedia.media.samples import make_clip
-from rcmedia.playout.aired import AiredSegments
+from rcmedia.playout.aired import Aired, AiredFront, AiredSegments
 from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
 from tests.conftest import settings_in
@@ -216,24 +217,30 @@ def stored_at(renditions: dict[str, tuple[Path, list[int]]]) -> tuple[LocalStora
     return LocalStorage(root), str((folder / "seg_00001.ts").relative_to(root))
 
 
-def test_each_airing_is_rewritten_once_and_sent_from_its_file(
+def get(aired: AiredSegments, key: str, start_us: int, cut: str) -> Aired:
+    """What the origin's front does, less its threads: the kept segment, else made."""
+    return aired.kept(key, start_us, cut) or aired.make(key, start_us, cut)
+
+
+def test_each_airing_is_rewritten_once_and_kept_in_its_file(
     renditions: dict[str, tuple[Path, list[int]]], tmp_path: Path
 ) -> None:
     storage, key = stored_at(renditions)
     aired = AiredSegments(storage, tmp_path / "aired", disk_bytes=1 << 30)
-    first = aired.get(key, EPOCH_US, "in")
-    again = aired.get(key, EPOCH_US, "in")
-    other = aired.get(key, EPOCH_US + 6_000_000, "in")
+    first = get(aired, key, EPOCH_US, "in")
+    again = get(aired, key, EPOCH_US, "in")
+    other = get(aired, key, EPOCH_US + 6_000_000, "in")
 
-    assert first.path is not None
     assert first == again
-    assert other.path not in (None, first.path)
+    assert other.etag != first.etag
     assert aired.rewrites == 2
-    assert first.path.read_bytes() == continuous_ts(
-        storage.read_bytes(key), at_ticks=air_ticks(EPOCH_US), cut_in=True
-    )
+    assert first.data == continuous_ts(storage.read_bytes(key), at_ticks=air_ticks(EPOCH_US), cut_in=True)
+    path = aired.path(key, EPOCH_US, "in")
+    assert path is not None
+    assert path.read_bytes() == first.data
+    assert first.etag == f'"{path.stem}"'
     # another process (a second AiredSegments on the same folder) finds it kept
-    assert AiredSegments(storage, tmp_path / "aired", disk_bytes=1 << 30).get(key, EPOCH_US, "in") == first
+    assert AiredSegments(storage, tmp_path / "aired", disk_bytes=1 << 30).kept(key, EPOCH_US, "in") == first
 
 
 def test_without_a_folder_to_keep_them_airings_are_kept_in_memory(
@@ -244,10 +251,8 @@ def test_without_a_folder_to_keep_them_airings_are_kept_in_memory(
     blocked.write_text("a file where the cache folder should be")
     for folder in (None, blocked / "aired"):  # none configured; one that cannot be made
         aired = AiredSegments(storage, folder, disk_bytes=1 << 30)
-        first = aired.get(key, EPOCH_US, "join")
-        assert first.path is None
-        assert first.data is not None
-        assert aired.get(key, EPOCH_US, "join") == first
+        first = get(aired, key, EPOCH_US, "join")
+        assert get(aired, key, EPOCH_US, "join") == first
         assert aired.rewrites == 1
 
 
@@ -255,16 +260,50 @@ def test_the_folder_is_swept_oldest_first_to_below_its_bound(
     renditions: dict[str, tuple[Path, list[int]]], tmp_path: Path
 ) -> None:
     storage, key = stored_at(renditions)
-    size = len(AiredSegments(storage, None, disk_bytes=0).get(key, EPOCH_US, "join").data or b"")
+    size = len(get(AiredSegments(storage, None, disk_bytes=0), key, EPOCH_US, "join").data)
     aired = AiredSegments(storage, tmp_path / "aired", disk_bytes=int(size * 4.5))
     paths = []
     for n in range(8):
-        found = aired.get(key, EPOCH_US + n * 6_000_000, "join")
-        assert found.path is not None
-        os.utime(found.path, (1_000_000 + n, 1_000_000 + n))  # in airing order, a second apart
-        paths.append(found.path)
+        get(aired, key, EPOCH_US + n * 6_000_000, "join")
+        path = aired.path(key, EPOCH_US + n * 6_000_000, "join")
+        assert path is not None
+        os.utime(path, (1_000_000 + n, 1_000_000 + n))  # in airing order, a second apart
+        paths.append(path)
         aired.sweep()
     kept = [path.exists() for path in paths]
     assert sum(kept) * size <= size * 4.5 * 0.8 + size
     assert kept == sorted(kept)  # the oldest went first
     assert kept[-1]
+
+
+def test_a_cut_the_audio_cannot_take_still_moves_the_segment_onto_the_clock(
+    renditions: dict[str, tuple[Path, list[int]]], tmp_path: Path
+) -> None:
+    storage, key = stored_at(renditions)
+    stored = storage.read_bytes(key)
+    audio_pid = 0x101
+    broken = bytearray(stored)
+    for at in range(0, len(broken), PACKET):  # the first audio PES no longer holds ADTS frames
+        if (broken[at + 1] & 0x1F) << 8 | broken[at + 2] == audio_pid and broken[at + 1] & 0x40:
+            start = at + 4 + (1 + broken[at + 4] if broken[at + 3] & 0x20 else 0)
+            payload = start + 9 + broken[start + 8]
+            broken[payload : payload + 2] = b"\x00\x00"
+            break
+    with pytest.raises(MediaFormatError, match="ADTS"):
+        continuous_ts(bytes(broken), at_ticks=0, cut_in=True)
+    aired = AiredSegments(storage, None, disk_bytes=0)
+    moved = aired.rewrite(bytes(broken), key, EPOCH_US, "inout")
+    assert moved == continuous_ts(bytes(broken), at_ticks=air_ticks(EPOCH_US))
+
+
+async def test_viewers_asking_for_a_new_segment_at_once_share_one_rewrite(
+    renditions: dict[str, tuple[Path, list[int]]], tmp_path: Path
+) -> None:
+    storage, key = stored_at(renditions)
+    front = AiredFront(AiredSegments(storage, tmp_path / "aired", disk_bytes=1 << 30))
+    try:
+        found = await asyncio.gather(*(front.get(key, EPOCH_US, "join") for _ in range(20)))
+    finally:
+        front.close()
+    assert len({(f.data, f.etag) for f in found}) == 1
+    assert front.segments.rewrites == 1
