@@ -24,7 +24,7 @@ from aiohttp import hdrs, web
 from rcmedia.errors import MediaFormatError, NotFoundError, StorageError
 from rcmedia.playout.aired import CUT_ENDS
 from rcmedia.storage.base import safe_key
-from rcmedia.web.byte_ranges import byte_range
+from rcmedia.web.byte_ranges import bytes_response
 from rcmedia.web.keys import AIRED_KEY, CLOCK_KEY, MISSING_KEY, STORAGE_KEY
 from rcmedia.web.media import IMMUTABLE, MEDIA_TYPES, STAND_IN_CACHE
 
@@ -53,7 +53,7 @@ async def aired_segment(request: web.Request) -> web.StreamResponse:
         hdrs.CACHE_CONTROL: IMMUTABLE,
         hdrs.ETAG: found.etag,
     }
-    return _bytes_response(request, found.data, headers)
+    return bytes_response(request, found.data, headers)
 
 
 async def _stand_in(request: web.Request, key: str, start_us: int, *, readable: bool = False) -> web.Response:
@@ -76,14 +76,4 @@ async def _stand_in(request: web.Request, key: str, start_us: int, *, readable: 
         data = await asyncio.to_thread(request.app[STORAGE_KEY].read_bytes, key)
     suffix = PurePosixPath(key).suffix.lower()
     headers: dict[str, str] = {hdrs.CONTENT_TYPE: MEDIA_TYPES[suffix], hdrs.CACHE_CONTROL: STAND_IN_CACHE}
-    return _bytes_response(request, data, headers)
-
-
-def _bytes_response(request: web.Request, data: bytes, headers: dict[str, str]) -> web.Response:
-    headers[hdrs.ACCEPT_RANGES] = "bytes"
-    wanted = byte_range(request.headers.get(hdrs.RANGE), len(data))
-    if wanted is None:
-        return web.Response(body=data, headers=headers)
-    first, last = wanted
-    headers[hdrs.CONTENT_RANGE] = f"bytes {first}-{last}/{len(data)}"
-    return web.Response(status=206, body=data[first : last + 1], headers=headers)
+    return bytes_response(request, data, headers)

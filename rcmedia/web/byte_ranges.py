@@ -1,4 +1,4 @@
-"""One ``bytes=`` range of a body held in memory (the shifted and stand-in segments)."""
+"""One ``bytes=`` range of a body held in memory (aired, shifted and stand-in segments)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,14 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     if first >= size or first > last:
         raise web.HTTPRequestRangeNotSatisfiable(headers={hdrs.CONTENT_RANGE: f"bytes */{size}"})
     return first, last
+
+
+def bytes_response(request: web.Request, data: bytes, headers: dict[str, str]) -> web.Response:
+    """``data`` with ``headers``: whole, or the one range the request asks for (206)."""
+    headers[hdrs.ACCEPT_RANGES] = "bytes"
+    wanted = byte_range(request.headers.get(hdrs.RANGE), len(data))
+    if wanted is None:
+        return web.Response(body=data, headers=headers)
+    first, last = wanted
+    headers[hdrs.CONTENT_RANGE] = f"bytes {first}-{last}/{len(data)}"
+    return web.Response(status=206, body=data[first : last + 1], headers=headers)

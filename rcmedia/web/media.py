@@ -23,7 +23,7 @@ from aiohttp.web_request import BaseRequest
 
 from rcmedia.errors import NotFoundError
 from rcmedia.storage.base import Storage, safe_key
-from rcmedia.web.byte_ranges import byte_range
+from rcmedia.web.byte_ranges import bytes_response
 from rcmedia.web.keys import CLOCK_KEY, MISSING_KEY, STORAGE_KEY
 
 # Set explicitly: the system's mime tables disagree (``.ts`` is Qt Linguist or TypeScript on some).
@@ -109,14 +109,8 @@ async def _stand_in(request: web.Request, key: str) -> web.Response:
     found = await asyncio.to_thread(request.app[MISSING_KEY].stand_in, key, now)
     if found is None:
         raise NotFoundError("media file", key)
-    headers = {
+    headers: dict[str, str] = {
         hdrs.CONTENT_TYPE: MEDIA_TYPES[PurePosixPath(key).suffix.lower()],
         hdrs.CACHE_CONTROL: STAND_IN_CACHE,
-        hdrs.ACCEPT_RANGES: "bytes",
     }
-    wanted = byte_range(request.headers.get(hdrs.RANGE), len(found.data))
-    if wanted is None:
-        return web.Response(body=found.data, headers=headers)
-    first, last = wanted
-    headers[hdrs.CONTENT_RANGE] = f"bytes {first}-{last}/{len(found.data)}"
-    return web.Response(status=206, body=found.data[first : last + 1], headers=headers)
+    return bytes_response(request, found.data, headers)

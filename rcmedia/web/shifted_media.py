@@ -18,7 +18,7 @@ from aiohttp import hdrs, web
 
 from rcmedia.errors import MediaFormatError, NotFoundError
 from rcmedia.storage.base import safe_key
-from rcmedia.web.byte_ranges import byte_range
+from rcmedia.web.byte_ranges import bytes_response
 from rcmedia.web.keys import SHIFTED_KEY, STORAGE_KEY
 from rcmedia.web.media import IMMUTABLE, MEDIA_TYPES
 
@@ -42,14 +42,5 @@ async def shifted_segment(request: web.Request) -> web.Response:
         # not a segment this origin would list as shifted (a player only follows URLs it was given)
         log.warning("shifted segment %r: %s", key, exc)
         raise web.HTTPNotFound(text=f"segment {key!r} cannot be shifted: {exc}\n") from None
-    headers = {
-        hdrs.CONTENT_TYPE: MEDIA_TYPES[suffix],
-        hdrs.CACHE_CONTROL: IMMUTABLE,
-        hdrs.ACCEPT_RANGES: "bytes",
-    }
-    wanted = byte_range(request.headers.get(hdrs.RANGE), len(data))
-    if wanted is None:
-        return web.Response(body=data, headers=headers)
-    first, last = wanted
-    headers[hdrs.CONTENT_RANGE] = f"bytes {first}-{last}/{len(data)}"
-    return web.Response(status=206, body=data[first : last + 1], headers=headers)
+    headers: dict[str, str] = {hdrs.CONTENT_TYPE: MEDIA_TYPES[suffix], hdrs.CACHE_CONTROL: IMMUTABLE}
+    return bytes_response(request, data, headers)

@@ -36,10 +36,8 @@ from tests.conftest import settings_in
 EPOCH_US = 1_764_000_000_000_000  # 2025-11-24 16:00 UTC: far from 0, past 2^32 ticks of any timescale
 VIDEO, AUDIO = 0, 1
 FRAME = Fraction(1024, 48_000)  # one AAC frame, in seconds
-TICK = Fraction(1, 3200)
-EDIT = Fraction(
-    80, 1000
-)  # the inits' empty edit: presentation is 80 ms after the decode times  # the shift's rounding step for 12 800 and 48 000
+TICK = Fraction(1, 3200)  # the shift's rounding step for 12 800 and 48 000
+EDIT = Fraction(80, 1000)  # the inits' empty edit: presentation is 80 ms after the decode times
 # ffmpeg's HLS demuxer feeds each new EXT-X-MAP into the one mov demuxer it opened, which notes
 # the second moov: the playlist's doing, not the segments'.
 MOOV_AGAIN = re.compile(
@@ -59,16 +57,15 @@ class Package:
         return (self.folder / f"seg_{index:05d}.m4s").read_bytes()
 
 
-@pytest.fixture(scope="module")
-def packages(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Package]:
-    """Programmes A and B ingested once for the module, their 180p renditions."""
-    home = tmp_path_factory.mktemp("continuous")
+def ingested(ffmpeg: str, home: Path, profile: str) -> dict[str, tuple[Path, list[int]]]:
+    """Programmes A (6.4 s at 440 Hz) and B (7.2 s at 880 Hz) through the real ingest on
+    ``profile``: their 180p rendition folders and EXTINFs in µs."""
     settings = settings_in(home)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     catalog = Catalog(engine)
     ctx = IngestContext(
-        settings=settings.replace(profile="tiny_fmp4"),
+        settings=settings.replace(profile=profile),
         catalog=catalog,
         storage=LocalStorage(Path(settings.storage)),
         profiles=load_profiles(settings.profiles_dir),
@@ -79,21 +76,32 @@ def packages(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
         make_clip(home / "a.mp4", ffmpeg=ffmpeg, duration=6.4, tone_hz=440),
         make_clip(home / "b.mp4", ffmpeg=ffmpeg, duration=7.2, tone_hz=880),
     ]
-    ids = [submit(ctx, clip, metadata=read_sidecar(clip), profile="tiny_fmp4") for clip in clips]
+    ids = [submit(ctx, clip, metadata=read_sidecar(clip), profile=profile) for clip in clips]
     found = {}
     for name, job in zip("AB", JobRunner(ctx).run_jobs(ids), strict=True):
         assert job.state is JobState.PUBLISHED, job.failure_reason
         asset = catalog.get_asset(job.asset_id)
         folder = Path(settings.storage) / str(asset.storage_prefix) / "180p"
         playlist = (folder / "index.m3u8").read_text(encoding="utf-8")
-        found[name] = Package(
+        durations = [round(float(extinf) * 1e6) for extinf in re.findall(r"#EXTINF:([\d.]+),", playlist)]
+        found[name] = (folder, durations)
+    engine.dispose()
+    return found
+
+
+@pytest.fixture(scope="module")
+def packages(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Package]:
+    """Programmes A and B ingested once for the module, their 180p renditions."""
+    found = {
+        name: Package(
             folder=folder,
             tracks=Fmp4Tracks.of((folder / "init.mp4").read_bytes()),
-            durations_us=[
-                round(float(extinf) * 1e6) for extinf in re.findall(r"#EXTINF:([\d.]+),", playlist)
-            ],
+            durations_us=durations,
         )
-    engine.dispose()
+        for name, (folder, durations) in ingested(
+            ffmpeg, tmp_path_factory.mktemp("continuous"), "tiny_fmp4"
+        ).items()
+    }
     assert [len(found[name].durations_us) for name in "AB"] == [3, 4]
     return found
 

@@ -10,28 +10,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import re
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from rcmedia.catalog.db import make_engine, upgrade
-from rcmedia.catalog.repository import Catalog
-from rcmedia.clock import SystemClock
-from rcmedia.core.models import JobState
 from rcmedia.errors import MediaFormatError
-from rcmedia.ingest.context import IngestContext
-from rcmedia.ingest.intake import submit
-from rcmedia.ingest.runner import JobRunner
-from rcmedia.ingest.sidecar import read_sidecar
 from rcmedia.media.continuous import PACKET, air_ticks, continuous_ts
-from rcmedia.media.samples import make_clip
 from rcmedia.playout.aired import Aired, AiredFront, AiredSegments
-from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
-from tests.conftest import settings_in
-from tests.integration.media.test_continuous_fmp4 import CHANNEL, packets, warnings
+from tests.integration.media.test_continuous_fmp4 import CHANNEL, ingested, packets, warnings
 
 EPOCH_US = 1_764_000_000_000_000
 TICKS = 90_000
@@ -42,33 +30,7 @@ VIDEO, AUDIO = 0, 1
 @pytest.fixture(scope="module")
 def renditions(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, list[int]]]:
     """Programmes A and B ingested once for the module: their 180p folders and EXTINFs (µs)."""
-    home = tmp_path_factory.mktemp("continuous_ts")
-    settings = settings_in(home)
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    catalog = Catalog(engine)
-    ctx = IngestContext(
-        settings=settings.replace(profile="tiny"),
-        catalog=catalog,
-        storage=LocalStorage(Path(settings.storage)),
-        profiles=load_profiles(settings.profiles_dir),
-        ffmpeg=ffmpeg,
-        clock=SystemClock(),
-    )
-    clips = [
-        make_clip(home / "a.mp4", ffmpeg=ffmpeg, duration=6.4, tone_hz=440),
-        make_clip(home / "b.mp4", ffmpeg=ffmpeg, duration=7.2, tone_hz=880),
-    ]
-    ids = [submit(ctx, clip, metadata=read_sidecar(clip), profile="tiny") for clip in clips]
-    found = {}
-    for name, job in zip("AB", JobRunner(ctx).run_jobs(ids), strict=True):
-        assert job.state is JobState.PUBLISHED, job.failure_reason
-        asset = catalog.get_asset(job.asset_id)
-        folder = Path(settings.storage) / str(asset.storage_prefix) / "180p"
-        playlist = (folder / "index.m3u8").read_text(encoding="utf-8")
-        found[name] = (folder, [round(float(d) * 1e6) for d in re.findall(r"#EXTINF:([\d.]+),", playlist)])
-    engine.dispose()
-    return found
+    return ingested(ffmpeg, tmp_path_factory.mktemp("continuous_ts"), "tiny")
 
 
 def channel(renditions: dict[str, tuple[Path, list[int]]], *, rewrite: bool) -> tuple[bytes, list[int]]:
