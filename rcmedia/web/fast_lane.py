@@ -41,7 +41,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from aiohttp import hdrs, web, web_protocol, web_server
@@ -177,23 +177,28 @@ class AiredLane:
     def __init__(self, aired: AiredSegments, tail: str) -> None:
         self.aired = aired
         self.tail = tail
+        # target → its kept file's path, media type and ETag: a name never names other bytes
+        self._files: dict[str, tuple[str, str, str]] = {}
 
     def answer(self, target: str, headers: CIMultiDictProxy[str]) -> FileAnswer | None:
-        found = None if any(name in headers for name in _NOT_PLAIN) else self._file(target)
+        if any(name in headers for name in _NOT_PLAIN):
+            return None
+        found = self._files.get(target) or self._file(target)
         if found is None:
             return None
-        path, media_type = found
+        path, media_type, etag = found
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
+            self._files.pop(target, None)
             return None  # not made yet (or swept): the usual path makes it
         size = os.fstat(fd).st_size
-        head = _aired_head(media_type, etag_of(path.name), size, rfc822_formatted_time(), self.tail)
+        head = _aired_head(media_type, etag, size, rfc822_formatted_time(), self.tail)
         return FileAnswer(head=head, fd=fd, size=size)
 
-    def _file(self, target: str) -> tuple[Path, str] | None:
-        """Where the kept file of ``target`` would be, and its media type; None for anything the
-        usual path must answer (it says 404 to what is malformed)."""
+    def _file(self, target: str) -> tuple[str, str, str] | None:
+        """Where the kept file of ``target`` would be, its media type and ETag; None for anything
+        the usual path must answer (it says 404 to what is malformed)."""
         parts = target.split("/", 4)  # "", "air", start, cut, key
         if len(parts) != 5 or not (parts[2].isascii() and parts[2].isdigit() and len(parts[2]) <= 19):
             return None
@@ -204,7 +209,12 @@ class AiredLane:
             path = self.aired.path(safe_key(parts[4]), int(parts[2]), parts[3])
         except UnsafePathError:
             return None
-        return None if path is None else (path, media_type)
+        if path is None:
+            return None
+        if len(self._files) >= PATHS_KEPT:
+            self._files.clear()
+        self._files[target] = found = (str(path), media_type, etag_of(path.name))
+        return found
 
 
 @functools.lru_cache(maxsize=4096)  # a few per segment being watched, per second
