@@ -13,11 +13,11 @@ along on a request another site makes the browser send:
   and ``/logout`` included. The cookie is also ``SameSite=Strict``.
 
 The tus upload routes (``/api/v1/uploads``, rcmedia.web.uploads) carry bytes, not JSON: there a
-write may say ``Content-Type: application/offset+octet-stream`` or send no content type at all
-(a creation or termination without a body). That stays sound: neither a form nor a cross-site
+write carries ``Content-Type: application/offset+octet-stream`` or no body at all (a creation
+or termination; its content type, which clients fill in anyway, then carries nothing). That stays sound: neither a form nor a cross-site
 script can send the offset type or the ``Tus-Resumable`` header every tus write must carry
 (412 without it) without a CORS preflight this origin never grants for the API; a write with no
-body and no type still needs that header; and the Origin check above applies unchanged.
+body still needs that header; and the Origin check above applies unchanged.
 """
 
 from __future__ import annotations
@@ -87,10 +87,10 @@ def _foreign_origin(request: web.Request) -> str | None:
 
 
 def _tus_write(request: web.Request) -> bool:
-    """A write to the tus routes with their body type, or with no body type (see the module's doc)."""
+    """A write to the tus routes with their body type, or with no body (see the module's doc)."""
     if request.path != TUS_PATH and not request.path.startswith(TUS_PATH + "/"):
         return False
-    return hdrs.CONTENT_TYPE not in request.headers or request.content_type == tus.OFFSET_TYPE
+    return not request.body_exists or request.content_type == tus.OFFSET_TYPE
 
 
 @web.middleware
