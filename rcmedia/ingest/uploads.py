@@ -141,8 +141,16 @@ class UploadStaging:
         suffix = media_suffix(filename) or ""
         processing = Folders.under(spool).processing
         moved = processing / f"{upload.id}{SEPARATOR}{upload.id}{suffix}"
-        shutil.move(self._path(upload.id, ".part"), moved)
-        job_id = submit(ctx, moved, metadata=tus.asset_metadata(upload.metadata), original_filename=filename)
+        part = self._path(upload.id, ".part")
+        shutil.move(part, moved)
+        try:
+            job_id = submit(
+                ctx, moved, metadata=tus.asset_metadata(upload.metadata), original_filename=filename
+            )
+        except BaseException:
+            # no job (a busy catalog, say): the bytes go back, and the last PATCH can be retried
+            shutil.move(moved, part)
+            raise
         done = Upload(
             id=upload.id,
             length=upload.length,

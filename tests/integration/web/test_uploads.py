@@ -17,6 +17,7 @@ from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
 from rcmedia.core.accounts import Role
 from rcmedia.core.models import JobState
+from rcmedia.errors import BusyError
 from rcmedia.media.ffmpeg import ffmpeg_binary
 from rcmedia.media.samples import make_clip
 from rcmedia.storage.local import LocalStorage
@@ -150,6 +151,7 @@ async def test_a_body_past_the_length_is_refused_and_not_kept(editor: Client) ->
 
     async def chunks() -> AsyncIterator[bytes]:  # chunked: no Content-Length to refuse on early
         yield b"0123456"
+        await asyncio.sleep(0.2)  # read apart: the first part is on disk before the overflow arrives
         yield b"789abcdef"
 
     response = await editor.patch(location, data=chunks(), headers={**TUS, **BYTES, "Upload-Offset": "0"})
@@ -391,3 +393,24 @@ async def test_a_finished_upload_becomes_an_ingest_job(
     assert asset.metadata.categories == ("党史", "历史")
     again = await editor.patch(location, data=b"x", headers={**TUS, **BYTES, "Upload-Offset": str(len(data))})
     assert again.status == 409  # finished: nothing more is taken
+
+
+async def test_a_busy_catalog_at_the_last_byte_can_be_retried(
+    editor: Client, catalog: Catalog, upload_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    location = await create(editor, 10)
+
+    def busy(*_args: object, **_kwargs: object) -> tuple[int, int]:
+        raise BusyError("the catalog")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Catalog, "create_ingest", busy)
+        response = await editor.patch(
+            location, data=b"0123456789", headers={**TUS, **BYTES, "Upload-Offset": "0"}
+        )
+        assert response.status == 503
+    assert list((upload_settings.hot_folder / "processing").iterdir()) == []  # the bytes went back
+    assert await offset_of(editor, location) == 10
+    retried = await editor.patch(location, data=b"", headers={**TUS, **BYTES, "Upload-Offset": "10"})
+    assert retried.status == 204, await retried.text()
+    assert catalog.get_job(int(retried.headers["Rcmedia-Job"])).state is JobState.QUEUED
