@@ -114,19 +114,22 @@ class UploadStaging:
             # deleted between our look and the lock: whoever deleted it also removed the lock file
             yield self.get(upload_id, now=now)
 
-    @contextlib.contextmanager
-    def appending(self, upload: Upload) -> Iterator[BinaryIO]:
-        """The part file open for appending; what was written is flushed to disk however it ends.
+    def open_part(self, upload: Upload) -> BinaryIO:
+        """The part file open for appending; hand it back to :meth:`close_part` however the body ends.
 
         Call inside :meth:`locked`. The offset is the part file's size, so a client that drops
         the connection resumes after the last byte that reached the disk.
         """
-        with self._path(upload.id, ".part").open("ab") as part:
-            try:
-                yield part
-            finally:
-                part.flush()
-                os.fsync(part.fileno())
+        return self._path(upload.id, ".part").open("ab")
+
+    @staticmethod
+    def close_part(part: BinaryIO) -> None:
+        """Flush what was written to the disk, then close: the offset HEAD gives is kept."""
+        try:
+            part.flush()
+            os.fsync(part.fileno())
+        finally:
+            part.close()
 
     def truncate(self, upload: Upload, offset: int) -> None:
         """Cut the part file back to ``offset`` (a body that ran past ``Upload-Length``)."""

@@ -187,18 +187,21 @@ async def _append(request: web.Request, upload: Upload, *, offset: int) -> Uploa
         remaining = current.length - current.offset
         if (request.content_length or 0) > remaining:
             raise web.HTTPRequestEntityTooLarge(max_size=remaining, actual_size=request.content_length or 0)
-        with staging.appending(current) as part:
-            written = 0
-            try:
-                while chunk := await request.content.read(CHUNK):
-                    if written + len(chunk) > remaining:
-                        written = -1
-                        break
-                    await asyncio.to_thread(part.write, chunk)
-                    written += len(chunk)
-            except ClientPayloadError as exc:
-                # the client went away mid-body: what reached the disk stays, and HEAD says how much
-                raise ConnectionAbortedError(f"upload {current.id}: body cut short ({exc})") from exc
+        part = await asyncio.to_thread(staging.open_part, current)
+        written = 0
+        try:
+            while chunk := await request.content.read(CHUNK):
+                if written + len(chunk) > remaining:
+                    written = -1
+                    break
+                await asyncio.to_thread(part.write, chunk)
+                written += len(chunk)
+        except ClientPayloadError as exc:
+            # the client went away mid-body: what reached the disk stays, and HEAD says how much
+            raise ConnectionAbortedError(f"upload {current.id}: body cut short ({exc})") from exc
+        finally:
+            # shielded: even a cancelled request flushes what it wrote (fsync stays off the loop)
+            await asyncio.shield(asyncio.to_thread(staging.close_part, part))
         if written < 0:  # a chunked body longer than Upload-Length: none of it is kept
             await asyncio.to_thread(staging.truncate, current, current.offset)
             raise web.HTTPRequestEntityTooLarge(max_size=remaining, actual_size=remaining + 1)
