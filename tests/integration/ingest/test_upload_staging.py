@@ -51,12 +51,19 @@ def test_an_upload_held_by_another_process_is_locked_and_not_swept(staging: Uplo
     assert list(staging.root.iterdir()) == []
 
 
-@pytest.mark.parametrize("upload_id", ["../../etc/passwd", "..", "a" * 23, "a/" + "b" * 22, ""])
-def test_ids_that_are_not_ours_are_not_found(staging: UploadStaging, upload_id: str) -> None:
+@pytest.mark.parametrize("upload_id", ["../outside", "../" + "o" * 21, "a" * 23, "a/" + "b" * 22, ""])
+def test_ids_that_are_not_ours_are_never_paths(staging: UploadStaging, upload_id: str) -> None:
+    # what a traversal would reach: an upload's files just outside the staging folder
+    outside = staging.create(length=1, metadata={"filename": "x.mp4"}, owner="editor", now=NOW)
+    name = upload_id.rsplit("/", 1)[-1] or "x"
+    targets = [staging.root.parent / f"{name}{ext}" for ext in (".json", ".part")]
+    for ext, target in zip((".json", ".part"), targets, strict=True):
+        (staging.root / f"{outside.id}{ext}").rename(target)
     with pytest.raises(NotFoundError):
         staging.get(upload_id, now=NOW)
     with pytest.raises(NotFoundError):
         staging.delete(upload_id, now=NOW)
+    assert all(target.exists() for target in targets)  # nothing outside was touched
 
 
 def test_ids_are_random_and_url_safe(staging: UploadStaging) -> None:
