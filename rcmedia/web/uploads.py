@@ -136,7 +136,7 @@ async def head(request: web.Request) -> web.Response:
     """§HEAD: how far the upload got (what a client resumes from)."""
     upload = await _upload(request, await _editor(request))
     headers = {"Upload-Length": str(upload.length), **_state_headers(upload)}
-    if request.headers.get("Upload-Metadata") is not None or upload.metadata:
+    if upload.metadata:
         headers["Upload-Metadata"] = tus.render_metadata(upload.metadata)
     return web.Response(status=200, headers=headers)
 
