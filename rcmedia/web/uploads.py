@@ -51,17 +51,13 @@ UPLOAD_SCHEMA = {
 }
 
 
-def _protocol_headers() -> dict[str, str]:
-    return {"Tus-Version": tus.VERSION}
-
-
 def _check_version(request: web.Request) -> None:
     """§Tus-Resumable: every request but OPTIONS names the protocol version; else 412."""
     given = request.headers.get("Tus-Resumable")
     if given != tus.VERSION:
         raise web.HTTPPreconditionFailed(
             text=f"send Tus-Resumable: {tus.VERSION} (got {given!r}); this server speaks tus {tus.VERSION}",
-            headers=_protocol_headers(),
+            headers={"Tus-Version": tus.VERSION},
         )
 
 
