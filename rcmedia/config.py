@@ -131,6 +131,13 @@ SETTINGS: tuple[Setting, ...] = (
         doc="Largest source file accepted, in bytes.",
     ),
     Setting(
+        name="upload_expiry_hours",
+        kind="float",
+        default=24.0,
+        doc="How long an unfinished tus upload (`/api/v1/uploads`) may be resumed; after that its "
+        "partial data is deleted and its address answers 410.",
+    ),
+    Setting(
         name="max_duration_seconds",
         kind="float",
         default=6 * 3600.0,
@@ -324,6 +331,7 @@ class Settings:
     hot_folder: Path
     hot_folder_poll_seconds: float
     max_upload_bytes: int
+    upload_expiry_hours: float
     max_duration_seconds: float
     loudness_target: float
     true_peak_max: float
@@ -362,6 +370,11 @@ class Settings:
     @property
     def work_dir(self) -> Path:
         return self.home / "work"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where unfinished tus uploads are staged (rcmedia.ingest.uploads)."""
+        return self.work_dir / "uploads"
 
     @property
     def aired_cache_dir(self) -> Path:
@@ -427,6 +440,7 @@ def _validate(values: dict[str, Any]) -> None:
         (values["port"] in range(65536), "port must be between 0 and 65535"),
         (values["workers"] >= 0, "workers must be 0 (one per CPU core) or more"),
         (values["max_upload_bytes"] > 0, "max_upload_bytes must be positive"),
+        (values["upload_expiry_hours"] > 0, "upload_expiry_hours must be positive"),
         (values["max_duration_seconds"] > 0, "max_duration_seconds must be positive"),
         (-70 <= values["loudness_target"] <= -5, "loudness_target must be between -70 and -5 LUFS"),
         (-9 <= values["true_peak_max"] <= 0, "true_peak_max must be between -9 and 0 dBTP"),

@@ -7,6 +7,8 @@ there is one, say what to do.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class RcmediaError(Exception):
     """Root of every error rcmedia raises on purpose."""
@@ -149,3 +151,17 @@ class AccountError(RcmediaError, ValueError):
 
 class AssetStateError(RcmediaError):
     """An asset is in a state that does not allow the change asked for (withdrawing a pending one)."""
+
+
+class UploadLockedError(RcmediaError, BlockingIOError):
+    """Another request is writing to this upload right now (tus: one PATCH at a time)."""
+
+    def __init__(self, upload_id: str) -> None:
+        super().__init__(f"upload {upload_id!r} is being written by another request; retry when it ends")
+
+
+class UploadExpiredError(RcmediaError, LookupError):
+    """The upload was not finished before its expiry; its partial data is (being) deleted."""
+
+    def __init__(self, upload_id: str, expires: datetime) -> None:
+        super().__init__(f"upload {upload_id!r} expired at {expires.isoformat()}; start a new one")

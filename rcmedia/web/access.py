@@ -11,6 +11,13 @@ along on a request another site makes the browser send:
   grants for the API (see ``rcmedia.web.cors``: no credentials, API paths not listed);
 * a write whose ``Origin`` header names another site is refused (403) on every path, ``/login``
   and ``/logout`` included. The cookie is also ``SameSite=Strict``.
+
+The tus upload routes (``/api/v1/uploads``, rcmedia.web.uploads) carry bytes, not JSON: there a
+write carries ``Content-Type: application/offset+octet-stream`` or no body at all (a creation
+or termination; its content type, which clients fill in anyway, then carries nothing). That stays sound: neither a form nor a cross-site
+script can send the offset type or the ``Tus-Resumable`` header every tus write must carry
+(412 without it) without a CORS preflight this origin never grants for the API; a write with no
+body still needs that header; and the Origin check above applies unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from rcmedia.catalog.accounts import Accounts
+from rcmedia.core import tus
 from rcmedia.core.accounts import Role, User
 from rcmedia.core.throttle import LoginLimits
 from rcmedia.web.errors import API_PREFIX
@@ -30,6 +38,7 @@ from rcmedia.web.password_checks import PasswordChecks
 
 SESSION_COOKIE = "rcmedia_session"
 JSON_TYPE = "application/json"
+TUS_PATH = "/api/v1/uploads"  # rcmedia.web.uploads.UPLOADS_PATH (which imports this module)
 SAFE_METHODS = frozenset({hdrs.METH_GET, hdrs.METH_HEAD, hdrs.METH_OPTIONS})
 
 ACCOUNTS_KEY = web.AppKey("accounts", Accounts)
@@ -77,6 +86,13 @@ def _foreign_origin(request: web.Request) -> str | None:
     return None
 
 
+def _tus_write(request: web.Request) -> bool:
+    """A write to the tus routes with their body type, or with no body (see the module's doc)."""
+    if request.path != TUS_PATH and not request.path.startswith(TUS_PATH + "/"):
+        return False
+    return not request.body_exists or request.content_type == tus.OFFSET_TYPE
+
+
 @web.middleware
 async def write_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse cross-site writes (403) and API writes that are not JSON (415) before any handler."""
@@ -86,7 +102,7 @@ async def write_guard(request: web.Request, handler: Handler) -> web.StreamRespo
     origin = _foreign_origin(request)
     if origin is not None:
         raise web.HTTPForbidden(text=f"cross-origin request refused: {origin!r} is not {request.host!r}")
-    if request.path.startswith(API_PREFIX) and request.content_type != JSON_TYPE:
+    if request.path.startswith(API_PREFIX) and request.content_type != JSON_TYPE and not _tus_write(request):
         raise web.HTTPUnsupportedMediaType(
             text=f"send the request as JSON (Content-Type: {JSON_TYPE}), not {request.content_type!r}"
         )

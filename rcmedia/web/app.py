@@ -12,6 +12,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -21,6 +22,8 @@ from rcmedia.config import Settings
 from rcmedia.core.clock import Clock
 from rcmedia.core.profile import Profile
 from rcmedia.errors import ConfigError
+from rcmedia.ingest.context import IngestContext
+from rcmedia.ingest.uploads import UploadStaging
 from rcmedia.playout.aired import AiredFront, AiredSegments
 from rcmedia.playout.catchup import CatchupPlaylists
 from rcmedia.playout.live import LiveChannels
@@ -46,6 +49,7 @@ from rcmedia.web import (
     pages,
     shifted_media,
     static_files,
+    uploads,
     vod,
 )
 from rcmedia.web.access import ACCOUNTS_KEY, LOGIN_LIMITS_KEY, PASSWORD_CHECKS_KEY, write_guard
@@ -80,6 +84,7 @@ ASSET = r"{asset:[0-9]{1,18}}"
 CHANNEL = r"{channel:[a-z0-9-]{1,64}}"
 OUTPUT = r"{output:[a-z]{1,16}}"
 RUNG = r"{rendition:[A-Za-z0-9_-]{1,32}}"
+UPLOAD = r"{id:[A-Za-z0-9_-]{1,64}}"  # the staging folder refuses any but its own 24-character ids
 
 
 def _add_routes(router: web.UrlDispatcher) -> None:
@@ -132,6 +137,14 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_patch(f"/api/v1/assets/{ID}", editor_api.update_asset)
     router.add_put(f"/api/v1/assets/{ID}/rights", editor_api.set_rights)
     router.add_post(f"/api/v1/assets/{ID}/withdraw", editor_api.withdraw)
+    # tus resumable uploads (rcmedia.web.uploads); add_get would add a HEAD that is not tus's
+    router.add_route("OPTIONS", uploads.UPLOADS_PATH, uploads.options)
+    router.add_post(uploads.UPLOADS_PATH, uploads.create)
+    upload = router.add_resource(f"{uploads.UPLOADS_PATH}/{UPLOAD}")
+    upload.add_route("GET", uploads.get)
+    upload.add_route("HEAD", uploads.head)
+    upload.add_route("PATCH", uploads.patch)
+    upload.add_route("DELETE", uploads.delete)
 
 
 async def _close_epg_renders(app: web.Application) -> AsyncIterator[None]:
@@ -190,11 +203,25 @@ def create_app(
         )
     )
     app[MISSING_KEY] = MissingSegments(app[LIVE_KEY], app[SHIFTED_KEY])
+    app[uploads.STAGING_KEY] = UploadStaging(
+        settings.uploads_dir, expiry=timedelta(hours=settings.upload_expiry_hours)
+    )
+    # what a finished upload is queued with; intake never runs ffmpeg (the job runner resolves its own)
+    app[uploads.INGEST_KEY] = IngestContext(
+        settings=settings,
+        catalog=catalog,
+        storage=storage,
+        profiles=dict(profiles),
+        ffmpeg=settings.ffmpeg,
+        clock=app[CLOCK_KEY],
+    )
     app.cleanup_ctx.append(_close_epg_renders)
     app.cleanup_ctx.append(_watch_live_channels)
     app.cleanup_ctx.append(_close_catchup)
     app.cleanup_ctx.append(auth.close_password_checks)
+    app.cleanup_ctx.append(uploads.sweep_expired)
     app.on_response_prepare.append(add_cors_headers)
+    app.on_response_prepare.append(uploads.add_tus_resumable)
     _add_routes(app.router)
     return app
 

@@ -4,6 +4,8 @@
 * ``NotFoundError`` and ``UnsafePathError`` are 404 (a traversal attempt learns nothing more than
   a missing file would tell it);
 * ``ConflictError`` (a write based on a stale version) is a 409;
+* ``UploadLockedError`` (a tus upload another request is writing) is a 423, and
+  ``UploadExpiredError`` (a tus upload past its expiry) a 410;
 * ``BusyError`` (the catalog is locked by another writer) is a 503 with ``Retry-After``: not the
   request's fault, and worth retrying;
 * any other ``RcmediaError``, and any exception nobody expected, is a logged 500 with a short body.
@@ -30,6 +32,8 @@ from rcmedia.errors import (
     RcmediaError,
     ScheduleError,
     UnsafePathError,
+    UploadExpiredError,
+    UploadLockedError,
 )
 from rcmedia.web.json_response import json_response
 from rcmedia.web.recurring_log import RecurringLog
@@ -64,6 +68,10 @@ def rcmedia_error_response(request: web.Request, exc: RcmediaError) -> web.Respo
         status = 404
     elif isinstance(exc, ConflictError):
         status, details["current_version"] = 409, exc.current
+    elif isinstance(exc, UploadLockedError):
+        status = 423
+    elif isinstance(exc, UploadExpiredError):
+        status = 410
     elif isinstance(exc, AssetStateError):
         status = 409  # withdrawing a pending asset: the asset's state refuses it
     elif isinstance(exc, ScheduleError):
@@ -95,7 +103,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400 or not request.path.startswith(API_PREFIX):
             raise
         response = error_response(request, exc.status, exc.text or exc.reason)
-        for header in (hdrs.ALLOW, hdrs.RETRY_AFTER):  # a 405 must still say what is allowed
+        # a 405 must still say what is allowed, a tus 412 which protocol versions are
+        for header in (hdrs.ALLOW, hdrs.RETRY_AFTER, "Tus-Version"):
             if header in exc.headers:
                 response.headers[header] = exc.headers[header]
         return response

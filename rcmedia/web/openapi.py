@@ -42,6 +42,8 @@ from rcmedia.web.documents import (
 )
 from rcmedia.web.params import FIRST_DATE, LAST_DATE
 from rcmedia.web.schedule_documents import CHANNEL_SCHEMA, DAY_SCHEMA, GUIDE_SCHEMA
+from rcmedia.web.uploads import UPLOAD_SCHEMA
+from rcmedia.web.uploads_openapi import upload_paths
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 SECURITY: list[dict[str, list[str]]] = [{"session": []}]  # what a write needs: a live session (POST /login)
@@ -420,8 +422,11 @@ def openapi_document() -> Document:
             "Errors are `{error, field?}` with 400/401/403/404/409/413/415/422, and 503 with "
             "`Retry-After` while the catalog is busy. Times are ISO 8601 in UTC.",
         },
-        "tags": [{"name": name} for name in ("assets", "jobs", "channels", "schedules", "accounts", "meta")],
-        "paths": _paths(),
+        "tags": [
+            {"name": name}
+            for name in ("assets", "jobs", "uploads", "channels", "schedules", "accounts", "meta")
+        ],
+        "paths": _paths() | upload_paths(),
         "components": {
             "schemas": {
                 "Error": ERROR_SCHEMA,
@@ -435,6 +440,7 @@ def openapi_document() -> Document:
                 "Guide": GUIDE_SCHEMA,
                 "AsRun": ASRUN_SCHEMA,
                 "Me": ME_SCHEMA,
+                "Upload": UPLOAD_SCHEMA,
             },
             "parameters": _parameters(),
             "securitySchemes": {

@@ -10,7 +10,7 @@ from aiohttp import hdrs, web
 from rcmedia.web.openapi import OPENAPI_PATH, openapi_document
 from tests.integration.web.published import Client
 
-METHODS = ("get", "put", "post", "patch", "delete")
+METHODS = ("get", "put", "post", "patch", "delete", "options")
 
 
 def route_operations(app: web.Application) -> set[tuple[str, str]]:
@@ -55,6 +55,8 @@ def test_writes_need_the_session_and_say_why_they_may_fail() -> None:
     cookie = document["components"]["securitySchemes"]["session"]
     assert (cookie["type"], cookie["in"], cookie["name"]) == ("apiKey", "cookie", "rcmedia_session")
     for path, item in document["paths"].items():
+        if path.startswith("/api/v1/uploads"):
+            continue  # tus: its own rules, below
         for method, operation in item.items():
             responses = set(operation["responses"])
             if method != "get":
@@ -63,6 +65,21 @@ def test_writes_need_the_session_and_say_why_they_may_fail() -> None:
                 assert operation["requestBody"]["content"].keys() == {"application/json"}
             elif path != OPENAPI_PATH:
                 assert "503" in responses, path  # any catalog read may find it busy
+
+
+def test_tus_writes_need_the_session_and_carry_bytes() -> None:
+    paths = openapi_document()["paths"]
+    for path, method in [
+        ("/api/v1/uploads", "post"),
+        ("/api/v1/uploads/{id}", "patch"),
+        ("/api/v1/uploads/{id}", "delete"),
+    ]:
+        operation = paths[path][method]
+        assert operation["security"] == [{"session": []}], (method, path)
+        assert {"401", "403", "412", "503"} <= set(operation["responses"]), (method, path)
+        if "requestBody" in operation:
+            assert operation["requestBody"]["content"].keys() == {"application/offset+octet-stream"}
+    assert "security" not in paths["/api/v1/uploads"]["options"]  # the capabilities are public
 
 
 def test_the_schedule_is_described_with_its_version_and_edits_with_theirs() -> None:
