@@ -153,6 +153,10 @@ class AssetStateError(RcmediaError):
     """An asset is in a state that does not allow the change asked for (withdrawing a pending one)."""
 
 
+class JobStateError(RcmediaError):
+    """A job is in a state that does not allow the action asked for (retrying a running one)."""
+
+
 class UploadLockedError(RcmediaError, BlockingIOError):
     """Another request is writing to this upload right now (tus: one PATCH at a time)."""
 

@@ -21,7 +21,7 @@ from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow, RightsRow
 from rcmedia.core.assets import Asset, Job, Rendition
 from rcmedia.core.changes import MetadataChange
 from rcmedia.core.models import AssetMetadata, AssetStatus, JobState, Output, Rights, Source
-from rcmedia.errors import AssetStateError, ConflictError, JobError, NotFoundError
+from rcmedia.errors import AssetStateError, ConflictError, JobError, JobStateError, NotFoundError
 
 if TYPE_CHECKING:  # imported where used: these modules import this one
     from rcmedia.catalog.accounts import Accounts
@@ -360,6 +360,59 @@ class Catalog:
                 _fail_pending_assets(session, [row.asset_id], now)
             return JobState(row.state)
 
+    def retry_job(self, job_id: int, *, now: datetime) -> Job:
+        """Queue a failed job again with all its attempts (its asset is pending again).
+
+        Checked and changed in one transaction under the row's lock: a job another request
+        retried or a worker took meanwhile is refused (JobStateError), never queued twice.
+        """
+        with self._session() as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            if row is None:
+                raise NotFoundError("job", job_id)
+            if row.state != JobState.FAILED.value:
+                raise JobStateError(f"job {job_id!r} is {row.state}; only a failed job can be retried")
+            row.state = JobState.QUEUED.value
+            row.attempts = 0
+            row.progress = 0.0
+            row.speed = None
+            row.failure_reason = None
+            row.worker = None
+            row.lease_until = None
+            row.started_at = None
+            row.finished_at = None
+            row.updated_at = now
+            session.execute(
+                update(AssetRow)
+                .where(AssetRow.id == row.asset_id, AssetRow.status == AssetStatus.FAILED.value)
+                .values(status=AssetStatus.PENDING.value, updated_at=now)
+            )
+            session.flush()
+            return _job(row)
+
+    def cancel_job(self, job_id: int, *, reason: str, now: datetime) -> Job:
+        """Fail a queued or running job with ``reason``; a finished one is refused (JobStateError).
+
+        A running job's worker no longer holds it: its next progress report or lease renewal
+        fails, which stops the attempt (and its ffmpeg), and its own failure or publish then
+        changes nothing (both require the worker to still hold a running job).
+        """
+        with self._session() as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            if row is None:
+                raise NotFoundError("job", job_id)
+            if JobState(row.state).finished:
+                raise JobStateError(f"job {job_id!r} is already {row.state}; there is nothing to cancel")
+            row.state = JobState.FAILED.value
+            row.failure_reason = reason
+            row.worker = None
+            row.lease_until = None
+            row.finished_at = now
+            row.updated_at = now
+            _fail_pending_assets(session, [row.asset_id], now)
+            session.flush()
+            return _job(row)
+
     def publish(
         self,
         *,
@@ -490,6 +543,28 @@ class Catalog:
                 select(JobRow).where(*conditions).order_by(JobRow.id.desc()).limit(limit).offset(offset)
             ).all()
             return Page(items=tuple(_job(r) for r in rows), total=total, limit=limit, offset=offset)
+
+    def jobs_changed_since(self, cursor: tuple[datetime, int] | None, *, limit: int = 500) -> list[Job]:
+        """Jobs changed after ``cursor`` (their ``updated_at`` and id), oldest change first.
+
+        None: the newest change only (where a new listener starts). Every job write moves
+        ``updated_at``, so (updated_at, id) orders the changes; a job changed twice between two
+        reads appears once, in its latest state.
+        """
+        with self._session() as session:
+            query = select(JobRow)
+            if cursor is None:
+                query = query.order_by(JobRow.updated_at.desc(), JobRow.id.desc()).limit(1)
+            else:
+                when, job_id = cursor
+                query = (
+                    query.where(
+                        or_(JobRow.updated_at > when, (JobRow.updated_at == when) & (JobRow.id > job_id))
+                    )
+                    .order_by(JobRow.updated_at, JobRow.id)
+                    .limit(limit)
+                )
+            return [_job(row) for row in session.scalars(query).all()]
 
     def jobs_by_source_path(self, paths: Sequence[str]) -> dict[str, Job]:
         """The newest job for each of ``paths`` (the hot folder settles its files by this)."""

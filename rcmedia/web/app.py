@@ -41,6 +41,8 @@ from rcmedia.web import (
     epg_xml,
     fast_lane,
     health,
+    job_actions,
+    job_events,
     live,
     media,
     open_files,
@@ -114,7 +116,10 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/api/v1/assets", api.list_assets)
     router.add_get(f"/api/v1/assets/{ID}", api.get_asset)
     router.add_get("/api/v1/jobs", api.list_jobs)
+    router.add_get(job_events.EVENTS_PATH, job_events.job_events)
     router.add_get(f"/api/v1/jobs/{ID}", api.get_job)
+    router.add_post(f"/api/v1/jobs/{ID}/retry", job_actions.retry_job)
+    router.add_post(f"/api/v1/jobs/{ID}/cancel", job_actions.cancel_job)
     router.add_get("/api/v1/channels", channels_api.list_channels)
     router.add_get(f"/api/v1/channels/{CHANNEL}", channels_api.get_channel)
     router.add_get(f"/api/v1/channels/{CHANNEL}/schedule", channels_api.channel_schedule)
@@ -220,6 +225,8 @@ def create_app(
     app.cleanup_ctx.append(_close_catchup)
     app.cleanup_ctx.append(auth.close_password_checks)
     app.cleanup_ctx.append(uploads.sweep_expired)
+    app[job_events.JOB_EVENTS_KEY] = job_events.JobEvents(catalog)  # a test may swap in quicker timings
+    app.cleanup_ctx.append(job_events.run_poller)
     app.on_response_prepare.append(add_cors_headers)
     app.on_response_prepare.append(uploads.add_tus_resumable)
     _add_routes(app.router)

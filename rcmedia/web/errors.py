@@ -28,6 +28,7 @@ from rcmedia.errors import (
     BusyError,
     ConflictError,
     InvalidFieldError,
+    JobStateError,
     NotFoundError,
     RcmediaError,
     ScheduleError,
@@ -72,8 +73,8 @@ def rcmedia_error_response(request: web.Request, exc: RcmediaError) -> web.Respo
         status = 423
     elif isinstance(exc, UploadExpiredError):
         status = 410
-    elif isinstance(exc, AssetStateError):
-        status = 409  # withdrawing a pending asset: the asset's state refuses it
+    elif isinstance(exc, AssetStateError | JobStateError):
+        status = 409  # withdrawing a pending asset, retrying a running job: its state refuses it
     elif isinstance(exc, ScheduleError):
         status = 422  # the schedule refuses the edit (freeze horizon, fixed slot, no rights)
     elif isinstance(exc, BusyError):

@@ -123,6 +123,33 @@ def _operation(
     return operation
 
 
+def _job_events() -> Document:
+    """The stream of job changes (rcmedia.web.job_events): not JSON, so described by hand."""
+    operation = _operation(
+        "Stream job events",
+        "jobs",
+        {
+            "description": "server-sent events: `event: job`, `id:` a cursor, `data:` the Job "
+            "document; a `: ping` comment every 15 s",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        "400 401 403 503",
+        description="Editor or admin. Each job's state and progress as it changes. Reconnecting "
+        "with `Last-Event-ID` first sends the jobs changed since that event.",
+    )
+    operation["parameters"] = [
+        {
+            "name": "Last-Event-ID",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "pattern": "^[0-9]{1,18}-[0-9]{1,18}$"},
+            "description": "the `id:` of the last event received",
+        }
+    ]
+    operation["security"] = SECURITY
+    return operation
+
+
 def _query(name: str, schema: Document, description: str) -> Document:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
@@ -325,8 +352,35 @@ def _paths() -> Document:
                 parameters=("JobState", "Limit", "Offset"),
             )
         },
+        "/api/v1/jobs/events": {"get": _job_events()},
         "/api/v1/jobs/{id}": {
             "get": _operation("Get a job", "jobs", _ok("Job", "the job"), "404 503", parameters=("Id",))
+        },
+        "/api/v1/jobs/{id}/retry": {
+            "post": _operation(
+                "Retry a job",
+                "jobs",
+                _ok("Job", "the job, queued again"),
+                "400 401 403 404 409 413 415 503",
+                parameters=("Id",),
+                body={"type": "object", "description": "ignored; send {}"},
+                write=True,
+                description="Editor or admin. A failed job is queued again with all its attempts; "
+                "any other state is a 409 with the reason.",
+            )
+        },
+        "/api/v1/jobs/{id}/cancel": {
+            "post": _operation(
+                "Cancel a job",
+                "jobs",
+                _ok("Job", "the job, failed with the reason 'cancelled by <user>'"),
+                "400 401 403 404 409 413 415 503",
+                parameters=("Id",),
+                body={"type": "object", "description": "ignored; send {}"},
+                write=True,
+                description="Editor or admin. A queued job fails at once; a running one fails at once "
+                "and its attempt stops at its next progress report. A finished job is a 409.",
+            )
         },
         "/api/v1/channels": {
             "get": _operation(

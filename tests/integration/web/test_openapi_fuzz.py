@@ -111,6 +111,9 @@ OPERATIONS = [
 CASES = [
     pytest.param(operation, mode, id=f"{operation.label} {mode.value}")
     for operation in OPERATIONS
+    # the job events stream never ends by itself: a fuzzed request would hang there
+    # (tests/integration/web/test_job_events.py holds it to its description instead)
+    if operation.path != "/api/v1/jobs/events"
     for mode in GenerationMode
     # an invalid request needs something to be invalid (the session cookie is always the admin's)
     if mode is GenerationMode.POSITIVE

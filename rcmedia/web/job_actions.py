@@ -1,0 +1,41 @@
+"""Editor actions on ingest jobs: ``POST /api/v1/jobs/{id}/retry`` and ``/cancel``.
+
+Retry queues a failed job again with all its attempts; cancel fails a queued or running job
+with "cancelled by <user>" (a running attempt stops at its next progress report or lease
+renewal, and its ffmpeg with it). The state is checked and changed in one transaction under the
+job's row lock, so a stale action (a job retried, taken or finished meanwhile) is refused with
+409 and the reason, never applied over the newer state. Both answer with the job's document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from rcmedia.core.accounts import Role
+from rcmedia.web.access import require_role
+from rcmedia.web.documents import job_document
+from rcmedia.web.json_response import json_response
+from rcmedia.web.keys import CATALOG_KEY, CLOCK_KEY
+
+log = logging.getLogger(__name__)
+
+
+async def retry_job(request: web.Request) -> web.Response:
+    user = await require_role(request, Role.EDITOR)
+    catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
+    job = await asyncio.to_thread(catalog.retry_job, int(request.match_info["id"]), now=now)
+    log.info("job %d retried by %r", job.id, user.name)
+    return json_response(job_document(job))
+
+
+async def cancel_job(request: web.Request) -> web.Response:
+    user = await require_role(request, Role.EDITOR)
+    catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
+    job = await asyncio.to_thread(
+        catalog.cancel_job, int(request.match_info["id"]), reason=f"cancelled by {user.name}", now=now
+    )
+    log.info("job %d cancelled by %r", job.id, user.name)
+    return json_response(job_document(job))
