@@ -227,6 +227,7 @@ def create_app(
     app.cleanup_ctx.append(uploads.sweep_expired)
     app[job_events.JOB_EVENTS_KEY] = job_events.JobEvents(catalog)  # a test may swap in quicker timings
     app.cleanup_ctx.append(job_events.run_poller)
+    app.on_shutdown.append(job_events.close_streams)
     app.on_response_prepare.append(add_cors_headers)
     app.on_response_prepare.append(uploads.add_tus_resumable)
     _add_routes(app.router)

@@ -114,6 +114,12 @@ class JobEvents:
                 self.listeners.discard(listener)
                 listener.dropped.set()
 
+    def close(self) -> None:
+        """End every stream (the server is shutting down: it would wait for them otherwise)."""
+        for listener in self.listeners:
+            listener.dropped.set()
+        self.listeners.clear()
+
     async def poll_once(self) -> None:
         if self._cursor is None:  # start at the newest change: listeners get what changes from now
             newest = await asyncio.to_thread(self.catalog.jobs_changed_since, None)
@@ -145,6 +151,11 @@ async def run_poller(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def close_streams(app: web.Application) -> None:
+    """on_shutdown: streams end before the server waits for its open requests to finish."""
+    app[JOB_EVENTS_KEY].close()
 
 
 async def job_events(request: web.Request) -> web.StreamResponse:

@@ -68,11 +68,12 @@ async def next_block(response: ClientResponse) -> list[str]:
 
 async def next_event(response: ClientResponse) -> dict[str, Any]:
     """The next event (keep-alive comments skipped) as {"event", "id", "data"}."""
-    while True:
-        lines = await next_block(response)
-        if not lines[0].startswith(":"):
-            fields = dict(line.split(": ", 1) for line in lines)
-            return {**fields, "data": json.loads(fields["data"])}
+    async with asyncio.timeout(WAIT):  # over all the blocks: the keep-alives never stop coming
+        while True:
+            lines = await next_block(response)
+            if not lines[0].startswith(":"):
+                fields = dict(line.split(": ", 1) for line in lines)
+                return {**fields, "data": json.loads(fields["data"])}
 
 
 async def test_a_state_change_is_sent_as_the_jobs_document(
@@ -107,13 +108,15 @@ async def test_progress_changes_follow_in_order(editor: Client, catalog: Catalog
 async def test_a_reconnect_with_last_event_id_gets_what_changed_since(
     editor: Client, catalog: Catalog, jobs: list[int]
 ) -> None:
-    stream = await open_stream(editor)
+    stream, other = await open_stream(editor), await open_stream(editor)
     catalog.claim_job(worker="w", lease_seconds=60, now=at(1), job_id=jobs[0])
     seen = await next_event(stream)
     stream.close()
     # while the client is away: one job moves on, the other is taken
     catalog.set_job_progress(jobs[0], worker="w", state=JobState.TRANSCODING, progress=0.25, now=at(2))
     catalog.claim_job(worker="w", lease_seconds=60, now=at(3), job_id=jobs[1])
+    for _ in range(3):  # the poller sent them already: only the catalog can give them to the resumed
+        await next_event(other)
 
     resumed = await open_stream(editor, **{"Last-Event-ID": seen["id"]})
     missed = [await next_event(resumed), await next_event(resumed)]
@@ -189,3 +192,14 @@ async def test_a_last_event_id_the_stream_never_sent_is_refused(editor: Client, 
     response = await editor.get(EVENTS, headers={"Last-Event-ID": last_id})
     assert response.status == 400
     assert (await response.json())["field"] == "Last-Event-ID"
+
+
+async def test_streams_end_when_the_server_shuts_down(app: web.Application, editor: Client) -> None:
+    stream = await open_stream(editor)
+
+    app[JOB_EVENTS_KEY].close()  # what on_shutdown does, before the server waits for open requests
+
+    async with asyncio.timeout(WAIT):
+        rest = await stream.content.read()
+    assert b"event:" not in rest
+    assert stream.content.at_eof()
