@@ -117,7 +117,7 @@ class AiredSegments:
         return Aired(data=data, etag=etag_of(name))
 
     def rewrite(self, data: bytes, key: str, start_us: int, cut: str) -> bytes:
-        """``data``, stored at ``key`` (or standing in for it), as aired at ``start_us``.
+        """``data``, stored at ``key``, as aired at ``start_us``.
 
         Audio the cut cannot read (not ADTS AAC, an fMP4 layout it does not rebuild) is left as it
         is: the segment is still moved onto the clock, rather than lost to the slate.
@@ -273,10 +273,6 @@ class AiredFront:
             self._in_flight[name] = running
             running.add_done_callback(lambda _: self._in_flight.pop(name, None))
         return await asyncio.shield(running)
-
-    async def rewrite(self, data: bytes, key: str, start_us: int, cut: str) -> bytes:
-        """:meth:`AiredSegments.rewrite` on the front's threads (a stand-in, not kept)."""
-        return await self.slots.run(lambda: self.segments.rewrite(data, key, start_us, cut))
 
     def close(self) -> None:
         self.slots.close()

@@ -91,9 +91,41 @@ class MissingSegments:
         self._logged: set[str] = set()
 
     def stand_in(self, key: str, now: datetime) -> StandIn | None:
-        """The slate in place of the segment at ``key`` (which could not be read), or None when
-        ``key`` is no segment of a published asset's rendition (blocking: reads the catalog and
-        storage)."""
+        """The slate in place of the segment at ``key`` (which could not be read), shifted to its
+        place in the asset's stream, or None when ``key`` is no segment of a published asset's
+        rendition (blocking: reads the catalog and storage)."""
+        piece = self._piece(key)
+        if piece is None:
+            return None
+        found, slate_key, shift, duration = piece
+        try:
+            data = self.shifted.get(self.storage, slate_key, shift)
+        except RcmediaError:  # unreadable, not a segment, a shift off the 90 kHz grid: a 404, logged
+            log.exception("the slate cannot stand in for %s: its segment %s cannot be used", key, slate_key)
+            return None
+        self._note(key, found, now)
+        return StandIn(
+            data=data,
+            asset_id=found.asset.id,
+            rendition=found.rendition.name,
+            index=found.index,
+            duration_us=duration,
+            slate_key=slate_key,
+            shift_us=shift,
+        )
+
+    def stand_in_key(self, key: str, now: datetime) -> str | None:
+        """The slate segment that stands in for the one at ``key``, as stored (an aired segment
+        is rewritten onto the clock anyway: rcmedia.playout.aired), noted as :meth:`stand_in`
+        notes it; None as :meth:`stand_in` (blocking: reads the catalog)."""
+        piece = self._piece(key)
+        if piece is None:
+            return None
+        self._note(key, piece[0], now)
+        return piece[1]
+
+    def _piece(self, key: str) -> tuple[_Found, str, int, int] | None:
+        """The missing segment, the slate segment for it, its shift and the segment's duration."""
         if not key.endswith(SEGMENT_SUFFIXES):
             return None
         self._follow_generation()
@@ -111,21 +143,7 @@ class MissingSegments:
         slate_key = f"{slate_asset.storage_prefix}/{rendition.name}/{rendition.segments[piece]}"
         if not slate_key.endswith(key[key.rfind(".") :]):
             return None  # an fMP4 asset and an MPEG-TS slate (or the reverse): nothing fits
-        try:
-            data = self.shifted.get(self.storage, slate_key, shift)
-        except RcmediaError:  # unreadable, not a segment, a shift off the 90 kHz grid: a 404, logged
-            log.exception("the slate cannot stand in for %s: its segment %s cannot be used", key, slate_key)
-            return None
-        self._note(key, found, now)
-        return StandIn(
-            data=data,
-            asset_id=found.asset.id,
-            rendition=found.rendition.name,
-            index=found.index,
-            duration_us=duration,
-            slate_key=slate_key,
-            shift_us=shift,
-        )
+        return found, slate_key, shift, duration
 
     # --- the index ---------------------------------------------------------------------------
 

@@ -57,16 +57,17 @@ async def aired_segment(request: web.Request) -> web.StreamResponse:
 
 
 async def _stand_in(request: web.Request, key: str, start_us: int, *, readable: bool = False) -> web.Response:
-    """The slate in place of the stored segment, at its air time (its audio cut to its pictures at
-    both ends: the stand-in joins nothing); else (``readable``) the stored bytes as they are; else
-    404, when ``key`` names no segment of a published asset."""
-    missing = request.app[MISSING_KEY]
-    now = request.app[CLOCK_KEY].now()
-    stand_in = await asyncio.to_thread(missing.stand_in, key, now)
+    """The slate's piece in place of the stored segment, as aired at its air time (its audio cut to
+    its pictures at both ends: it joins nothing; kept like any aired segment, so a missing file
+    costs one rewrite per airing, not one per viewer); else (``readable``) the stored bytes as
+    they are; else 404, when ``key`` names no segment of a published asset."""
+    slate_key = await asyncio.to_thread(
+        request.app[MISSING_KEY].stand_in_key, key, request.app[CLOCK_KEY].now()
+    )
     try:
-        if stand_in is None:
+        if slate_key is None:
             raise NotFoundError("a stand-in for", key)
-        data = await request.app[AIRED_KEY].rewrite(stand_in.data, stand_in.slate_key, start_us, "inout")
+        data = (await request.app[AIRED_KEY].get(slate_key, start_us, "inout")).data
     except (MediaFormatError, StorageError, NotFoundError) as exc:
         if not readable:
             raise NotFoundError("media segment", key) from None
