@@ -8,6 +8,7 @@ PORT ?= 8080
 PYTEST_ARGS ?=
 STATIC := rcmedia/web/static
 HLS_JS := $(STATIC)/vendor/hls.min.js
+TUS_JS := $(STATIC)/vendor/tus.min.js
 NPM_STAMP := $(STATIC)/node_modules/.rcmedia-npm-ci
 
 .PHONY: demo test lint typecheck pytest serve bench clean venv player bench-origin
@@ -17,8 +18,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# hls.js for the player pages comes from npm at build time, pinned by package-lock.json; the pages
-# never load it from a CDN. `npm ci` runs only when node_modules is missing or the lock changed.
+# hls.js for the player pages and tus-js-client for the upload desk come from npm at build time,
+# pinned by package-lock.json; the pages never load them from a CDN (axe-core, a dev dependency, is
+# read from node_modules by the browser tests). `npm ci` runs only when node_modules is missing or the lock changed.
 # Without npm the build goes on and the pages say "player script not installed: run make".
 $(NPM_STAMP): $(STATIC)/package.json $(STATIC)/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
@@ -37,14 +39,22 @@ $(HLS_JS): $(NPM_STAMP)
 		echo "installed $@ (hls.js $$(sed -n 's/^ *"version": "\(.*\)",*$$/\1/p' $(STATIC)/node_modules/hls.js/package.json | head -n1))"; \
 	fi
 
-player: $(HLS_JS)
+$(TUS_JS): $(NPM_STAMP)
+	@if [ -f $(STATIC)/node_modules/tus-js-client/dist/tus.min.js ]; then \
+		mkdir -p $(@D) && \
+		cp $(STATIC)/node_modules/tus-js-client/dist/tus.min.js $@ && \
+		cp $(STATIC)/node_modules/tus-js-client/LICENSE $(@D)/tus-js-client.LICENSE.txt && \
+		echo "installed $@"; \
+	fi
 
-# hls.js is order-only: it is brought up to date on every build without reinstalling the venv.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python $(HLS_JS)
+player: $(HLS_JS) $(TUS_JS)
+
+# The vendored scripts are order-only: brought up to date on every build without reinstalling the venv.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python $(HLS_JS) $(TUS_JS)
 	$(BIN)/python -m pip install --quiet -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python $(HLS_JS)
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python $(HLS_JS) $(TUS_JS)
 	$(BIN)/python -m pip install --quiet -e '.[test,s3,postgres]'
 	@touch $@ $(VENV)/.installed
 

@@ -73,6 +73,7 @@ from rcmedia.web.keys import (
     STORAGE_KEY,
 )
 from rcmedia.web.listener import ListeningSite
+from rcmedia.web.ops.routes import add_ops_routes
 from rcmedia.web.password_checks import PasswordChecks
 from rcmedia.web.shared_render import SharedRenders
 from rcmedia.web.workers import WORKER_HEADER, http_url
@@ -150,6 +151,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     upload.add_route("HEAD", uploads.head)
     upload.add_route("PATCH", uploads.patch)
     upload.add_route("DELETE", uploads.delete)
+    add_ops_routes(router)  # the operators' and editors' pages (rcmedia.web.ops)
 
 
 async def _close_epg_renders(app: web.Application) -> AsyncIterator[None]:

@@ -51,10 +51,13 @@ PAGE_HEADERS: dict[str, str] = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # not "no-referrer": under it chromium sends the form's POST with "Origin: null", which the
+    # cross-site check (rcmedia.web.access) rightly refuses; "same-origin" leaks nothing elsewhere
+    "Referrer-Policy": "same-origin",
 }
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 WRONG = "wrong name or password"
+MAX_NEXT = 2000
 NAME_WINDOW = timedelta(minutes=15)
 ADDRESS_WINDOW = timedelta(minutes=10)
 
@@ -106,7 +109,7 @@ button {{ margin-top: 1.2rem; padding: .5rem 1.2rem; font-size: 1rem; }}
 """
 
 FORM = """<form method="post" action="/login">
-{message}
+{message}{next}
 <label>账号 Name <input name="name" autocomplete="username" required maxlength="{max_name}" value="{name}"></label>
 <label>密码 Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">登录 Sign in</button>
@@ -128,13 +131,29 @@ def _page(body: str, *, status: int = 200, headers: Mapping[str, str] | None = N
     )
 
 
-def _form(message: str = "", name: str = "", **response: Any) -> web.Response:
+def local_path(value: object) -> str | None:
+    """``value`` if it is a path on this origin to come back to after logging in, else None.
+
+    Only ``/…`` and never ``//host`` or ``/\\host`` (which browsers take for another site): the
+    login form must not become a way to send someone elsewhere (an open redirect).
+    """
+    if not isinstance(value, str) or not value.startswith("/") or len(value) > MAX_NEXT:
+        return None
+    if value.startswith(("//", "/\\")) or any(ord(c) < 0x20 or c == "\x7f" for c in value):
+        return None
+    return value
+
+
+def _form(message: str = "", name: str = "", next_path: str | None = None, **response: Any) -> web.Response:
     shown = f'<p class="error" role="alert">{html.escape(message)}</p>' if message else ""
-    return _page(FORM.format(message=shown, name=html.escape(name), max_name=MAX_NAME), **response)
+    hidden = f'<input type="hidden" name="next" value="{html.escape(next_path)}">' if next_path else ""
+    return _page(
+        FORM.format(message=shown, next=hidden, name=html.escape(name), max_name=MAX_NAME), **response
+    )
 
 
-def _back_to_form() -> web.Response:
-    return web.Response(status=303, headers={**NO_STORE, hdrs.LOCATION: "/login"})
+def _back_to_form(next_path: str | None = None) -> web.Response:
+    return web.Response(status=303, headers={**NO_STORE, hdrs.LOCATION: next_path or "/login"})
 
 
 def me_document(user: User) -> Document:
@@ -145,14 +164,21 @@ ME_SCHEMA = closed({"name": {"type": "string"}, "role": enum_of(Role), "created_
 
 
 async def login_page(request: web.Request) -> web.Response:
-    """The sign-in form, or who is signed in with a sign-out button."""
+    """The sign-in form, or who is signed in with a sign-out button.
+
+    ``?next=/ops/…`` is where the form sends the browser once logged in (a page that asked for a
+    login); a signed-in visitor is sent there at once.
+    """
+    next_path = local_path(request.query.get("next"))
     user = await current_user(request)
     if user is None:
-        return _form()
+        return _form(next_path=next_path)
+    if next_path is not None:
+        return _back_to_form(next_path)
     return _page(SIGNED_IN.format(name=html.escape(user.name), role=user.role.value))
 
 
-async def _credentials(request: web.Request) -> tuple[str, str]:
+async def _credentials(request: web.Request) -> tuple[str, str, str | None]:
     data: Mapping[str, Any]
     if request.content_type == JSON_TYPE:
         body = await read_json(request)
@@ -174,20 +200,22 @@ async def _credentials(request: web.Request) -> tuple[str, str]:
         if len(value) > limit:
             raise InvalidFieldError(field, f"longer than {limit} characters")
         values.append(value)
-    return values[0], values[1]
+    return values[0], values[1], local_path(data.get("next"))
 
 
-def _refusal(json_client: bool, status: int, message: str, name: str = "", **headers: str) -> web.Response:
+def _refusal(
+    json_client: bool, status: int, message: str, name: str = "", next_path: str | None = None, **headers: str
+) -> web.Response:
     if json_client:
         return json_response({"error": message}, status=status, headers={**NO_STORE, **headers})
-    return _form(message, name, status=status, headers=headers)
+    return _form(message, name, next_path, status=status, headers=headers)
 
 
 async def login(request: web.Request) -> web.Response:
     """Check name and password; on success set the session cookie."""
     json_client = request.content_type == JSON_TYPE
     try:
-        name, password = await _credentials(request)
+        name, password, next_path = await _credentials(request)
     except InvalidFieldError as exc:
         if json_client:
             return json_response({"error": str(exc), "field": exc.field}, status=400, headers=NO_STORE)
@@ -202,6 +230,7 @@ async def login(request: web.Request) -> web.Response:
             429,
             f"too many failed logins; try again in {seconds} s",
             name,
+            next_path,
             **{hdrs.RETRY_AFTER: str(seconds)},
         )
     try:
@@ -215,6 +244,7 @@ async def login(request: web.Request) -> web.Response:
             503,
             f"too many logins at once; try again in {exc.retry_after} s",
             name,
+            next_path,
             **{hdrs.RETRY_AFTER: str(exc.retry_after)},
         )
     except BaseException:
@@ -223,12 +253,12 @@ async def login(request: web.Request) -> web.Response:
         raise
     if user is None:
         log.warning("failed login for %r from %s", name, address)
-        return _refusal(json_client, 401, WRONG, name)
+        return _refusal(json_client, 401, WRONG, name, next_path)
     limits.succeeded(name, address)
     lifetime = timedelta(hours=app[SETTINGS_KEY].session_hours)
     token = await asyncio.to_thread(app[ACCOUNTS_KEY].create_session, user, now=now, lifetime=lifetime)
     log.info("%s %r logged in from %s", user.role.value, user.name, request.remote)
-    response = json_response(me_document(user), headers=NO_STORE) if json_client else _back_to_form()
+    response = json_response(me_document(user), headers=NO_STORE) if json_client else _back_to_form(next_path)
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -34,7 +34,7 @@ TYPES = {
     ".svg": "image/svg+xml",
     ".ico": "image/x-icon",
 }
-SERVED_FOLDERS = ("vendor", "logos")  # and the top level
+SERVED_FOLDERS = ("vendor", "logos", "ops")  # and the top level
 VENDOR_CACHE = "public, max-age=31536000, immutable"
 # the hash is taken once per process: a file edited under a running server keeps its old URL a while
 OWN_CACHE = "public, max-age=300"
