@@ -7,9 +7,17 @@ so memory never grows with a slow client; its browser reconnects with ``Last-Eve
 what it missed from the catalog.
 
 Each event is ``event: job``, ``data:`` the document of ``GET /api/v1/jobs/{id}`` and ``id:`` the
-change's cursor, ``<updated_at in µs since the epoch>-<job id>``: (updated_at, id) orders every
-job write, so it survives a restart of the server. A reconnect with ``Last-Event-ID`` first
-gets the jobs changed after that cursor. Keep-alive comments (``: ping``) go out every
+change's cursor, ``<updated_at in µs since the epoch>-<job id>``, which survives a restart of the
+server. A reconnect with ``Last-Event-ID`` first gets the jobs changed since that cursor.
+
+``updated_at`` is taken when a write starts, and writes commit in their own order: a write stamped
+T1 may become visible after one stamped T2 > T1 was read (two workers, a slow commit, a worker's
+clock a little behind). Reading strictly after the last cursor would lose it for good, and no
+sequence fixes that (PostgreSQL hands out sequence numbers before commit too). So every read looks
+back ``LATE_WRITES`` before its cursor and skips what it already sent (the same job at the same
+``updated_at``): a change is lost only if it commits more than ``LATE_WRITES`` after its stamp, or
+its writer's clock is that far behind. A resumed stream may repeat a few changes from that window;
+each is the job's whole latest state, so a repeat changes nothing on a monitor. Keep-alive comments (``: ping``) go out every
 ``keepalive_seconds`` (aiohttp-sse), which also keeps proxies from closing a quiet stream.
 
 The origin's connection limits (rcmedia.web.connections) leave a stream alone: it is inside a
@@ -44,12 +52,19 @@ EVENTS_PATH = "/api/v1/jobs/events"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
-POLL_LIMIT = 500  # changes read at a time; more wait for the next poll
+POLL_LIMIT = 500  # changes read at a time
+LATE_WRITES = timedelta(seconds=10)  # how late a write may become visible and still be sent (above)
 Cursor = tuple[datetime, int]
 
 
 def cursor_of(job: Job) -> Cursor:
     return job.updated_at, job.id
+
+
+def looking_back(cursor: Cursor) -> Cursor:
+    """Where a read after ``cursor`` starts: ``LATE_WRITES`` before it (see the module)."""
+    when, _ = cursor
+    return max(when - LATE_WRITES, EPOCH), 0
 
 
 def event_id(cursor: Cursor) -> str:
@@ -95,6 +110,7 @@ class JobEvents:
         self.queue_size = queue_size
         self.listeners: set[Listener] = set()
         self._cursor: Cursor | None = None
+        self._sent: dict[int, datetime] = {}  # job id → updated_at last published, within LATE_WRITES
 
     def listen(self) -> Listener:
         listener = Listener(asyncio.Queue(self.queue_size))
@@ -123,11 +139,28 @@ class JobEvents:
     async def poll_once(self) -> None:
         if self._cursor is None:  # start at the newest change: listeners get what changes from now
             newest = await asyncio.to_thread(self.catalog.jobs_changed_since, None)
-            self._cursor = cursor_of(newest[0]) if newest else (EPOCH, 0)
+            # what the look-back will find again is old news: remembered as sent, not published
+            self._cursor = await self._read_on(cursor_of(newest[0]) if newest else (EPOCH, 0), publish=False)
             return
-        for job in await asyncio.to_thread(self.catalog.jobs_changed_since, self._cursor, limit=POLL_LIMIT):
-            self._cursor = max(self._cursor, cursor_of(job))
-            self.publish(job)
+        self._cursor = await self._read_on(self._cursor, publish=True)
+
+    async def _read_on(self, cursor: Cursor, *, publish: bool) -> Cursor:
+        """Read from ``LATE_WRITES`` before ``cursor``, publish what was not sent; the new cursor."""
+        start = looking_back(cursor)
+        while True:
+            batch = await asyncio.to_thread(self.catalog.jobs_changed_since, start, limit=POLL_LIMIT)
+            for job in batch:
+                cursor = max(cursor, cursor_of(job))
+                if self._sent.get(job.id) != job.updated_at:
+                    self._sent[job.id] = job.updated_at
+                    if publish:
+                        self.publish(job)
+            if len(batch) < POLL_LIMIT:
+                break
+            start = cursor_of(batch[-1])  # a burst of changes: read on rather than wait a poll
+        horizon = cursor[0] - LATE_WRITES
+        self._sent = {job_id: when for job_id, when in self._sent.items() if when >= horizon}
+        return cursor
 
     async def run(self) -> None:
         while True:
@@ -168,29 +201,29 @@ async def job_events(request: web.Request) -> web.StreamResponse:
     try:
         backlog: list[Job] = []
         if resume is not None:
-            backlog = await asyncio.to_thread(request.app[CATALOG_KEY].jobs_changed_since, resume)
+            backlog = await asyncio.to_thread(
+                request.app[CATALOG_KEY].jobs_changed_since, looking_back(resume)
+            )
         stream = EventSourceResponse(
             ping_interval=events.keepalive_seconds, send_timeout=request.app[SETTINGS_KEY].send_timeout
         )
         stream.headers[hdrs.CACHE_CONTROL] = "no-store"  # over the library's no-cache: nothing to revalidate
         await stream.prepare(request)
         async with stream:
-            sent = resume or (EPOCH, 0)
+            in_backlog = {cursor_of(job) for job in backlog}
             for job in backlog:
                 await stream.send(json.dumps(job_document(job)), id=event_id(cursor_of(job)), event="job")
-                sent = max(sent, cursor_of(job))
             closed = asyncio.ensure_future(stream.wait())  # the pings stop when the client goes
             try:
                 while True:
                     change = await _next(listener, closed)
                     if change is None:
                         break  # gone, or fell behind: the client reconnects with its Last-Event-ID
-                    if cursor_of(change) <= sent:
-                        continue  # already in the backlog
+                    if cursor_of(change) in in_backlog:
+                        continue  # the same change was in the backlog
                     await stream.send(
                         json.dumps(job_document(change)), id=event_id(cursor_of(change)), event="job"
                     )
-                    sent = cursor_of(change)
             finally:
                 closed.cancel()
         return stream

@@ -203,3 +203,22 @@ async def test_streams_end_when_the_server_shuts_down(app: web.Application, edit
         rest = await stream.content.read()
     assert b"event:" not in rest
     assert stream.content.at_eof()
+
+
+async def test_a_write_that_becomes_visible_late_is_still_sent(
+    editor: Client, catalog: Catalog, jobs: list[int]
+) -> None:
+    # A write stamped at(1) that commits after one stamped at(5) was read: reading strictly after
+    # the last cursor would skip it for good.
+    stream = await open_stream(editor)
+    catalog.claim_job(worker="w", lease_seconds=60, now=at(5), job_id=jobs[1])
+    first = await next_event(stream)
+    catalog.claim_job(worker="w", lease_seconds=60, now=at(1), job_id=jobs[0])
+    late = await next_event(stream)
+
+    assert (first["data"]["id"], late["data"]["id"]) == (jobs[1], jobs[0])
+    assert late["data"]["state"] == "probing"
+    # sent once: the look-back skips what it already sent
+    catalog.set_job_progress(jobs[1], worker="w", state=JobState.TRANSCODING, progress=0.5, now=at(6))
+    after = await next_event(stream)
+    assert (after["data"]["id"], after["data"]["state"]) == (jobs[1], "transcoding")
