@@ -193,3 +193,53 @@ async def test_operators_watch_jobs_but_may_not_upload(
     assert response.status == 403
     await expect(chromium_page.locator("h1")).to_have_text("Not allowed")
     await expect(chromium_page.locator("p.error")).to_contain_text("this page needs editor")
+
+
+async def test_a_dropped_file_is_paused_resumed_and_cancelled(
+    chromium_page: Page, serve: Serve, settings: Settings
+) -> None:
+    base = await serve()
+    errors = console_errors(chromium_page)
+    await log_in(chromium_page, base, "editor", next_path="/ops/uploads")
+    allowed = {"0"}  # PATCHes at these offsets go through; the others are held until the page gives up
+    held = asyncio.Event()
+
+    async def hold(route: Route, request: Request) -> None:
+        if request.method != "PATCH" or request.headers.get("upload-offset") in allowed:
+            await route.continue_()
+        else:
+            held.set()  # never answered: the page aborts it (pause, cancel)
+
+    await chromium_page.route("**/api/v1/uploads/*", hold)
+    await chromium_page.uncheck("#defaults input[name=autostart]")
+    dropped = await chromium_page.evaluate_handle(
+        """(size) => {
+            const data = new DataTransfer();
+            data.items.add(new File([new Uint8Array(size)], "拖进来.mkv", { type: "video/x-matroska" }));
+            return data;
+        }""",
+        2 * CHUNK_BYTES + 1,
+    )
+    await chromium_page.dispatch_event("#drop", "drop", {"dataTransfer": dropped})
+    card = chromium_page.locator("li.upload")
+    await expect(card).to_have_attribute("data-state", "ready")
+    await expect(card.locator("input[name=title]")).to_have_value("拖进来")
+    await card.locator("button.start").click()
+    await asyncio.wait_for(held.wait(), WAIT_MS / 1000)
+    await expect(card.locator("p.figures .bytes")).to_have_text("8.0 MB / 16.0 MB")
+    await card.locator("button.pause").click()
+    await expect(card).to_have_attribute("data-state", "paused")
+    (part,) = settings.uploads_dir.glob("*.part")
+    assert part.stat().st_size == CHUNK_BYTES
+
+    held.clear()
+    allowed.add(str(CHUNK_BYTES))
+    await card.locator("button.pause").click()  # now labelled "继续"
+    await asyncio.wait_for(held.wait(), WAIT_MS / 1000)  # the third chunk is held
+    await expect(card).to_have_attribute("data-state", "uploading")
+    assert part.stat().st_size == 2 * CHUNK_BYTES  # the second chunk went on from where it stood
+    await card.locator("button.cancel").click()
+    await expect(chromium_page.locator("#flash")).to_have_text("已取消：拖进来.mkv")
+    await expect(card).to_have_count(0)
+    assert not list(settings.uploads_dir.iterdir())  # terminated: the server deleted what it had
+    assert not errors

@@ -23,6 +23,15 @@ from rcmedia.web.ops.pages import ops_html, page_user
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
 POLL_SECONDS = 5.0  # an operator's monitor, without the event stream
+# Chinese names of the states (English shows the value); the same in static/ops/jobs.js
+STATE_LABELS = {
+    JobState.QUEUED: "排队",
+    JobState.PROBING: "分析",
+    JobState.TRANSCODING: "转码",
+    JobState.VERIFYING: "校验",
+    JobState.PUBLISHED: "已发布",
+    JobState.FAILED: "失败",
+}
 
 
 def _state(text: str) -> JobState | None:
@@ -65,7 +74,7 @@ async def jobs_page(request: web.Request) -> web.Response:
         "ops/jobs.html",
         user=user,
         config=config,
-        states=[s.value for s in JobState],
+        states=[(s.value, STATE_LABELS[s]) for s in JobState],
         state=state.value if state else "",
         page=page,
         pages=pages,
