@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Page, Request, Route, expect
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
-from rcmedia.core.models import AssetMetadata, JobState
+from rcmedia.core.models import AssetMetadata, JobState, Output, Source
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.intake import submit
 from rcmedia.ingest.runner import JobRunner
@@ -58,9 +60,14 @@ async def test_an_upload_is_followed_to_published_live(
 
     await chromium_page.fill("#defaults input[name=series]", "上传测试")
     await chromium_page.fill("#defaults input[name=language]", "zh")
+    await chromium_page.select_option("#defaults select[name=source]", "city")
+    await chromium_page.uncheck("#defaults input[name=autostart]")
     await chromium_page.set_input_files("#files", str(clip))
     card = chromium_page.locator("li.upload")
     await expect(card.locator("h3")).to_have_text("第一集.mp4")
+    await card.locator("input[name=rights-mobile]").uncheck()
+    await card.locator("input[name=rights-iptv-end]").fill("2026-12-31")
+    await card.locator("button.start").click()
     await expect(card).to_have_attribute("data-state", "done", timeout=WAIT_MS)
     await expect(card.locator("progress")).to_have_attribute("aria-label", "上传进度：第一集.mp4")
     assert await card.locator("progress").get_attribute("value") == "100"
@@ -76,15 +83,26 @@ async def test_an_upload_is_followed_to_published_live(
     await expect(row.locator("td.state")).to_have_text("已发布")
     await check_page(monitor, "ops-jobs", monitor_errors)
 
-    asset = catalog.get_asset(job.asset_id)
-    assert (asset.metadata.title, asset.metadata.series) == ("第一集", "上传测试")  # sent as Upload-Metadata
+    sent = catalog.get_asset(job.asset_id).metadata  # sent as Upload-Metadata
+    assert (sent.title, sent.series, sent.source, sent.language) == ("第一集", "上传测试", Source.CITY, "zh")
+    beijing = ZoneInfo("Asia/Shanghai")
+    assert {r.output: (r.start, r.end) for r in sent.rights} == {
+        Output.TV: (None, None),
+        Output.IPTV: (None, datetime(2026, 12, 31, tzinfo=beijing)),
+    }
     # and changed afterwards, on the asset the job made
     await card.locator("input[name=title]").fill("第一集（修订）")
     await card.locator("input[name=episode]").fill("1")
+    await card.locator("input[name=rights-mobile]").check()
+    await card.locator("input[name=rights-mobile-start]").fill("2027-01-01")
     await card.locator("button.save").click()
     await expect(chromium_page.locator("#flash")).to_have_text("已保存：第一集（修订）")
     changed = catalog.get_asset(job.asset_id).metadata
     assert (changed.title, changed.episode) == ("第一集（修订）", 1)
+    assert {r.output: (r.start, r.end) for r in changed.rights}[Output.MOBILE] == (
+        datetime(2027, 1, 1, tzinfo=beijing),
+        None,
+    )
 
 
 async def test_an_interrupted_upload_resumes_from_the_servers_offset(

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from rcmedia.core import tus
 from rcmedia.core.accounts import Role
+from rcmedia.core.models import Output, Source
 from rcmedia.web.keys import SETTINGS_KEY
 from rcmedia.web.ops.pages import ops_html, page_user
 from rcmedia.web.uploads import UPLOADS_PATH
@@ -34,5 +35,9 @@ async def uploads_page(request: web.Request) -> web.Response:
         "chunk_bytes": min(CHUNK_BYTES, settings.max_upload_bytes),
         "retry_delays": list(RETRY_DELAYS_MS),
         "asset_keys": sorted(tus.ASSET_KEYS),
+        "outputs": [output.value for output in Output],
+        "sources": [source.value for source in Source],
     }
-    return await ops_html(request, "ops/uploads.html", user=user, config=config)
+    return await ops_html(
+        request, "ops/uploads.html", user=user, config=config, sources=[source.value for source in Source]
+    )

@@ -22,11 +22,16 @@
     { name: "title", zh: "标题", en: "Title", editable: true },
     { name: "series", zh: "系列", en: "Series", editable: true },
     { name: "episode", zh: "集数", en: "Episode", editable: true, inputmode: "numeric" },
-    { name: "source", zh: "来源", en: "Source", editable: false },
+    { name: "source", zh: "来源", en: "Source", editable: false, choices: config.sources },
     { name: "language", zh: "语言", en: "Language", editable: false },
     { name: "categories", zh: "分类（逗号分隔）", en: "Categories (comma-separated)", editable: true },
     { name: "description", zh: "简介", en: "Description", editable: true, multiline: true },
   ];
+
+  const SOURCE_NAMES = { central: ["中央", "central"], provincial: ["省级", "provincial"], city: ["市级", "city"], own: ["自制", "own"] };
+  const OUTPUT_NAMES = { tv: ["电视", "TV"], iptv: ["IPTV", "IPTV"], mobile: ["手机", "Mobile"] };
+  // Rights dates are whole days in the sidecars' zone (Beijing time), before and after the upload.
+  const RIGHTS_OFFSET = "+08:00";
 
   const STATES = {
     ready: ["待上传", "ready"],
@@ -98,7 +103,15 @@
       fieldset.append(element("legend", {}, t("元数据", "Metadata")));
       for (const field of FIELDS) {
         const label = element("label", {}, t(field.zh, field.en));
-        const control = element(field.multiline ? "textarea" : "input", { name: field.name, autocomplete: "off" });
+        const control = element(field.choices ? "select" : field.multiline ? "textarea" : "input", { name: field.name });
+        if (field.choices) {
+          for (const choice of field.choices) {
+            const [zh, en] = SOURCE_NAMES[choice] || [choice, choice];
+            control.append(element("option", { value: choice }, t(zh, en)));
+          }
+        } else {
+          control.setAttribute("autocomplete", "off");
+        }
         if (field.inputmode) {
           control.setAttribute("inputmode", field.inputmode);
         }
@@ -108,6 +121,25 @@
         fieldset.append(label);
         this.inputs[field.name] = control;
       }
+      this.rights = {};
+      const rights = element("fieldset", { class: "rights" });
+      rights.append(element("legend", {}, t("播出权（北京时间，日期可空）", "Rights (Beijing time; dates optional)")));
+      for (const output of config.outputs) {
+        const [zh, en] = OUTPUT_NAMES[output] || [output, output];
+        const allowed = element("input", { type: "checkbox", name: `rights-${output}` });
+        allowed.checked = true;
+        const on = element("label", { class: "check" });
+        on.append(allowed, ` ${t(zh, en)}`);
+        const start = element("input", { type: "date", name: `rights-${output}-start` });
+        const end = element("input", { type: "date", name: `rights-${output}-end` });
+        const from = element("label", {}, t(`${zh} 起`, `${en} from`));
+        from.append(start);
+        const until = element("label", {}, t(`${zh} 止`, `${en} until`));
+        until.append(end);
+        rights.append(on, from, until);
+        this.rights[output] = { allowed, start, end };
+      }
+      fieldset.append(rights);
       this.saveButton = element("button", { type: "submit", class: "save", hidden: "" }, t("保存元数据", "Save metadata"));
       this.form.append(fieldset, this.saveButton);
       this.form.addEventListener("submit", (event) => {
@@ -154,6 +186,9 @@
       for (const field of FIELDS) {
         this.inputs[field.name].disabled = locked || (state === "done" && !field.editable);
       }
+      for (const { allowed, start, end } of Object.values(this.rights)) {
+        allowed.disabled = start.disabled = end.disabled = locked;
+      }
       this.saveButton.hidden = state !== "done" || this.assetId === null;
     }
 
@@ -165,7 +200,34 @@
           pairs[field.name] = value;
         }
       }
+      const table = {};
+      let restricted = false;
+      for (const [output, { allowed, start, end }] of Object.entries(this.rights)) {
+        if (!allowed.checked) {
+          restricted = true; // an output left out of the table is off
+          continue;
+        }
+        table[output] = {};
+        if (start.value) {
+          table[output].start = start.value;
+        }
+        if (end.value) {
+          table[output].end = end.value;
+        }
+        restricted = restricted || Boolean(start.value || end.value);
+      }
+      if (restricted) {
+        pairs.rights = JSON.stringify(table);
+      }
       return pairs;
+    }
+
+    // PUT /api/v1/assets/{id}/rights: the whole list of windows, one per output allowed.
+    rightsList() {
+      const instant = (day) => (day ? `${day}T00:00:00${RIGHTS_OFFSET}` : null);
+      return Object.entries(this.rights)
+        .filter(([, { allowed }]) => allowed.checked)
+        .map(([output, { start, end }]) => ({ output, start: instant(start.value), end: instant(end.value) }));
     }
 
     showBytes(sent) {
@@ -320,10 +382,15 @@
         categories: this.inputs.categories.value.split(",").map((c) => c.trim()).filter(Boolean),
       };
       const answer = await ops.api("PATCH", `/api/v1/assets/${this.assetId}`, body);
-      if (answer.ok) {
+      if (!answer.ok) {
+        ops.flash(t("未保存：", "Not saved: ") + answer.error, "error");
+        return;
+      }
+      const rights = await ops.api("PUT", `/api/v1/assets/${this.assetId}/rights`, this.rightsList());
+      if (rights.ok) {
         ops.flash(t(`已保存：${body.title}`, `Saved: ${body.title}`), "ok");
       } else {
-        ops.flash(t("未保存：", "Not saved: ") + answer.error, "error");
+        ops.flash(t("元数据已保存，播出权未保存：", "Metadata saved, rights not saved: ") + rights.error, "error");
       }
     }
   }
