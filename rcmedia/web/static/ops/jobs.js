@@ -171,6 +171,12 @@
     show(job, false);
   }
   none.hidden = config.jobs.items.length > 0;
+  // the desk links to /ops/jobs#job-N: the rows exist only now, so the browser could not scroll to it
+  const linked = window.location.hash && document.getElementById(window.location.hash.slice(1));
+  if (linked) {
+    linked.scrollIntoView({ block: "center" });
+    linked.classList.add("fresh");
+  }
   if (config.live) {
     follow();
   } else {
