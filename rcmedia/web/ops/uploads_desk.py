@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from rcmedia.core import tus
 from rcmedia.core.accounts import Role
 from rcmedia.core.models import Output, Source
 from rcmedia.web.keys import SETTINGS_KEY
@@ -34,7 +33,6 @@ async def uploads_page(request: web.Request) -> web.Response:
         "max_upload_bytes": settings.max_upload_bytes,
         "chunk_bytes": min(CHUNK_BYTES, settings.max_upload_bytes),
         "retry_delays": list(RETRY_DELAYS_MS),
-        "asset_keys": sorted(tus.ASSET_KEYS),
         "outputs": [output.value for output in Output],
         "sources": [source.value for source in Source],
     }
