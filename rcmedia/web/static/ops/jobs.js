@@ -148,7 +148,12 @@
       note.textContent = t("实时更新中", "Live");
     });
     source.addEventListener("error", () => {
-      note.textContent = t("连接中断，正在重连…", "Disconnected; reconnecting…");
+      // a dropped stream is reopened by the browser (with Last-Event-ID); a refusal (the session
+      // ended: 401) closes it for good
+      note.textContent =
+        source.readyState === EventSource.CLOSED
+          ? t("实时更新已停止，请刷新页面", "Live updates stopped; reload the page")
+          : t("连接中断，正在重连…", "Disconnected; reconnecting…");
     });
   }
 
