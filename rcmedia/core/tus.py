@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import format_datetime
+from typing import Any
 
 from rcmedia.core.containers import media_suffix
 from rcmedia.core.metadata import metadata_from_mapping
@@ -24,7 +26,9 @@ OFFSET_TYPE = "application/offset+octet-stream"  # §PATCH: the only body type a
 # Keys that tus clients add on their own (tus-js-client and Uppy: filetype, name, type,
 # relativePath); taken and ignored, so that any client works unmodified.
 CLIENT_KEYS = frozenset({"filename", "filetype", "name", "type", "relativePath"})
-ASSET_KEYS = frozenset({"title", "series", "episode", "source", "language", "categories", "description"})
+ASSET_KEYS = frozenset(
+    {"title", "series", "episode", "source", "language", "categories", "description", "rights"}
+)
 MAX_METADATA = 16 * 1024  # characters of Upload-Metadata: titles and a description, not a file
 _KEY = re.compile(r"[!-~]+")  # §Upload-Metadata: no spaces, no commas (checked apart), ASCII
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -106,11 +110,50 @@ def asset_metadata(pairs: Mapping[str, str]) -> AssetMetadata:
         data["episode"] = int(episode)
     if "categories" in pairs:
         data["categories"] = [c.strip() for c in pairs["categories"].split(",") if c.strip()]
+    if "rights" in pairs:
+        data["rights"] = _rights(pairs["rights"])
     filename = upload_filename(pairs)
     try:
         return metadata_from_mapping(data, where="Upload-Metadata", default_title=_stem(filename))
     except ConfigError as exc:
         raise InvalidFieldError("Upload-Metadata", str(exc).removeprefix("Upload-Metadata: ")) from None
+
+
+def _rights(text: str) -> dict[str, Any]:
+    """``rights``: the sidecar's rights table as JSON, its instants as ISO 8601 text.
+
+    ``{"tv": {"start": "2026-05-01", "end": "2026-06-01T00:00:00+08:00"}, "mobile": {"enabled":
+    false}}``: an output left out may not show the asset, as in a sidecar; a date or a date-time
+    without an offset is read in the sidecar's zone (:func:`metadata_from_mapping`).
+    """
+    try:
+        table = json.loads(text)
+    except ValueError:
+        raise InvalidFieldError(
+            "Upload-Metadata", f"rights must be a JSON object, got {text[:80]!r}"
+        ) from None
+    if not isinstance(table, dict) or not all(isinstance(window, dict) for window in table.values()):
+        raise InvalidFieldError(
+            "Upload-Metadata",
+            'rights must be a JSON object of outputs, e.g. {"tv": {}, "iptv": {"end": "2026-12-31"}}',
+        )
+    for output, window in table.items():
+        for key in ("start", "end"):
+            if key in window:
+                window[key] = _instant(window[key], f"rights.{output}.{key}")
+    return table
+
+
+def _instant(value: object, where: str) -> date | datetime:
+    """An ISO 8601 date or date-time, as a sidecar's TOML would give it."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidFieldError(
+        "Upload-Metadata", f"{where} must be an ISO 8601 date or date-time, got {value!r}"
+    )
 
 
 def _stem(filename: str) -> str:

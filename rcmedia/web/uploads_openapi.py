@@ -72,7 +72,9 @@ def upload_paths() -> Document:
                 "summary": "Start an upload",
                 "description": "tus creation (and creation-with-upload: send the first bytes as the body). "
                 "Upload-Metadata carries `filename` and the asset fields: title, series, episode, "
-                "source, language, categories (comma-separated), description. Editor or admin.",
+                "source, language, categories (comma-separated), description, and rights (JSON: the "
+                'sidecar\'s rights table, e.g. `{"tv": {}, "iptv": {"end": "2026-12-31"}}`; '
+                "outputs left out are off). Editor or admin.",
                 "tags": ["uploads"],
                 "operationId": "tus_create",
                 "parameters": [

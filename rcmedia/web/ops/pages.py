@@ -102,7 +102,10 @@ async def page_user(request: web.Request, role: Role | None = None) -> User:
             f"Account {user.name} is {user.role.value}; this page needs {role.value} (or admin).",
         )
         response = await ops_html(request, "ops/forbidden.html", user=user, status=403, message=message)
-        raise web.HTTPForbidden(body=response.body, headers=response.headers)
+        # aiohttp's exceptions take text, not body (deprecated), and the type apart from the headers
+        headers = {k: v for k, v in response.headers.items() if k != hdrs.CONTENT_TYPE}
+        assert isinstance(response.text, str)
+        raise web.HTTPForbidden(text=response.text, content_type="text/html", headers=headers)
     return user
 
 

@@ -177,6 +177,10 @@ async def test_not_a_media_file_is_refused_before_anything_is_stored(
         pytest.param(metadata(filename="a.mp4", episode="two"), "episode", id="bad-episode"),
         pytest.param(metadata(filename="a.mp4", source="moon"), "source", id="bad-source"),
         pytest.param(metadata(title="x"), "filename is required", id="no-filename"),
+        pytest.param(metadata(filename="a.mp4", rights='{"radio": {}}'), "unknown output", id="bad-rights"),
+        pytest.param(
+            metadata(filename="a.mp4", rights="tv"), "rights must be a JSON object", id="rights-not-json"
+        ),
     ],
 )
 async def test_bad_metadata_is_refused_with_the_reason(

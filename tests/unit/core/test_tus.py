@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from rcmedia.core import tus
-from rcmedia.core.models import Source
+from rcmedia.core.models import Output, Source
 from rcmedia.errors import InvalidFieldError
 
 
@@ -99,3 +100,38 @@ def test_media_names(name: str, taken: bool) -> None:
 
 def test_expiry_is_an_rfc_7231_date() -> None:
     assert tus.http_date(datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)) == "Wed, 04 Mar 2026 05:06:07 GMT"
+
+
+def test_rights_per_output_from_metadata() -> None:
+    metadata = tus.asset_metadata(
+        {
+            "filename": "a.mp4",
+            "rights": '{"tv": {}, "iptv": {"start": "2026-05-01", "end": "2026-06-01T00:00:00+00:00"}}',
+        }
+    )
+    by_output = {r.output: r for r in metadata.rights}
+    assert set(by_output) == {Output.TV, Output.IPTV}  # mobile left out: off
+    assert by_output[Output.TV].start is None
+    assert by_output[Output.IPTV].start == datetime(2026, 5, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert by_output[Output.IPTV].end == datetime(2026, 6, 1, tzinfo=UTC)
+    assert {r.output for r in tus.asset_metadata({"filename": "a.mp4"}).rights} == set(Output)
+
+
+@pytest.mark.parametrize(
+    ("rights", "reason"),
+    [
+        pytest.param("tv", "must be a JSON object", id="not-json"),
+        pytest.param('["tv"]', "JSON object of outputs", id="a-list"),
+        pytest.param('{"tv": true}', "JSON object of outputs", id="not-a-window"),
+        pytest.param('{"radio": {}}', "unknown output", id="unknown-output"),
+        pytest.param('{"tv": {"start": "soon"}}', "rights.tv.start", id="bad-instant"),
+        pytest.param('{"tv": {"start": 20260501}}', "rights.tv.start", id="number"),
+        pytest.param(
+            '{"tv": {"start": "2026-06-01", "end": "2026-05-01"}}', "end must be after", id="backwards"
+        ),
+        pytest.param('{"tv": {"until": "2026-05-01"}}', "unknown key", id="unknown-key"),
+    ],
+)
+def test_bad_rights_are_refused(rights: str, reason: str) -> None:
+    with pytest.raises(InvalidFieldError, match=reason):
+        tus.asset_metadata({"filename": "a.mp4", "rights": rights})
