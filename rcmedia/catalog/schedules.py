@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from rcmedia.catalog.db import Transactions, is_busy
 from rcmedia.catalog.tables import AssetRow, ChannelRow, EventRow, RenditionRow, ScheduleDayRow
+from rcmedia.core.airings import AssetAiring
 from rcmedia.core.builder import DaySchedule
 from rcmedia.core.models import AssetStatus, Output, Rights, Source
 from rcmedia.core.schedule import Airing, Counters, Event, EventKind, ScheduleAsset, to_us
@@ -196,6 +197,34 @@ class ScheduleStore:
         """Day → version of every built day of a channel output."""
         with self._session() as session:
             return ScheduleTx(session, channel_id, output).built_days()
+
+    def airings_of(self, asset_id: int, *, since: datetime, until: datetime) -> list[AssetAiring]:
+        """The built events of ``asset_id`` on every channel output overlapping [since, until),
+        by start (then channel and output): what withdrawing it would change."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(EventRow)
+                .where(
+                    EventRow.asset_id == asset_id,
+                    EventRow.starts_at >= since - _LONGEST_EVENT,
+                    EventRow.starts_at < until,
+                )
+                .order_by(EventRow.starts_at, EventRow.channel_id, EventRow.output)
+            ).all()
+            airings = [
+                AssetAiring(
+                    channel_id=row.channel_id,
+                    output=Output(row.output),
+                    start=row.starts_at,
+                    end=row.starts_at + timedelta(microseconds=row.duration_us),
+                    title=row.title,
+                    kind=EventKind(row.kind),
+                    locked=row.locked,
+                    substitution=row.substitution,
+                )
+                for row in rows
+            ]
+        return [a for a in airings if a.end > since]
 
     # --- writing: one channel output at a time ---------------------------------------------
 
