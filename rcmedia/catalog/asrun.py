@@ -106,7 +106,11 @@ class AsRunLog:
         with self._session() as session:
             rows = session.scalars(
                 select(AsRunRow)
-                .where(AsRunRow.asset_id == asset_id, AsRunRow.actual_start >= since, AsRunRow.actual_start < until)
+                .where(
+                    AsRunRow.asset_id == asset_id,
+                    AsRunRow.actual_start >= since,
+                    AsRunRow.actual_start < until,
+                )
                 .order_by(AsRunRow.actual_start.desc(), AsRunRow.channel_id, AsRunRow.output)
             ).all()
             return [
