@@ -53,7 +53,9 @@ def test_the_past_airings_of_an_asset_come_from_the_as_run_log_newest_first(
             substitution=substitution,
         )
 
-    log.close("rcxf", Output.IPTV, [entry(timedelta(0), 2), entry(timedelta(minutes=10), 3)], until=NOW, now=NOW)
+    log.close(
+        "rcxf", Output.IPTV, [entry(timedelta(0), 2), entry(timedelta(minutes=10), 3)], until=NOW, now=NOW
+    )
     log.close("rcjy", Output.MOBILE, [entry(timedelta(hours=1), 2, "late")], until=NOW, now=NOW)
     aired = log.airings_of(2, since=NOW - timedelta(days=1), until=NOW)
     assert [(a.channel_id, a.output, a.start, a.substitution) for a in aired] == [
