@@ -45,6 +45,13 @@ def expected_refusal(errors: list[str], status: int, path: str) -> None:
     errors[:] = [e for e in errors if e not in found]
 
 
+async def checked(page: Page, name: str, errors: list[str]) -> None:
+    """check_page from the top of the page: a full-page screenshot draws sticky table heads where
+    the page was scrolled to, over the rows."""
+    await page.evaluate("window.scrollTo(0, 0)")
+    await check_page(page, name, errors)
+
+
 async def wait_for_flash(page: Page, kind: str) -> str:
     flash = page.locator(f"#flash.{kind}")
     await flash.wait_for(state="visible")
@@ -67,7 +74,7 @@ async def test_search_open_edit_and_a_stale_edit_refused(
     await page.click("form[role=search] button[type=submit]")
     await page.wait_for_url(re.compile(r"q=%E5%85%9A%E8%AF%BE|q=党课"))
     assert await page.locator("#result-count").inner_text() == "共 1 个节目 · 1–1"
-    await check_page(page, "ops-assets", errors)
+    await checked(page, "ops-assets", errors)
 
     await page.click(f"a[href='/ops/assets/{asset_id}']")
     await page.wait_for_url(f"{base}/ops/assets/{asset_id}")
@@ -79,7 +86,7 @@ async def test_search_open_edit_and_a_stale_edit_refused(
         timeout=30_000,
     )
     assert await page.evaluate("() => window.rcmediaPlayer.fatal") is None
-    await check_page(page, "ops-asset", errors)
+    await checked(page, "ops-asset", errors)
 
     # an edit is saved, and is there after a reload
     await page.fill("#metadata-form input[name=title]", "党课 第1讲 导论（修订）")
@@ -101,11 +108,11 @@ async def test_search_open_edit_and_a_stale_edit_refused(
     assert "请刷新" in reason
     expected_refusal(errors, 409, f"/api/v1/assets/{asset_id}")
     assert (await asyncio.to_thread(catalog.get_asset, asset_id)).metadata.title == "党课 第1讲 导论（修订）"
-    await check_page(page, "ops-asset-stale", errors)
+    await checked(page, "ops-asset-stale", errors)
 
     await page.goto(f"{base}/ops/assets?lang=en&series=党课")
     assert await page.locator("#result-count").inner_text() == "1 assets · 1–1"
-    await check_page(page, "ops-assets-en", errors)
+    await checked(page, "ops-assets-en", errors)
 
 
 @pytest.mark.slow
@@ -131,7 +138,7 @@ async def test_withdraw_lists_the_airings_it_affects_before_confirming(
     assert listed == min(500, len(total)) or abs(listed - min(500, len(total))) <= 1  # one may end meanwhile
     assert "kuai" in await page.locator("#withdraw-airings tbody tr").first.inner_text()
     assert catalog.get_asset(asset_id).status is AssetStatus.PUBLISHED  # nothing happened yet
-    await check_page(page, "ops-asset-withdraw", errors)
+    await checked(page, "ops-asset-withdraw", errors)
 
     await page.click("#withdraw-confirm-button")
     assert "已撤下" in await wait_for_flash(page, "ok")
@@ -160,8 +167,7 @@ async def test_grid_errors_by_line_and_key_then_a_valid_file_applied(
     assert "HH:MM" in cells[3]
     assert "未应用" in await wait_for_flash(page, "error")
     expected_refusal(errors, 422, "/api/v1/channels/rcxf/grid")
-    await page.evaluate("window.scrollTo(0, 0)")
-    await check_page(page, "ops-grid-errors", errors)
+    await checked(page, "ops-grid-errors", errors)
 
     moved = RCXF.replace('id = "xxsj-1900"\nstart = "19:00"', 'id = "xxsj-1900"\nstart = "20:00"')
     await page.fill("#grid-text", moved)
@@ -173,8 +179,7 @@ async def test_grid_errors_by_line_and_key_then_a_valid_file_applied(
     assert len(rebuilt) == 3
     assert any(text.startswith("iptv：重建") for text in rebuilt)
     assert '+start = "20:00"' in await page.inner_text("#grid-diff")
-    await page.evaluate("window.scrollTo(0, 0)")  # sticky table heads are drawn where the page is scrolled
-    await check_page(page, "ops-grid", errors)
+    await checked(page, "ops-grid", errors)
     await page.reload()
     assert "20:00" in await page.locator("#grid-slots tbody tr").last.inner_text()
 
@@ -192,4 +197,4 @@ async def test_dashboard_shows_now_next_and_the_slate_share(
     assert re.fullmatch(r"下一个: \d\d:\d\d–\d\d:\d\d .+", await row.locator(".muted-next").inner_text())
     assert re.fullmatch(r"\d+\.\d%", (await row.locator(".slate-share").inner_text()).strip())
     assert await page.locator("table.now-next tbody tr").count() == 5  # rcxf: 3 outputs, rcjy: 2
-    await check_page(page, "ops-dashboard-channels", errors)
+    await checked(page, "ops-dashboard-channels", errors)

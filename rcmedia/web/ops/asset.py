@@ -27,7 +27,7 @@ from rcmedia.web.keys import CATALOG_KEY, CLOCK_KEY, SETTINGS_KEY
 from rcmedia.web.ops.pages import ops_html, page_user
 from rcmedia.web.writes import etag
 
-AIRINGS_SHOWN = 200
+AIRINGS_SHOWN = 50  # of each list: the API gives more
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

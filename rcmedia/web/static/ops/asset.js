@@ -101,12 +101,14 @@
       return;
     }
     const airings = result.data.scheduled;
-    const replaced = airings.filter((a) => !a.frozen).length;
+    // frozen airings are the earliest, all among those listed; the rest of the total is replaced
+    const frozen = airings.filter((a) => a.frozen).length;
+    const replaced = result.data.scheduled_total - frozen;
     const summary = document.getElementById("withdraw-summary");
     summary.textContent = airings.length
       ? t(
-          `撤下会影响 ${result.data.scheduled_total} 次排播：${replaced} 次由垫片替换，${airings.length - replaced} 次在冻结期内照常播出。`,
-          `Withdrawing affects ${result.data.scheduled_total} scheduled airing(s): ${replaced} replaced by the slate, ${airings.length - replaced} inside the freeze horizon air as built.`,
+          `撤下会影响 ${result.data.scheduled_total} 次排播：${replaced} 次由垫片替换，${frozen} 次在冻结期内照常播出。`,
+          `Withdrawing affects ${result.data.scheduled_total} scheduled airing(s): ${replaced} replaced by the slate, ${frozen} inside the freeze horizon air as built.`,
         )
       : t("没有排播受影响。", "No scheduled airing is affected.");
     const body = document.querySelector("#withdraw-airings tbody");
