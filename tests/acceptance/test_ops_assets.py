@@ -133,7 +133,13 @@ async def test_withdraw_lists_the_airings_it_affects_before_confirming(
     total = catalog.schedules.airings_of(
         asset_id, since=datetime.now(UTC), until=datetime.now(UTC) + timedelta(days=3)
     )
-    assert re.search(r"撤下会影响 (\d+) 次排播", summary) is not None
+    counts = re.search(
+        r"撤下会影响 (\d+) 次排播：(\d+) 次由垫片替换，(\d+) 次在冻结期内照常播出，(\d+) 次已锁定", summary
+    )
+    assert counts is not None, summary
+    total_shown, replaced, frozen, locked = (int(n) for n in counts.groups())
+    assert total_shown == replaced + frozen + locked
+    assert frozen > 0  # the first few start inside the freeze horizon
     listed = await page.locator("#withdraw-airings tbody tr").count()
     assert listed == min(500, len(total)) or abs(listed - min(500, len(total))) <= 1  # one may end meanwhile
     assert "kuai" in await page.locator("#withdraw-airings tbody tr").first.inner_text()

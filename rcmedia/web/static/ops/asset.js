@@ -92,6 +92,13 @@
     row.append(td);
   }
 
+  function effect(airing) {
+    if (airing.frozen) {
+      return t("冻结期内，照常播出", "inside the freeze horizon: airs as built");
+    }
+    return airing.locked ? t("已锁定：保留，由编排员处理", "locked: kept for an operator to change") : t("由垫片替换", "replaced by the slate");
+  }
+
   // First list what the withdrawal changes: the scheduled airings after the freeze horizon are
   // replaced by the slate; those inside it air as built.
   async function startWithdraw() {
@@ -101,14 +108,16 @@
       return;
     }
     const airings = result.data.scheduled;
-    // frozen airings are the earliest, all among those listed; the rest of the total is replaced
+    // Rebuilds keep what starts inside the freeze horizon and every locked event (an operator's
+    // decision); the rest is replaced by the slate. Frozen airings are the earliest, so all listed.
     const frozen = airings.filter((a) => a.frozen).length;
-    const replaced = result.data.scheduled_total - frozen;
+    const locked = airings.filter((a) => a.locked && !a.frozen).length;
+    const replaced = result.data.scheduled_total - frozen - locked;
     const summary = document.getElementById("withdraw-summary");
     summary.textContent = airings.length
       ? t(
-          `撤下会影响 ${result.data.scheduled_total} 次排播：${replaced} 次由垫片替换，${frozen} 次在冻结期内照常播出。`,
-          `Withdrawing affects ${result.data.scheduled_total} scheduled airing(s): ${replaced} replaced by the slate, ${frozen} inside the freeze horizon air as built.`,
+          `撤下会影响 ${result.data.scheduled_total} 次排播：${replaced} 次由垫片替换，${frozen} 次在冻结期内照常播出，${locked} 次已锁定（保留，由编排员处理）。`,
+          `Withdrawing affects ${result.data.scheduled_total} scheduled airing(s): ${replaced} replaced by the slate, ${frozen} inside the freeze horizon air as built, ${locked} locked (kept for an operator to change).`,
         )
       : t("没有排播受影响。", "No scheduled airing is affected.");
     const body = document.querySelector("#withdraw-airings tbody");
@@ -118,7 +127,7 @@
       cell(row, airing.channel);
       cell(row, airing.output);
       cell(row, airing.start.replace("T", " ").replace("Z", ""));
-      cell(row, airing.frozen ? t("冻结期内，照常播出", "inside the freeze horizon: airs as built") : t("由垫片替换", "replaced by the slate"));
+      cell(row, effect(airing));
       body.append(row);
     }
     document.getElementById("withdraw-airings").hidden = airings.length === 0;
