@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from rcmedia.catalog.schedules import ScheduleStore
+from rcmedia.core.clock import Clock
 from rcmedia.core.grid_file import GridError, key_line, parse_channel_file, validate_channels
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Channel
@@ -50,6 +51,7 @@ def apply_grid(
     now: datetime,
     days: int,
     freeze: timedelta,
+    clock: Clock | None = None,
 ) -> GridApplied:
     """Validate ``text`` as channel ``channel_id``'s file, store it and rebuild its days.
 
@@ -82,7 +84,18 @@ def apply_grid(
     changed = version != applied.version
     rebuilt: Sequence[RebuiltOutput] = ()
     if changed:
-        built = build_all(store, first_day=None, days=days, now=now, channel_ids=[channel_id], freeze=freeze)
+        # one channel, built in this thread (workers=1: a web worker must not fork); ``clock`` tells
+        # whether the build took so long that what it kept past the horizon may have aired meanwhile
+        built = build_all(
+            store,
+            first_day=None,
+            days=days,
+            now=now,
+            channel_ids=[channel_id],
+            freeze=freeze,
+            workers=1,
+            clock=clock,
+        )
         rebuilt = [
             RebuiltOutput(
                 output=output,

@@ -80,6 +80,7 @@ async def apply_channel_grid(request: web.Request) -> web.StreamResponse:
             now=app[CLOCK_KEY].now(),
             days=settings.schedule_days,
             freeze=timedelta(seconds=settings.freeze_seconds),
+            clock=app[CLOCK_KEY],
         )
     except InvalidChannelFiles as exc:
         errors = [error_document(e) for e in exc.errors]
