@@ -171,6 +171,12 @@ async def test_grid_errors_by_line_and_key_then_a_valid_file_applied(
     line = next(n for n, text in enumerate(broken.splitlines(), start=1) if "9 am" in text)
     assert cells[:3] == ["rcxf.toml", str(line), "slot[2].start"]
     assert "HH:MM" in cells[3]
+    await page.click("#grid-errors button.go-to-line")  # the line is selected in the text to fix it
+    selected = await page.evaluate(
+        "() => { const t = document.getElementById('grid-text'); "
+        "return t.value.slice(t.selectionStart, t.selectionEnd); }"
+    )
+    assert selected == 'start = "9 am"'
     assert "未应用" in await wait_for_flash(page, "error")
     expected_refusal(errors, 422, "/api/v1/channels/rcxf/grid")
     await checked(page, "ops-grid-errors", errors)

@@ -20,13 +20,35 @@
     row.append(td);
   }
 
+  // Select line ``number`` (1-based) of the text box, scrolled into view, to fix it in place.
+  function selectLine(number) {
+    const lines = text.value.split("\n");
+    const start = lines.slice(0, number - 1).reduce((sum, line) => sum + line.length + 1, 0);
+    const end = start + (lines[number - 1] || "").length;
+    text.focus();
+    text.setSelectionRange(start, end);
+    const lineHeight = text.scrollHeight / Math.max(lines.length, 1);
+    text.scrollTop = Math.max(0, (number - 3) * lineHeight);
+  }
+
   function showErrors(errors) {
     const body = errorsBox.querySelector("tbody");
     body.replaceChildren();
     for (const error of errors) {
       const row = document.createElement("tr");
       cell(row, error.file);
-      cell(row, error.line, "number");
+      const where = document.createElement("td");
+      where.className = "number";
+      if (error.line) {
+        const go = document.createElement("button");
+        go.type = "button";
+        go.className = "go-to-line";
+        go.textContent = String(error.line);
+        go.title = t(`在文件内容中选中第 ${error.line} 行`, `Select line ${error.line} in the file text`);
+        go.addEventListener("click", () => selectLine(error.line));
+        where.append(go);
+      }
+      row.append(where);
       cell(row, error.key, "mono");
       cell(row, error.problem, "error");
       body.append(row);
