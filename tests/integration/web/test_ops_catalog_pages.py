@@ -10,10 +10,10 @@ import pytest
 from rcmedia.catalog.repository import AssetQuery, Catalog
 from rcmedia.core.accounts import Role
 from rcmedia.core.asrun import AsRunEntry
-from rcmedia.core.models import Output
+from rcmedia.core.models import AssetMetadata, Output
 from rcmedia.core.schedule import EventKind
 from tests.integration.web.accounts import add_accounts, logged_in
-from tests.integration.web.published import Client
+from tests.integration.web.published import Client, source_path_of
 from tests.integration.web.schedules import NOW
 
 Document = dict[str, Any]
@@ -125,3 +125,27 @@ async def test_the_grid_page_is_for_operators_and_shows_the_grid(schedule_client
     assert "系列 宣传片" in text
     assert '<pre class="source mono" id="grid-source"' in text
     assert (await schedule_client.get("/ops/channels/nope/grid")).status == 404
+
+
+async def test_a_pending_asset_has_a_page_without_player_or_withdrawal(
+    schedule_client: Client, catalog: Catalog
+) -> None:
+    pending, _job = catalog.create_ingest(
+        AssetMetadata(title="还在转码的节目"),
+        original_filename="pending.mp4",
+        source_path=source_path_of("pending.mp4"),
+        profile="tiny",
+        max_attempts=3,
+        now=NOW,
+    )
+    await logged_in(schedule_client, "editor")
+    response = await schedule_client.get(f"/ops/assets/{pending}?lang=en")
+    assert response.status == 200
+    text = await response.text()
+    assert "Only a published asset can be previewed." in text
+    assert "No renditions yet." in text
+    assert "player-config" not in text
+    assert 'id="withdraw-start"' not in text
+    assert 'id="metadata-form"' in text
+    listed = await (await schedule_client.get("/ops/assets?status=pending&lang=en")).text()
+    assert f'href="/ops/assets/{pending}"' in listed
