@@ -10,12 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from rcmedia.catalog.db import Transactions
 from rcmedia.catalog.tables import AsRunMarkRow, AsRunRow, AssetRow, StandInRow
+from rcmedia.core.airings import AssetAiring
 from rcmedia.core.asrun import AsRunEntry, StoodIn
 from rcmedia.core.models import AssetStatus, Output
 from rcmedia.core.schedule import EventKind
@@ -100,6 +101,31 @@ class AsRunLog:
             ).all()
             return [_entry(row) for row in rows]
 
+    def airings_of(self, asset_id: int, *, since: datetime, until: datetime) -> list[AssetAiring]:
+        """How ``asset_id`` aired on every channel output, started in [since, until), newest first."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(AsRunRow)
+                .where(
+                    AsRunRow.asset_id == asset_id,
+                    AsRunRow.actual_start >= since,
+                    AsRunRow.actual_start < until,
+                )
+                .order_by(AsRunRow.actual_start.desc(), AsRunRow.channel_id, AsRunRow.output)
+            ).all()
+            return [
+                AssetAiring(
+                    channel_id=row.channel_id,
+                    output=Output(row.output),
+                    start=row.actual_start,
+                    end=_entry(row).end,
+                    title=row.title,
+                    kind=EventKind(row.kind),
+                    substitution=row.substitution,
+                )
+                for row in rows
+            ]
+
     def asset_states(self, asset_ids: Iterable[int]) -> dict[int, AssetState]:
         """Status and storage prefix of the given assets (an id not in the catalog is left out)."""
         wanted = sorted(set(asset_ids))
@@ -160,3 +186,16 @@ class AsRunLog:
                     for r in rows
                 )
         return sorted(found, key=lambda s: (s.asset_id, s.index, s.rendition))
+
+    def recent_stand_ins(self, *, limit: int) -> tuple[list[StoodIn], int]:
+        """The ``limit`` segments most recently found missing from storage, newest first, and how
+        many there are in all: the storage problems an operator should look at."""
+        with self._session() as session:
+            total = session.scalar(select(func.count()).select_from(StandInRow)) or 0
+            rows = session.scalars(
+                select(StandInRow).order_by(StandInRow.first_at.desc(), StandInRow.storage_key).limit(limit)
+            ).all()
+            return [
+                StoodIn(asset_id=r.asset_id, index=r.segment_index, rendition=r.rendition, since=r.first_at)
+                for r in rows
+            ], total

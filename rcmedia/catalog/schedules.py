@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from rcmedia.catalog.db import Transactions, is_busy
 from rcmedia.catalog.tables import AssetRow, ChannelRow, EventRow, RenditionRow, ScheduleDayRow
+from rcmedia.core.airings import AssetAiring
 from rcmedia.core.builder import DaySchedule
 from rcmedia.core.models import AssetStatus, Output, Rights, Source
 from rcmedia.core.schedule import Airing, Counters, Event, EventKind, ScheduleAsset, to_us
-from rcmedia.errors import BusyError
+from rcmedia.errors import BusyError, ConflictError
 
 # an event never lasts longer than a broadcast day (25 h on a daylight-saving change)
 _LONGEST_EVENT = timedelta(hours=25)
@@ -84,15 +85,30 @@ class ScheduleStore:
 
     # --- channels --------------------------------------------------------------------------
 
-    def apply_channels(self, files: Sequence[tuple[str, str, str]], *, now: datetime) -> dict[str, int]:
+    def apply_channels(
+        self,
+        files: Sequence[tuple[str, str, str]],
+        *,
+        now: datetime,
+        expected_versions: Mapping[str, int] | None = None,
+    ) -> dict[str, int]:
         """Store (channel id, filename, TOML text) in one transaction; returns id → version.
 
-        A channel whose text did not change keeps its version.
+        A channel whose text did not change keeps its version. ``expected_versions``: the version
+        each channel's new text was written on; when another apply changed one since, nothing is
+        stored and :class:`ConflictError` names the current version.
         """
         versions = {}
+        expected = expected_versions or {}
         with self._session() as session:
             for channel_id, filename, source in files:
-                row = session.get(ChannelRow, channel_id)
+                row = session.get(ChannelRow, channel_id, with_for_update=channel_id in expected)
+                if channel_id in expected:
+                    current = 0 if row is None else row.version
+                    if current != expected[channel_id]:
+                        raise ConflictError(
+                            f"channel {channel_id!r}", expected=expected[channel_id], current=current
+                        )
                 if row is None:
                     row = ChannelRow(
                         id=channel_id, filename=filename, source=source, version=1, applied_at=now
@@ -196,6 +212,34 @@ class ScheduleStore:
         """Day → version of every built day of a channel output."""
         with self._session() as session:
             return ScheduleTx(session, channel_id, output).built_days()
+
+    def airings_of(self, asset_id: int, *, since: datetime, until: datetime) -> list[AssetAiring]:
+        """The built events of ``asset_id`` on every channel output overlapping [since, until),
+        by start (then channel and output): what withdrawing it would change."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(EventRow)
+                .where(
+                    EventRow.asset_id == asset_id,
+                    EventRow.starts_at >= since - _LONGEST_EVENT,
+                    EventRow.starts_at < until,
+                )
+                .order_by(EventRow.starts_at, EventRow.channel_id, EventRow.output)
+            ).all()
+            airings = [
+                AssetAiring(
+                    channel_id=row.channel_id,
+                    output=Output(row.output),
+                    start=row.starts_at,
+                    end=row.starts_at + timedelta(microseconds=row.duration_us),
+                    title=row.title,
+                    kind=EventKind(row.kind),
+                    locked=row.locked,
+                    substitution=row.substitution,
+                )
+                for row in rows
+            ]
+        return [a for a in airings if a.end > since]
 
     # --- writing: one channel output at a time ---------------------------------------------
 

@@ -108,6 +108,11 @@ def validate_channels(channels: Sequence[tuple[str, Channel]]) -> None:
                 raise GridError(filename, f"channel.{key}", f"{value!r} is already used by {other}")
 
 
+def key_line(text: str, table: str, key: str) -> int | None:
+    """The line of ``key`` in ``[table]`` of a channel file's text (None when not found)."""
+    return _Locator(text.removeprefix("\ufeff")).line(table, None, key)
+
+
 # -- where things are in the source text -------------------------------------------------------
 
 

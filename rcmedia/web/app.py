@@ -33,6 +33,7 @@ from rcmedia.storage.base import Storage
 from rcmedia.web import (
     aired_media,
     api,
+    asset_airings,
     auth,
     catchup,
     channel_list,
@@ -40,6 +41,7 @@ from rcmedia.web import (
     editor_api,
     epg_xml,
     fast_lane,
+    grid_api,
     health,
     job_actions,
     job_events,
@@ -140,6 +142,8 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/logout", auth.logout)
     router.add_get("/api/v1/me", auth.me)
     router.add_post(f"/api/v1/channels/{CHANNEL}/schedule/edits", operator_api.schedule_edit)
+    router.add_post(f"/api/v1/channels/{CHANNEL}/grid", grid_api.apply_channel_grid)
+    router.add_get(f"/api/v1/assets/{ID}/airings", asset_airings.asset_airings_api)
     router.add_patch(f"/api/v1/assets/{ID}", editor_api.update_asset)
     router.add_put(f"/api/v1/assets/{ID}/rights", editor_api.set_rights)
     router.add_post(f"/api/v1/assets/{ID}/withdraw", editor_api.withdraw)

@@ -40,6 +40,8 @@ from rcmedia.web.documents import (
     nullable,
     page_schema,
 )
+from rcmedia.web.ops_openapi import AIRINGS_QUERY, GRID_BODY, GRID_INVALID
+from rcmedia.web.ops_openapi import SCHEMAS as OPS_SCHEMAS
 from rcmedia.web.params import FIRST_DATE, LAST_DATE
 from rcmedia.web.schedule_documents import CHANNEL_SCHEMA, DAY_SCHEMA, GUIDE_SCHEMA
 from rcmedia.web.uploads import UPLOAD_SCHEMA
@@ -282,6 +284,36 @@ def _schedule_edit() -> Document:
     return {"oneOf": variants}
 
 
+def _airings() -> Document:
+    operation = _operation(
+        "List an asset's airings",
+        "assets",
+        _ok("Airings", "its scheduled and past airings per channel output"),
+        "400 404 503",
+        parameters=("Id",),
+        description="Where the asset is scheduled (what withdrawing it affects) and where it aired.",
+    )
+    operation["parameters"] += AIRINGS_QUERY
+    return operation
+
+
+def _grid_apply() -> Document:
+    operation = _operation(
+        "Apply a channel's grid file",
+        "channels",
+        _ok("GridApplied", "the file was applied and the channel's days rebuilt"),
+        "400 401 403 404 409 413 415 503",
+        parameters=("Channel",),
+        body=GRID_BODY,
+        write=True,
+        description="Operator or admin. Validated as `rcmedia channels apply` does; the channel id "
+        "in the file must be this one. The days from the one on air now are rebuilt, keeping the "
+        "freeze horizon and locked events.",
+    )
+    operation["responses"]["422"] = GRID_INVALID
+    return operation
+
+
 def _paths() -> Document:
     assets = ("Text", "Series", "Source", "Status", "Limit", "Offset")
     asrun_ok: Document = {
@@ -343,6 +375,7 @@ def _paths() -> Document:
                 description="Editor or admin. The slate replaces it after the freeze horizon.",
             )
         },
+        "/api/v1/assets/{id}/airings": {"get": _airings()},
         "/api/v1/jobs": {
             "get": _operation(
                 "List jobs",
@@ -401,6 +434,7 @@ def _paths() -> Document:
                 parameters=("Channel", "Output", "Date"),
             )
         },
+        "/api/v1/channels/{channel}/grid": {"post": _grid_apply()},
         "/api/v1/channels/{channel}/schedule/edits": {
             "post": _operation(
                 "Edit a channel's schedule",
@@ -495,6 +529,7 @@ def openapi_document() -> Document:
                 "AsRun": ASRUN_SCHEMA,
                 "Me": ME_SCHEMA,
                 "Upload": UPLOAD_SCHEMA,
+                **OPS_SCHEMAS,
             },
             "parameters": _parameters(),
             "securitySchemes": {

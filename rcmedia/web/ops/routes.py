@@ -10,15 +10,19 @@ from __future__ import annotations
 from aiohttp import web
 
 from rcmedia.core.accounts import Role
-from rcmedia.web.ops import dashboard, jobs, uploads_desk
+from rcmedia.web.ops import asset, assets, dashboard, grid, jobs, uploads_desk
 
 CHANNEL = r"{channel:[a-z0-9-]{1,64}}"
+ID = r"{id:[0-9]{1,18}}"
 
 # path -> the role that may open it (None: any signed-in account)
 OPS_ROLES: dict[str, Role | None] = {
     "/ops": None,
     "/ops/uploads": Role.EDITOR,
     "/ops/jobs": None,
+    "/ops/assets": None,
+    f"/ops/assets/{ID}": None,  # its forms need editor (or admin): the API checks each write
+    f"/ops/channels/{CHANNEL}/grid": Role.OPERATOR,
 }
 
 
@@ -27,3 +31,6 @@ def add_ops_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/ops", dashboard.dashboard_page)
     router.add_get("/ops/uploads", uploads_desk.uploads_page)
     router.add_get("/ops/jobs", jobs.jobs_page)
+    router.add_get("/ops/assets", assets.assets_page)
+    router.add_get(f"/ops/assets/{ID}", asset.asset_page)
+    router.add_get(f"/ops/channels/{CHANNEL}/grid", grid.grid_page)
