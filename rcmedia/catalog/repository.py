@@ -26,6 +26,7 @@ from rcmedia.errors import AssetStateError, ConflictError, JobError, JobStateErr
 if TYPE_CHECKING:  # imported where used: these modules import this one
     from rcmedia.catalog.accounts import Accounts
     from rcmedia.catalog.asrun import AsRunLog
+    from rcmedia.catalog.audit import AuditLog
     from rcmedia.catalog.playout import PlayoutReads
     from rcmedia.catalog.schedules import ScheduleStore
 
@@ -174,6 +175,13 @@ class Catalog:
         from rcmedia.catalog.accounts import Accounts  # noqa: PLC0415 - it imports this module
 
         return Accounts(self.engine)
+
+    @functools.cached_property
+    def audit(self) -> AuditLog:
+        """Who changed what, when (rcmedia.catalog.audit)."""
+        from rcmedia.catalog.audit import AuditLog  # noqa: PLC0415 - imported where used, like the others
+
+        return AuditLog(self.engine)
 
     # --- ingest ----------------------------------------------------------------------------
 
