@@ -16,9 +16,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload
 
+from rcmedia.catalog.audit import add_entry
 from rcmedia.catalog.db import Transactions
 from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow, RightsRow
 from rcmedia.core.assets import Asset, Job, Rendition
+from rcmedia.core.audit import AuditAction, asset_target
 from rcmedia.core.changes import MetadataChange
 from rcmedia.core.models import AssetMetadata, AssetStatus, JobState, Output, Rights, Source
 from rcmedia.errors import AssetStateError, ConflictError, JobError, JobStateError, NotFoundError
@@ -597,25 +599,42 @@ class Catalog:
 
     # --- editor changes --------------------------------------------------------------------
     # Each moves assets.updated_at: the EPG watch (ScheduleStore.change_fingerprint) rebuilds then.
+    # With an ``actor``, each writes its audit entry (before and after) in its own transaction.
 
     def update_metadata(
-        self, asset_id: int, change: MetadataChange, *, now: datetime, expected_version: int | None = None
+        self,
+        asset_id: int,
+        change: MetadataChange,
+        *,
+        now: datetime,
+        expected_version: int | None = None,
+        actor: str | None = None,
     ) -> Asset:
         """Change the given fields of an asset's metadata (on ``expected_version``, if given)."""
         with self._session() as session:
             row = _row_for_change(session, asset_id, expected_version)
+            before = _asset(row)
             for name, value in change.changed().items():
                 setattr(row, name, list(value) if name == "categories" else value)
             _bump(session, row, now)
             session.flush()
-            return _asset(row)
+            after = _asset(row)
+            _audit(session, actor, AuditAction.ASSET_UPDATE, before, after, now)
+            return after
 
     def set_rights(
-        self, asset_id: int, rights: Sequence[Rights], *, now: datetime, expected_version: int | None = None
+        self,
+        asset_id: int,
+        rights: Sequence[Rights],
+        *,
+        now: datetime,
+        expected_version: int | None = None,
+        actor: str | None = None,
     ) -> Asset:
         """Replace every rights window of an asset (an output without one may not air it)."""
         with self._session() as session:
             row = _row_for_change(session, asset_id, expected_version)
+            before = _asset(row)
             row.rights.clear()
             session.flush()
             row.rights.extend(
@@ -623,7 +642,9 @@ class Catalog:
             )
             _bump(session, row, now)
             session.flush()
-            return _asset(row)
+            after = _asset(row)
+            _audit(session, actor, AuditAction.ASSET_RIGHTS, before, after, now)
+            return after
 
     def set_rendition_rates(
         self, asset_id: int, rates: Mapping[str, tuple[int, int]], *, now: datetime
@@ -645,7 +666,9 @@ class Catalog:
             session.flush()
             return _asset(row)
 
-    def withdraw(self, asset_id: int, *, now: datetime, expected_version: int | None = None) -> Asset:
+    def withdraw(
+        self, asset_id: int, *, now: datetime, expected_version: int | None = None, actor: str | None = None
+    ) -> Asset:
         """Take a published asset off the air and off VOD (again: nothing changes)."""
         with self._session() as session:
             row = _row_for_change(session, asset_id, expected_version)
@@ -655,10 +678,50 @@ class Catalog:
                 raise AssetStateError(
                     f"asset {asset_id!r} is {row.status}: only a published asset can be withdrawn"
                 )
+            before = _asset(row)
             _bump(session, row, now)
             row.status = AssetStatus.WITHDRAWN.value
             session.flush()
-            return _asset(row)
+            after = _asset(row)
+            _audit(session, actor, AuditAction.ASSET_WITHDRAW, before, after, now)
+            return after
+
+
+def asset_record(asset: Asset) -> dict[str, Any]:
+    """What the audit log keeps of an asset: its metadata, rights, state and version."""
+    metadata = asset.metadata
+    return {
+        "title": metadata.title,
+        "series": metadata.series,
+        "episode": metadata.episode,
+        "description": metadata.description,
+        "categories": list(metadata.categories),
+        "rights": [
+            {
+                "output": r.output.value,
+                "start": r.start.isoformat() if r.start else None,
+                "end": r.end.isoformat() if r.end else None,
+            }
+            for r in metadata.rights
+        ],
+        "status": asset.status.value,
+        "version": asset.version,
+    }
+
+
+def _audit(
+    session: Session, actor: str | None, action: AuditAction, before: Asset, after: Asset, now: datetime
+) -> None:
+    if actor is not None:
+        add_entry(
+            session,
+            actor,
+            action,
+            asset_target(after.id),
+            before=asset_record(before),
+            after=asset_record(after),
+            now=now,
+        )
 
 
 def _row_for_change(session: Session, asset_id: int, expected_version: int | None) -> AssetRow:

@@ -7,12 +7,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
+from rcmedia.catalog.audit import add_entry
 from rcmedia.catalog.db import Transactions, is_busy
 from rcmedia.catalog.tables import AssetRow, ChannelRow, EventRow, RenditionRow, ScheduleDayRow
 from rcmedia.core.builder import DaySchedule
@@ -230,6 +232,10 @@ class ScheduleTx:
         self._session = session
         self.channel_id = channel_id
         self.output = output
+
+    def audit(self, actor: str, action: str, target: str, *, before: Any, after: Any, now: datetime) -> None:
+        """An audit entry written with this transaction: it exists exactly when the change does."""
+        add_entry(self._session, actor, action, target, before=before, after=after, now=now)
 
     def _of_output(self) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
         return EventRow.channel_id == self.channel_id, EventRow.output == self.output.value
