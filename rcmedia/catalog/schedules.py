@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from rcmedia.catalog.audit import add_entry
 from rcmedia.catalog.db import Transactions, is_busy
 from rcmedia.catalog.tables import AssetRow, ChannelRow, EventRow, RenditionRow, ScheduleDayRow
+from rcmedia.core.audit import AuditAction, channel_target
 from rcmedia.core.builder import DaySchedule
 from rcmedia.core.models import AssetStatus, Output, Rights, Source
 from rcmedia.core.schedule import Airing, Counters, Event, EventKind, ScheduleAsset, to_us
@@ -86,15 +87,20 @@ class ScheduleStore:
 
     # --- channels --------------------------------------------------------------------------
 
-    def apply_channels(self, files: Sequence[tuple[str, str, str]], *, now: datetime) -> dict[str, int]:
+    def apply_channels(
+        self, files: Sequence[tuple[str, str, str]], *, now: datetime, actor: str | None = None
+    ) -> dict[str, int]:
         """Store (channel id, filename, TOML text) in one transaction; returns id → version.
 
-        A channel whose text did not change keeps its version.
+        A channel whose text did not change keeps its version. With ``actor``, each channel that
+        changed gets a ``grid.apply`` audit entry (file and version before and after) in the same
+        transaction.
         """
         versions = {}
         with self._session() as session:
             for channel_id, filename, source in files:
                 row = session.get(ChannelRow, channel_id)
+                before = {"file": row.filename, "version": row.version} if row is not None else None
                 if row is None:
                     row = ChannelRow(
                         id=channel_id, filename=filename, source=source, version=1, applied_at=now
@@ -108,6 +114,16 @@ class ScheduleStore:
                         now,
                     )
                 versions[channel_id] = row.version
+                if actor is not None and (before is None or before["version"] != row.version):
+                    add_entry(
+                        session,
+                        actor,
+                        AuditAction.GRID_APPLY,
+                        channel_target(channel_id),
+                        before=before,
+                        after={"file": filename, "version": row.version},
+                        now=now,
+                    )
         return versions
 
     def applied_channels(self) -> list[AppliedChannel]:

@@ -179,3 +179,17 @@ def test_audit_entries_filter_and_page_newest_first(any_catalog: Catalog) -> Non
     assert [e.after["n"] for e in audit.entries(target_prefix="asset/%")] == []  # a prefix, not a pattern
     first = audit.entries(limit=2)
     assert [e.after["n"] for e in audit.entries(limit=2, before_id=first[-1].id)] == [2, 1]
+
+
+def test_applying_channels_records_each_changed_one(any_catalog: Catalog) -> None:
+    store = any_catalog.schedules
+    store.apply_channels([("edu", "edu.toml", "a"), ("news", "news.toml", "b")], now=NOW, actor="cli:ops")
+    store.apply_channels([("edu", "edu.toml", "a2"), ("news", "news.toml", "b")], now=NOW, actor="cli:ops")
+    store.apply_channels([("edu", "edu.toml", "a3")], now=NOW)  # no actor: nothing recorded
+
+    entries = any_catalog.audit.entries(action="grid.apply")
+    assert [(e.target, e.before, e.after) for e in entries] == [
+        ("channel/edu", {"file": "edu.toml", "version": 1}, {"file": "edu.toml", "version": 2}),
+        ("channel/news", None, {"file": "news.toml", "version": 1}),
+        ("channel/edu", None, {"file": "edu.toml", "version": 1}),
+    ]
