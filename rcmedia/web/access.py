@@ -37,7 +37,7 @@ body still needs that header; and the Origin check above applies unchanged.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
@@ -123,6 +123,15 @@ async def require_role(request: web.Request, role: Role) -> User:
             text=f"account {user.name!r} is {user.role.value}; this needs {role.value} (or admin)"
         )
     return user
+
+
+async def require_page_role(request: web.Request, role: Role) -> User:
+    """:func:`require_role` for pages (under ``/ops``): an anonymous visitor is sent to the login
+    page (303 to ``/login?next=<this page>``) rather than shown a 401."""
+    user = await current_user(request)
+    if user is None:
+        raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='/')}")
+    return await require_role(request, role)
 
 
 async def require_channel(request: web.Request, role: Role, channel_id: str) -> User:

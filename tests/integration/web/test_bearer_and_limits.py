@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiohttp import web
+from yarl import URL
 
 from rcmedia.catalog.repository import AssetQuery, Catalog
 from rcmedia.core.accounts import Role
+from rcmedia.web.access import require_page_role
 from tests.integration.web.accounts import add_accounts, logged_in
 from tests.integration.web.published import Client
-from tests.integration.web.schedules import NOW, TOMORROW
+from tests.integration.web.schedules import NOW, TOMORROW, FixedClock, origin_app
 
 Document = dict[str, Any]
 
@@ -156,3 +159,24 @@ async def test_asset_changes_are_audited_with_before_and_after(
     assert [r["output"] for r in rights.after["rights"]] == ["iptv"]
     assert (withdraw.before["status"], withdraw.after["status"]) == ("published", "withdrawn")
     assert withdraw.after["version"] > update.before["version"]
+
+
+async def test_pages_send_anonymous_visitors_to_the_login_page(
+    aiohttp_client: Any, app_settings: Any, catalog: Catalog, storage: Any
+) -> None:
+    app = origin_app(app_settings, catalog, storage, FixedClock(NOW))
+
+    async def page(request: web.Request) -> web.Response:
+        user = await require_page_role(request, Role.OPERATOR)
+        return web.Response(text=user.name)
+
+    app.router.add_get("/ops/test-page", page)
+    client = await aiohttp_client(app)
+    anonymous = await client.get("/ops/test-page?day=2026-03-03&x=1", allow_redirects=False)
+    assert anonymous.status == 303
+    location = URL(anonymous.headers["Location"])
+    assert (location.path, location.query["next"]) == ("/login", "/ops/test-page?day=2026-03-03&x=1")
+    await logged_in(client, "editor")
+    assert (await client.get("/ops/test-page")).status == 403
+    await logged_in(client, "operator")
+    assert await (await client.get("/ops/test-page")).text() == "operator"
