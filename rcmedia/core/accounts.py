@@ -78,8 +78,6 @@ def check_name(name: str) -> str:
         raise AccountError(f"account name {cleaned!r} {problem}")
     if any(c.isspace() or not c.isprintable() for c in cleaned):
         raise AccountError(f"account name {cleaned!r} must not contain spaces or control characters")
-    if "/" in cleaned:  # names are a part of URLs (/api/v1/users/{name}) and of audit targets
-        raise AccountError(f"account name {cleaned!r} must not contain '/'")
     return cleaned
 
 

@@ -4,7 +4,8 @@ other sites from writing for them.
 Viewer endpoints stay anonymous and read-only. Operator and editor endpoints call
 :func:`require_role` first (:func:`require_channel` for a write to one channel's schedule): 401
 without a live session or token, 403 with the wrong role, or for an operator limited to other
-channels (``User.channels``; admins are never limited).
+channels (``User.channels``; admins are never limited). Pages under ``/ops`` call
+:func:`require_page_role`, which sends an anonymous visitor to ``/login?next=…`` instead of a 401.
 
 Scripts send an API token (``rcmedia users token NAME``, ``POST /api/v1/users/{name}/tokens``) as
 ``Authorization: Bearer rcm_…``. A request with an ``Authorization`` header is judged by it alone:

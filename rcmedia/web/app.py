@@ -89,7 +89,9 @@ CHANNEL = r"{channel:[a-z0-9-]{1,64}}"
 OUTPUT = r"{output:[a-z]{1,16}}"
 RUNG = r"{rendition:[A-Za-z0-9_-]{1,32}}"
 UPLOAD = r"{id:[A-Za-z0-9_-]{1,64}}"
-USER = r"{name:[^/]{1,64}}"  # rcmedia.core.accounts.check_name: no "/", at most 64 characters  # the staging folder refuses any but its own 24-character ids
+# an account name (at most 64 characters): aiohttp matches the path decoded but for %2F, so a "/"
+# in a name is sent as %2F (three characters here)
+USER = r"{name:[^/]{1,192}}"  # the staging folder refuses any but its own 24-character ids
 
 
 def _add_routes(router: web.UrlDispatcher) -> None:

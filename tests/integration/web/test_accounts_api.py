@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from yarl import URL
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.core.accounts import Role
@@ -178,3 +179,13 @@ async def test_the_audit_log_filters_and_refuses_bad_parameters(client: Client, 
     assert body["items"] == []
     for bad in ("since=yesterday", "since=2026-03-02T05:00:00", "limit=0", "limit=501", "actor=" + "x" * 101):
         assert (await call(client, "GET", f"/api/v1/audit?{bad}"))[0] == 400, bad
+
+
+async def test_a_name_with_a_slash_is_reached_percent_encoded(client: Client, catalog: Catalog) -> None:
+    catalog.accounts.add_user("<i>x</i>", Role.EDITOR, "long-enough", now=NOW)
+    await logged_in(client, "admin")
+    response = await client.patch(
+        URL("/api/v1/users/%3Ci%3Ex%3C%2Fi%3E", encoded=True), json={"disabled": True}
+    )
+    assert response.status == 200, await response.text()
+    assert (await response.json())["name"] == "<i>x</i>"
