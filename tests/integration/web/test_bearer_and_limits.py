@@ -118,6 +118,7 @@ async def test_an_operator_limited_to_channels_may_edit_only_those(
 ) -> None:
     catalog.accounts.update_user("operator", channels=["rcjy"])
     await logged_in(schedule_client, "operator")
+    assert (await (await schedule_client.get("/api/v1/me")).json())["channels"] == ["rcjy"]
     body = await lock_body(schedule_client)
     refused = await schedule_client.post("/api/v1/channels/rcxf/schedule/edits", json=body)
     assert refused.status == 403
