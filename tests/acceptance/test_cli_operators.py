@@ -244,6 +244,17 @@ def test_schedule_edit_applies_or_says_why_not(tmp_path: Path, on_air: tuple[dat
     assert unknown.returncode == 1
     assert "channel 'nope' not found" in unknown.stderr
 
+    built = rcmedia(tmp_path, "schedule", "build", "--channel", "rcxf", "--days", "1")
+    assert built.returncode == 0, built.stderr
+    catalog = _catalog(tmp_path)
+    rebuild, edit = catalog.audit.entries()  # refused edits leave nothing
+    catalog.engine.dispose()
+    assert (edit.action, edit.target) == ("schedule.edit", f"channel/rcxf/iptv/{tomorrow}")
+    assert edit.actor.startswith("cli:")
+    assert (edit.before["event"]["asset_id"], edit.after["event"]["asset_id"]) == (ids["xxsj"], ids["promo"])
+    assert (rebuild.action, rebuild.target) == ("schedule.rebuild", "channel/rcxf")
+    assert "iptv" in rebuild.after
+
 
 def test_assets_rights_and_withdraw(tmp_path: Path, on_air: tuple[date, dict[str, int]]) -> None:
     tomorrow, ids = on_air
