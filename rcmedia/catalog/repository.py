@@ -132,6 +132,16 @@ def _job(row: JobRow) -> Job:
     )
 
 
+def _job_record(row: JobRow) -> dict[str, Any]:
+    """What the audit log keeps of a job: its state, attempts and failure reason."""
+    return {
+        "asset_id": row.asset_id,
+        "state": row.state,
+        "attempts": row.attempts,
+        "failure_reason": row.failure_reason,
+    }
+
+
 def _fail_pending_assets(session: Session, asset_ids: Sequence[int], now: datetime) -> None:
     if asset_ids:
         session.execute(
@@ -370,7 +380,7 @@ class Catalog:
                 _fail_pending_assets(session, [row.asset_id], now)
             return JobState(row.state)
 
-    def retry_job(self, job_id: int, *, now: datetime) -> Job:
+    def retry_job(self, job_id: int, *, now: datetime, actor: str | None = None) -> Job:
         """Queue a failed job again with all its attempts (its asset is pending again).
 
         Checked and changed in one transaction under the row's lock: a job another request
@@ -382,6 +392,7 @@ class Catalog:
                 raise NotFoundError("job", job_id)
             if row.state != JobState.FAILED.value:
                 raise JobStateError(f"job {job_id!r} is {row.state}; only a failed job can be retried")
+            before = _job_record(row)
             row.state = JobState.QUEUED.value
             row.attempts = 0
             row.progress = 0.0
@@ -398,9 +409,19 @@ class Catalog:
                 .values(status=AssetStatus.PENDING.value, updated_at=now)
             )
             session.flush()
+            if actor is not None:
+                add_entry(
+                    session,
+                    actor,
+                    AuditAction.JOB_RETRY,
+                    f"job/{job_id}",
+                    before=before,
+                    after=_job_record(row),
+                    now=now,
+                )
             return _job(row)
 
-    def cancel_job(self, job_id: int, *, reason: str, now: datetime) -> Job:
+    def cancel_job(self, job_id: int, *, reason: str, now: datetime, actor: str | None = None) -> Job:
         """Fail a queued or running job with ``reason``; a finished one is refused (JobStateError).
 
         A running job's worker no longer holds it: its next progress report or lease renewal
@@ -413,6 +434,7 @@ class Catalog:
                 raise NotFoundError("job", job_id)
             if JobState(row.state).finished:
                 raise JobStateError(f"job {job_id!r} is already {row.state}; there is nothing to cancel")
+            before = _job_record(row)
             row.state = JobState.FAILED.value
             row.failure_reason = reason
             row.worker = None
@@ -421,6 +443,16 @@ class Catalog:
             row.updated_at = now
             _fail_pending_assets(session, [row.asset_id], now)
             session.flush()
+            if actor is not None:
+                add_entry(
+                    session,
+                    actor,
+                    AuditAction.JOB_CANCEL,
+                    f"job/{job_id}",
+                    before=before,
+                    after=_job_record(row),
+                    now=now,
+                )
             return _job(row)
 
     def publish(

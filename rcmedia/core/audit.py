@@ -22,6 +22,8 @@ class AuditAction(StrEnum):
     ASSET_RIGHTS = "asset.rights"
     ASSET_WITHDRAW = "asset.withdraw"
     UPLOAD_FINISH = "upload.finish"
+    JOB_RETRY = "job.retry"
+    JOB_CANCEL = "job.cancel"
     USER_ADD = "user.add"
     USER_UPDATE = "user.update"
     USER_PASSWORD = "user.password"  # noqa: S105 - action names, not secrets
