@@ -149,6 +149,10 @@ class AccountError(RcmediaError, ValueError):
     """An account cannot be created or changed as asked (name taken, password too short)."""
 
 
+class AccountConflictError(AccountError):
+    """The accounts as they are refuse the change: the name is taken, or no enabled admin would be left."""
+
+
 class AssetStateError(RcmediaError):
     """An asset is in a state that does not allow the change asked for (withdrawing a pending one)."""
 

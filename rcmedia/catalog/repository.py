@@ -16,9 +16,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload
 
+from rcmedia.catalog.audit import add_entry
 from rcmedia.catalog.db import Transactions
 from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow, RightsRow
 from rcmedia.core.assets import Asset, Job, Rendition
+from rcmedia.core.audit import AuditAction, asset_target
 from rcmedia.core.changes import MetadataChange
 from rcmedia.core.models import AssetMetadata, AssetStatus, JobState, Output, Rights, Source
 from rcmedia.errors import AssetStateError, ConflictError, JobError, JobStateError, NotFoundError
@@ -26,6 +28,7 @@ from rcmedia.errors import AssetStateError, ConflictError, JobError, JobStateErr
 if TYPE_CHECKING:  # imported where used: these modules import this one
     from rcmedia.catalog.accounts import Accounts
     from rcmedia.catalog.asrun import AsRunLog
+    from rcmedia.catalog.audit import AuditLog
     from rcmedia.catalog.playout import PlayoutReads
     from rcmedia.catalog.schedules import ScheduleStore
 
@@ -129,6 +132,16 @@ def _job(row: JobRow) -> Job:
     )
 
 
+def _job_record(row: JobRow) -> dict[str, Any]:
+    """What the audit log keeps of a job: its state, attempts and failure reason."""
+    return {
+        "asset_id": row.asset_id,
+        "state": row.state,
+        "attempts": row.attempts,
+        "failure_reason": row.failure_reason,
+    }
+
+
 def _fail_pending_assets(session: Session, asset_ids: Sequence[int], now: datetime) -> None:
     if asset_ids:
         session.execute(
@@ -174,6 +187,13 @@ class Catalog:
         from rcmedia.catalog.accounts import Accounts  # noqa: PLC0415 - it imports this module
 
         return Accounts(self.engine)
+
+    @functools.cached_property
+    def audit(self) -> AuditLog:
+        """Who changed what, when (rcmedia.catalog.audit)."""
+        from rcmedia.catalog.audit import AuditLog  # noqa: PLC0415 - imported where used, like the others
+
+        return AuditLog(self.engine)
 
     # --- ingest ----------------------------------------------------------------------------
 
@@ -360,7 +380,7 @@ class Catalog:
                 _fail_pending_assets(session, [row.asset_id], now)
             return JobState(row.state)
 
-    def retry_job(self, job_id: int, *, now: datetime) -> Job:
+    def retry_job(self, job_id: int, *, now: datetime, actor: str | None = None) -> Job:
         """Queue a failed job again with all its attempts (its asset is pending again).
 
         Checked and changed in one transaction under the row's lock: a job another request
@@ -372,6 +392,7 @@ class Catalog:
                 raise NotFoundError("job", job_id)
             if row.state != JobState.FAILED.value:
                 raise JobStateError(f"job {job_id!r} is {row.state}; only a failed job can be retried")
+            before = _job_record(row)
             row.state = JobState.QUEUED.value
             row.attempts = 0
             row.progress = 0.0
@@ -388,9 +409,19 @@ class Catalog:
                 .values(status=AssetStatus.PENDING.value, updated_at=now)
             )
             session.flush()
+            if actor is not None:
+                add_entry(
+                    session,
+                    actor,
+                    AuditAction.JOB_RETRY,
+                    f"job/{job_id}",
+                    before=before,
+                    after=_job_record(row),
+                    now=now,
+                )
             return _job(row)
 
-    def cancel_job(self, job_id: int, *, reason: str, now: datetime) -> Job:
+    def cancel_job(self, job_id: int, *, reason: str, now: datetime, actor: str | None = None) -> Job:
         """Fail a queued or running job with ``reason``; a finished one is refused (JobStateError).
 
         A running job's worker no longer holds it: its next progress report or lease renewal
@@ -403,6 +434,7 @@ class Catalog:
                 raise NotFoundError("job", job_id)
             if JobState(row.state).finished:
                 raise JobStateError(f"job {job_id!r} is already {row.state}; there is nothing to cancel")
+            before = _job_record(row)
             row.state = JobState.FAILED.value
             row.failure_reason = reason
             row.worker = None
@@ -411,6 +443,16 @@ class Catalog:
             row.updated_at = now
             _fail_pending_assets(session, [row.asset_id], now)
             session.flush()
+            if actor is not None:
+                add_entry(
+                    session,
+                    actor,
+                    AuditAction.JOB_CANCEL,
+                    f"job/{job_id}",
+                    before=before,
+                    after=_job_record(row),
+                    now=now,
+                )
             return _job(row)
 
     def publish(
@@ -589,25 +631,42 @@ class Catalog:
 
     # --- editor changes --------------------------------------------------------------------
     # Each moves assets.updated_at: the EPG watch (ScheduleStore.change_fingerprint) rebuilds then.
+    # With an ``actor``, each writes its audit entry (before and after) in its own transaction.
 
     def update_metadata(
-        self, asset_id: int, change: MetadataChange, *, now: datetime, expected_version: int | None = None
+        self,
+        asset_id: int,
+        change: MetadataChange,
+        *,
+        now: datetime,
+        expected_version: int | None = None,
+        actor: str | None = None,
     ) -> Asset:
         """Change the given fields of an asset's metadata (on ``expected_version``, if given)."""
         with self._session() as session:
             row = _row_for_change(session, asset_id, expected_version)
+            before = _asset(row)
             for name, value in change.changed().items():
                 setattr(row, name, list(value) if name == "categories" else value)
             _bump(session, row, now)
             session.flush()
-            return _asset(row)
+            after = _asset(row)
+            _audit(session, actor, AuditAction.ASSET_UPDATE, before, after, now)
+            return after
 
     def set_rights(
-        self, asset_id: int, rights: Sequence[Rights], *, now: datetime, expected_version: int | None = None
+        self,
+        asset_id: int,
+        rights: Sequence[Rights],
+        *,
+        now: datetime,
+        expected_version: int | None = None,
+        actor: str | None = None,
     ) -> Asset:
         """Replace every rights window of an asset (an output without one may not air it)."""
         with self._session() as session:
             row = _row_for_change(session, asset_id, expected_version)
+            before = _asset(row)
             row.rights.clear()
             session.flush()
             row.rights.extend(
@@ -615,7 +674,9 @@ class Catalog:
             )
             _bump(session, row, now)
             session.flush()
-            return _asset(row)
+            after = _asset(row)
+            _audit(session, actor, AuditAction.ASSET_RIGHTS, before, after, now)
+            return after
 
     def set_rendition_rates(
         self, asset_id: int, rates: Mapping[str, tuple[int, int]], *, now: datetime
@@ -637,7 +698,9 @@ class Catalog:
             session.flush()
             return _asset(row)
 
-    def withdraw(self, asset_id: int, *, now: datetime, expected_version: int | None = None) -> Asset:
+    def withdraw(
+        self, asset_id: int, *, now: datetime, expected_version: int | None = None, actor: str | None = None
+    ) -> Asset:
         """Take a published asset off the air and off VOD (again: nothing changes)."""
         with self._session() as session:
             row = _row_for_change(session, asset_id, expected_version)
@@ -647,10 +710,50 @@ class Catalog:
                 raise AssetStateError(
                     f"asset {asset_id!r} is {row.status}: only a published asset can be withdrawn"
                 )
+            before = _asset(row)
             _bump(session, row, now)
             row.status = AssetStatus.WITHDRAWN.value
             session.flush()
-            return _asset(row)
+            after = _asset(row)
+            _audit(session, actor, AuditAction.ASSET_WITHDRAW, before, after, now)
+            return after
+
+
+def asset_record(asset: Asset) -> dict[str, Any]:
+    """What the audit log keeps of an asset: its metadata, rights, state and version."""
+    metadata = asset.metadata
+    return {
+        "title": metadata.title,
+        "series": metadata.series,
+        "episode": metadata.episode,
+        "description": metadata.description,
+        "categories": list(metadata.categories),
+        "rights": [
+            {
+                "output": r.output.value,
+                "start": r.start.isoformat() if r.start else None,
+                "end": r.end.isoformat() if r.end else None,
+            }
+            for r in metadata.rights
+        ],
+        "status": asset.status.value,
+        "version": asset.version,
+    }
+
+
+def _audit(
+    session: Session, actor: str | None, action: AuditAction, before: Asset, after: Asset, now: datetime
+) -> None:
+    if actor is not None:
+        add_entry(
+            session,
+            actor,
+            action,
+            asset_target(after.id),
+            before=asset_record(before),
+            after=asset_record(after),
+            now=now,
+        )
 
 
 def _row_for_change(session: Session, asset_id: int, expected_version: int | None) -> AssetRow:

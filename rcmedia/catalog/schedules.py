@@ -7,15 +7,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
+from rcmedia.catalog.audit import add_entry
 from rcmedia.catalog.db import Transactions, is_busy
 from rcmedia.catalog.tables import AssetRow, ChannelRow, EventRow, RenditionRow, ScheduleDayRow
 from rcmedia.core.airings import AssetAiring
+from rcmedia.core.audit import AuditAction, channel_target
 from rcmedia.core.builder import DaySchedule
 from rcmedia.core.models import AssetStatus, Output, Rights, Source
 from rcmedia.core.schedule import Airing, Counters, Event, EventKind, ScheduleAsset, to_us
@@ -91,12 +94,15 @@ class ScheduleStore:
         *,
         now: datetime,
         expected_versions: Mapping[str, int] | None = None,
+        actor: str | None = None,
     ) -> dict[str, int]:
         """Store (channel id, filename, TOML text) in one transaction; returns id → version.
 
         A channel whose text did not change keeps its version. ``expected_versions``: the version
         each channel's new text was written on; when another apply changed one since, nothing is
-        stored and :class:`ConflictError` names the current version.
+        stored and :class:`ConflictError` names the current version. With ``actor``, each channel
+        that changed gets a ``grid.apply`` audit entry (file and version before and after) in the
+        same transaction.
         """
         versions = {}
         expected = expected_versions or {}
@@ -109,6 +115,7 @@ class ScheduleStore:
                         raise ConflictError(
                             f"channel {channel_id!r}", expected=expected[channel_id], current=current
                         )
+                before = {"file": row.filename, "version": row.version} if row is not None else None
                 if row is None:
                     row = ChannelRow(
                         id=channel_id, filename=filename, source=source, version=1, applied_at=now
@@ -122,6 +129,16 @@ class ScheduleStore:
                         now,
                     )
                 versions[channel_id] = row.version
+                if actor is not None and (before is None or before["version"] != row.version):
+                    add_entry(
+                        session,
+                        actor,
+                        AuditAction.GRID_APPLY,
+                        channel_target(channel_id),
+                        before=before,
+                        after={"file": filename, "version": row.version},
+                        now=now,
+                    )
         return versions
 
     def applied_channels(self) -> list[AppliedChannel]:
@@ -274,6 +291,10 @@ class ScheduleTx:
         self._session = session
         self.channel_id = channel_id
         self.output = output
+
+    def audit(self, actor: str, action: str, target: str, *, before: Any, after: Any, now: datetime) -> None:
+        """An audit entry written with this transaction: it exists exactly when the change does."""
+        add_entry(self._session, actor, action, target, before=before, after=after, now=now)
 
     def _of_output(self) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
         return EventRow.channel_id == self.channel_id, EventRow.output == self.output.value

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from rcmedia import __version__
-from rcmedia.cli import assets, channels, db, demo, ingest, init, schedule, serve, storage, users
+from rcmedia.cli import assets, audit, channels, db, demo, ingest, init, schedule, serve, storage, users
 from rcmedia.cli.common import console
 from rcmedia.config import load_settings
 from rcmedia.core.text import visible
@@ -41,6 +41,7 @@ for command in (
     schedule.schedule,
     schedule.epg,
     users.users,
+    audit.audit,
     storage.storage,
     serve.serve,
     serve.scheduler,

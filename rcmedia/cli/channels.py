@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from rcmedia.bootstrap import open_context
-from rcmedia.cli.common import console, freeze_of, guard, report_builds, settings_of
+from rcmedia.cli.common import cli_actor, console, freeze_of, guard, report_builds, settings_of
 from rcmedia.terminal import shown
 
 
@@ -26,7 +26,8 @@ def channels_apply(ctx: click.Context, files: tuple[Path, ...], no_build: bool) 
     """Validate channel files (default: every playlists/*.toml) and load them all, or none.
 
     Every error names the file, the line or key, and what is wrong. Afterwards the EPG of the
-    applied channels is rebuilt from today for `schedule_days` days (unless --no-build).
+    applied channels is rebuilt from today for `schedule_days` days (unless --no-build). Each
+    changed channel is in the audit log (grid.apply, by cli:<os user>).
     """
     from rcmedia.service.channels import InvalidChannelFiles, apply_channel_files
     from rcmedia.service.schedules import build_all
@@ -37,7 +38,7 @@ def channels_apply(ctx: click.Context, files: tuple[Path, ...], no_build: bool) 
         store = ictx.catalog.schedules
         now = ictx.clock.now()
         try:
-            versions = apply_channel_files(store, paths, now=now)
+            versions = apply_channel_files(store, paths, now=now, actor=cli_actor())
         except InvalidChannelFiles as exc:
             for error in exc.errors:
                 console.print(f"[red]✗[/] {shown(error)}")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import getpass
 import logging
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -49,3 +51,12 @@ def report_builds(built: dict[str, dict[Any, list[Any]]]) -> None:
             console.print(
                 f"  {channel_id}/{output.value}: {len(days)} day(s) from {days[0].day}, {events} events"
             )
+
+
+def cli_actor() -> str:
+    """Who the audit log names for a change made on the command line: ``cli:<os user>``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a container), no USER/LOGNAME
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"cli:{user}"

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from rcmedia.bootstrap import open_context
-from rcmedia.cli.common import console, freeze_of, guard, report_builds, settings_of
+from rcmedia.cli.common import cli_actor, console, freeze_of, guard, report_builds, settings_of
+from rcmedia.core.audit import AuditAction, channel_target
 from rcmedia.core.edits import Edit, EditKind
 from rcmedia.core.models import Output
 from rcmedia.errors import ConflictError, ScheduleError
@@ -40,15 +41,27 @@ def schedule_build(
     settings = settings_of(ctx)
     with open_context(settings) as ictx:
         store = ictx.catalog.schedules
+        now = ictx.clock.now()
         built = build_all(
             store,
             first_day=first_day.date() if first_day else None,
             days=days or settings.schedule_days,
-            now=ictx.clock.now(),
+            now=now,
             channel_ids=list(channel_ids),
             freeze=freeze_of(settings),
             clock=ictx.clock,
         )
+        # recorded after the build was stored (each channel output in its own transaction)
+        for channel_id, outputs in sorted(built.items()):
+            ictx.catalog.audit.record(
+                cli_actor(),
+                AuditAction.SCHEDULE_REBUILD,
+                channel_target(channel_id),
+                after={
+                    output.value: [str(d.day) for d in days_built] for output, days_built in outputs.items()
+                },
+                now=now,
+            )
     report_builds(built)
 
 
@@ -123,6 +136,7 @@ def schedule_edit(
                 now=ictx.clock.now(),
                 freeze=freeze_of(settings),
                 expected_version=version,
+                actor=cli_actor(),
             )
         except (ScheduleError, ConflictError) as exc:
             console.print(f"[red]✗ refused:[/] {shown(exc)}")

@@ -65,13 +65,16 @@ def read_channel_files(paths: Sequence[Path], *, known_series: frozenset[str] | 
     return files
 
 
-def apply_channel_files(store: ScheduleStore, paths: Sequence[Path], *, now: datetime) -> dict[str, int]:
-    """Validate ``paths`` against the catalog's series and store them together (or not at all)."""
+def apply_channel_files(
+    store: ScheduleStore, paths: Sequence[Path], *, now: datetime, actor: str | None = None
+) -> dict[str, int]:
+    """Validate ``paths`` against the catalog's series and store them together (or not at all);
+    with ``actor``, each changed channel is in the audit log (``grid.apply``)."""
     if not paths:
         raise ConfigError("no channel files given (and none in the playlists folder)")
     series = frozenset(a.series for a in store.schedule_assets() if a.series)
     files = read_channel_files(paths, known_series=series)
-    return store.apply_channels([(f.channel.id, f.path.name, f.text) for f in files], now=now)
+    return store.apply_channels([(f.channel.id, f.path.name, f.text) for f in files], now=now, actor=actor)
 
 
 @functools.lru_cache(maxsize=256)

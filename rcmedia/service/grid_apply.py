@@ -52,8 +52,11 @@ def apply_grid(
     days: int,
     freeze: timedelta,
     clock: Clock | None = None,
+    actor: str | None = None,
 ) -> GridApplied:
     """Validate ``text`` as channel ``channel_id``'s file, store it and rebuild its days.
+
+    With ``actor`` a changed grid is in the audit log (``grid.apply``), written with it.
 
     NotFoundError: no such channel; InvalidChannelFiles: every problem found (nothing stored);
     ConflictError: the channel was applied again since ``expected_version``.
@@ -78,7 +81,10 @@ def apply_grid(
     except GridError as exc:
         raise InvalidChannelFiles([exc]) from None
     versions = store.apply_channels(
-        [(channel_id, filename, text)], now=now, expected_versions={channel_id: expected_version}
+        [(channel_id, filename, text)],
+        now=now,
+        expected_versions={channel_id: expected_version},
+        actor=actor,
     )
     version = versions[channel_id]
     changed = version != applied.version

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from rcmedia.catalog.schedules import LOCK_WAIT_S, ScheduleStore, ScheduleTx
+from rcmedia.core.audit import AuditAction, channel_target
 from rcmedia.core.builder import BuildInput, DaySchedule, broadcast_day, build_days, day_on_air
 from rcmedia.core.clock import Clock
 from rcmedia.core.edits import Edit, apply_edit
@@ -285,10 +286,13 @@ def edit_schedule(
     freeze: timedelta = FREEZE,
     expected_version: int | None = None,
     wait_s: float = LOCK_WAIT_S,
+    actor: str | None = None,
 ) -> DayListing:
     """Apply an operator edit to one built day, store it and re-chain every later built day.
 
-    All of it in one transaction under the channel output's write lock. ``expected_version`` is the
+    All of it in one transaction under the channel output's write lock, with its audit entry when
+    ``actor`` is given (``schedule.edit``: the edit, the edited event and the day's version, before
+    and after). ``expected_version`` is the
     day's version the operator saw: when another write changed the day since, the edit is refused
     with :class:`ConflictError` (naming the current version) and nothing is stored.
     NotFoundError: an unknown channel or output; ScheduleError: the day is not built or the edit
@@ -333,6 +337,45 @@ def edit_schedule(
                 versions={**versions, day: version},
             )
             tx.save_days(build_days(rest.spec, later[0], rest.days), now=now)
+        if actor is not None:
+            tx.audit(
+                actor,
+                AuditAction.SCHEDULE_EDIT,
+                channel_target(channel.id, output.value, day),
+                before={"version": versions[day], "event": _event_at(events, edit.event_start)},
+                after={
+                    "version": version,
+                    "edit": _edit_record(edit),
+                    "event": _event_at(edited.events, edit.to or edit.event_start),
+                },
+                now=now,
+            )
     return DayListing(
         channel=channel, output=output, day=day, start=start, end=end, version=version, events=edited.events
     )
+
+
+def _event_record(event: Event) -> dict[str, object]:
+    return {
+        "start": event.start.isoformat(),
+        "end": event.end.isoformat(),
+        "asset_id": event.asset_id,
+        "title": event.title,
+        "kind": event.kind.value,
+        "locked": event.locked,
+    }
+
+
+def _event_at(events: Sequence[Event], start: datetime | None) -> dict[str, object] | None:
+    """The audit record of the event starting at ``start`` (None: no such event, or no time)."""
+    found = [e for e in events if start is not None and e.start == start]
+    return _event_record(found[0]) if found else None
+
+
+def _edit_record(edit: Edit) -> dict[str, object]:
+    return {
+        "action": edit.kind.value,
+        "event_start": edit.event_start.isoformat() if edit.event_start else None,
+        "asset_id": edit.asset_id,
+        "to": edit.to.isoformat() if edit.to else None,
+    }

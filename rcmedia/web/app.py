@@ -31,9 +31,11 @@ from rcmedia.playout.missing_segments import MissingSegments
 from rcmedia.playout.shifted import ShiftedSegments
 from rcmedia.storage.base import Storage
 from rcmedia.web import (
+    accounts_api,
     aired_media,
     api,
     asset_airings,
+    audit_api,
     auth,
     catchup,
     channel_list,
@@ -89,7 +91,10 @@ ASSET = r"{asset:[0-9]{1,18}}"
 CHANNEL = r"{channel:[a-z0-9-]{1,64}}"
 OUTPUT = r"{output:[a-z]{1,16}}"
 RUNG = r"{rendition:[A-Za-z0-9_-]{1,32}}"
-UPLOAD = r"{id:[A-Za-z0-9_-]{1,64}}"  # the staging folder refuses any but its own 24-character ids
+UPLOAD = r"{id:[A-Za-z0-9_-]{1,64}}"
+# an account name (at most 64 characters): aiohttp matches the path decoded but for %2F, so a "/"
+# in a name is sent as %2F (three characters here)
+USER = r"{name:[^/]{1,192}}"  # the staging folder refuses any but its own 24-character ids
 
 
 def _add_routes(router: web.UrlDispatcher) -> None:
@@ -147,6 +152,15 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_patch(f"/api/v1/assets/{ID}", editor_api.update_asset)
     router.add_put(f"/api/v1/assets/{ID}/rights", editor_api.set_rights)
     router.add_post(f"/api/v1/assets/{ID}/withdraw", editor_api.withdraw)
+    # account admin and the audit log (admins only)
+    router.add_get("/api/v1/users", accounts_api.list_users)
+    router.add_post("/api/v1/users", accounts_api.add_user)
+    router.add_patch(f"/api/v1/users/{USER}", accounts_api.update_user)
+    router.add_post(f"/api/v1/users/{USER}/password", accounts_api.reset_password)
+    router.add_get(f"/api/v1/users/{USER}/tokens", accounts_api.list_tokens)
+    router.add_post(f"/api/v1/users/{USER}/tokens", accounts_api.create_token)
+    router.add_delete(f"/api/v1/users/{USER}/tokens/{ID}", accounts_api.revoke_token)
+    router.add_get("/api/v1/audit", audit_api.audit_entries)
     # tus resumable uploads (rcmedia.web.uploads); add_get would add a HEAD that is not tus's
     router.add_route("OPTIONS", uploads.UPLOADS_PATH, uploads.options)
     router.add_post(uploads.UPLOADS_PATH, uploads.create)

@@ -157,10 +157,29 @@ def _back_to_form(next_path: str | None = None) -> web.Response:
 
 
 def me_document(user: User) -> Document:
-    return {"name": user.name, "role": user.role.value, "created_at": iso_utc(user.created_at)}
+    return {
+        "name": user.name,
+        "role": user.role.value,
+        "created_at": iso_utc(user.created_at),
+        # what the pages offer to edit; null: every channel (always for an admin)
+        "channels": list(user.channels)
+        if user.channels is not None and user.role is not Role.ADMIN
+        else None,
+    }
 
 
-ME_SCHEMA = closed({"name": {"type": "string"}, "role": enum_of(Role), "created_at": INSTANT})
+ME_SCHEMA = closed(
+    {
+        "name": {"type": "string"},
+        "role": enum_of(Role),
+        "created_at": INSTANT,
+        "channels": {
+            "type": ["array", "null"],
+            "items": {"type": "string"},
+            "description": "the channels this account may change schedules of; null: every channel",
+        },
+    }
+)
 
 
 async def login_page(request: web.Request) -> web.Response:

@@ -7,7 +7,9 @@ each moves the asset's ``updated_at`` (its ``version``), so the EPG watch rebuil
 the freeze horizon: a withdrawn asset, or one without rights on an output, is substituted there
 from the next rebuild. A write may name the version it was made on (``If-Match`` with the ETag of
 ``GET /api/v1/assets/{id}``, or ``"version"`` in a PATCH body): if another editor changed the
-asset since, it is refused with 409 and the current version, and nothing is changed.
+asset since, it is refused with 409 and the current version, and nothing is changed. Every
+change is in the audit log (``asset.update``, ``asset.rights``, ``asset.withdraw``, with the asset
+before and after), written in the change's own transaction.
 """
 
 from __future__ import annotations
@@ -38,7 +40,12 @@ async def update_asset(request: web.Request) -> web.StreamResponse:
     expected = expected_version(request, asset_resource(_asset_id(request)), version)
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
     asset = await asyncio.to_thread(
-        catalog.update_metadata, _asset_id(request), change, now=now, expected_version=expected
+        catalog.update_metadata,
+        _asset_id(request),
+        change,
+        now=now,
+        expected_version=expected,
+        actor=user.name,
     )
     log.info("asset %d changed by %r: %s", asset.id, user.name, ", ".join(change.changed()))
     return asset_answer(asset)
@@ -50,7 +57,7 @@ async def set_rights(request: web.Request) -> web.StreamResponse:
     expected = expected_version(request, asset_resource(_asset_id(request)))
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
     asset = await asyncio.to_thread(
-        catalog.set_rights, _asset_id(request), rights, now=now, expected_version=expected
+        catalog.set_rights, _asset_id(request), rights, now=now, expected_version=expected, actor=user.name
     )
     log.info("asset %d rights set by %r: %s", asset.id, user.name, rights)
     return asset_answer(asset)
@@ -60,6 +67,8 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     user = await require_role(request, Role.EDITOR)
     expected = expected_version(request, asset_resource(_asset_id(request)))
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
-    asset = await asyncio.to_thread(catalog.withdraw, _asset_id(request), now=now, expected_version=expected)
+    asset = await asyncio.to_thread(
+        catalog.withdraw, _asset_id(request), now=now, expected_version=expected, actor=user.name
+    )
     log.info("asset %d withdrawn by %r", asset.id, user.name)
     return asset_answer(asset)

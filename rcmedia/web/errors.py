@@ -3,7 +3,8 @@
 * ``InvalidFieldError`` (a bad field or URL part) is a 400 naming the field;
 * ``NotFoundError`` and ``UnsafePathError`` are 404 (a traversal attempt learns nothing more than
   a missing file would tell it);
-* ``ConflictError`` (a write based on a stale version) is a 409;
+* ``ConflictError`` (a write based on a stale version) is a 409, as is ``AccountConflictError``
+  (a name taken, the last enabled admin); another ``AccountError`` is a 400;
 * ``UploadLockedError`` (a tus upload another request is writing) is a 423, and
   ``UploadExpiredError`` (a tus upload past its expiry) a 410;
 * ``BusyError`` (the catalog is locked by another writer) is a 503 with ``Retry-After``: not the
@@ -24,6 +25,8 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from rcmedia.errors import (
+    AccountConflictError,
+    AccountError,
     AssetStateError,
     BusyError,
     ConflictError,
@@ -73,6 +76,10 @@ def rcmedia_error_response(request: web.Request, exc: RcmediaError) -> web.Respo
         status = 423
     elif isinstance(exc, UploadExpiredError):
         status = 410
+    elif isinstance(exc, AccountConflictError):
+        status = 409  # the name is taken, or no enabled admin would be left
+    elif isinstance(exc, AccountError):
+        status = 400  # a bad name, password, label or channel list
     elif isinstance(exc, AssetStateError | JobStateError):
         status = 409  # withdrawing a pending asset, retrying a running job: its state refuses it
     elif isinstance(exc, ScheduleError):
@@ -104,8 +111,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400 or not request.path.startswith(API_PREFIX):
             raise
         response = error_response(request, exc.status, exc.text or exc.reason)
-        # a 405 must still say what is allowed, a tus 412 which protocol versions are
-        for header in (hdrs.ALLOW, hdrs.RETRY_AFTER, "Tus-Version"):
+        # a 405 must still say what is allowed, a 401 how to authenticate, a tus 412 which
+        # protocol versions are
+        for header in (hdrs.ALLOW, hdrs.RETRY_AFTER, hdrs.WWW_AUTHENTICATE, "Tus-Version"):
             if header in exc.headers:
                 response.headers[header] = exc.headers[header]
         return response

@@ -20,7 +20,7 @@ from rcmedia.core.grid_file import GridError
 from rcmedia.errors import ConfigError, InvalidFieldError
 from rcmedia.service.channels import InvalidChannelFiles
 from rcmedia.service.grid_apply import GridApplied, apply_grid
-from rcmedia.web.access import require_role
+from rcmedia.web.access import require_channel
 from rcmedia.web.json_response import json_response
 from rcmedia.web.keys import CLOCK_KEY, SCHEDULES_KEY, SETTINGS_KEY
 from rcmedia.web.writes import read_json
@@ -66,9 +66,9 @@ def applied_document(applied: GridApplied) -> dict[str, object]:
 
 
 async def apply_channel_grid(request: web.Request) -> web.StreamResponse:
-    user = await require_role(request, Role.OPERATOR)
-    text, version = parse_grid_body(await read_json(request))
     app, channel_id = request.app, request.match_info["channel"]
+    user = await require_channel(request, Role.OPERATOR, channel_id)
+    text, version = parse_grid_body(await read_json(request))
     settings = app[SETTINGS_KEY]
     try:
         applied = await asyncio.to_thread(
@@ -81,11 +81,11 @@ async def apply_channel_grid(request: web.Request) -> web.StreamResponse:
             days=settings.schedule_days,
             freeze=timedelta(seconds=settings.freeze_seconds),
             clock=app[CLOCK_KEY],
+            actor=user.name,
         )
     except InvalidChannelFiles as exc:
         errors = [error_document(e) for e in exc.errors]
         return json_response({"error": str(exc), "errors": errors}, status=422)
-    # audit: grid.apply channel/{id} (before: the old text and version, after: applied.diff, version)
     log.info(
         "grid of %s applied by %r: version %d (changed: %s)",
         channel_id,

@@ -4,7 +4,8 @@ Retry queues a failed job again with all its attempts; cancel fails a queued or 
 with "cancelled by <user>" (a running attempt stops at its next progress report or lease
 renewal, and its ffmpeg with it). The state is checked and changed in one transaction under the
 job's row lock, so a stale action (a job retried, taken or finished meanwhile) is refused with
-409 and the reason, never applied over the newer state. Both answer with the job's document.
+409 and the reason, never applied over the newer state. Both answer with the job's document, and
+both are in the audit log (``job.retry``, ``job.cancel``), written in the action's transaction.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 async def retry_job(request: web.Request) -> web.Response:
     user = await require_role(request, Role.EDITOR)
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
-    job = await asyncio.to_thread(catalog.retry_job, int(request.match_info["id"]), now=now)
+    job = await asyncio.to_thread(catalog.retry_job, int(request.match_info["id"]), now=now, actor=user.name)
     log.info("job %d retried by %r", job.id, user.name)
     return json_response(job_document(job))
 
@@ -35,7 +36,11 @@ async def cancel_job(request: web.Request) -> web.Response:
     user = await require_role(request, Role.EDITOR)
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
     job = await asyncio.to_thread(
-        catalog.cancel_job, int(request.match_info["id"]), reason=f"cancelled by {user.name}", now=now
+        catalog.cancel_job,
+        int(request.match_info["id"]),
+        reason=f"cancelled by {user.name}",
+        now=now,
+        actor=user.name,
     )
     log.info("job %d cancelled by %r", job.id, user.name)
     return json_response(job_document(job))

@@ -26,6 +26,7 @@ from rcmedia.core.changes import (
 from rcmedia.core.edits import EditKind
 from rcmedia.core.models import AssetStatus, JobState, Output, Source
 from rcmedia.web.access import JSON_TYPE, SESSION_COOKIE
+from rcmedia.web.accounts_openapi import account_paths, account_schemas
 from rcmedia.web.api import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from rcmedia.web.asrun import ASRUN_SCHEMA
 from rcmedia.web.auth import ME_SCHEMA
@@ -48,7 +49,8 @@ from rcmedia.web.uploads import UPLOAD_SCHEMA
 from rcmedia.web.uploads_openapi import upload_paths
 
 OPENAPI_PATH = "/api/v1/openapi.json"
-SECURITY: list[dict[str, list[str]]] = [{"session": []}]  # what a write needs: a live session (POST /login)
+# what a write needs: a live session (POST /login) or an API token
+SECURITY: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
 
 ERROR_SCHEMA: Document = {
     "type": "object",
@@ -64,7 +66,7 @@ ERROR_SCHEMA: Document = {
 
 _ERRORS = {
     "400": "A parameter or field is wrong; `field` names a body field.",
-    "401": "No live session: log in with `POST /login` first.",
+    "401": "No live session or API token: log in with `POST /login` first, or send a token.",
     "403": "The account's role does not allow this, or the request came from another site.",
     "404": "No such asset, job, channel or output (or a path part out of bounds).",
     "409": "The current state refuses the change (withdrawn asset, refused edit) or the version is stale.",
@@ -506,7 +508,8 @@ def openapi_document() -> Document:
             "version": __version__,
             "description": "Assets, ingest jobs, channels, schedules and the as-run log. Reads are "
             "anonymous; writes need a session (`POST /login` with `{name, password}` as JSON sets the "
-            f"`{SESSION_COOKIE}` cookie) with the right role, and `Content-Type: application/json`. "
+            f"`{SESSION_COOKIE}` cookie) or an API token (`Authorization: Bearer`) with the right role, "
+            "and `Content-Type: application/json`. "
             "Errors are `{error, field?}` with 400/401/403/404/409/413/415/422, and 503 with "
             "`Retry-After` while the catalog is busy. Times are ISO 8601 in UTC.",
         },
@@ -514,7 +517,7 @@ def openapi_document() -> Document:
             {"name": name}
             for name in ("assets", "jobs", "uploads", "channels", "schedules", "accounts", "meta")
         ],
-        "paths": _paths() | upload_paths(),
+        "paths": _paths() | upload_paths() | account_paths(),
         "components": {
             "schemas": {
                 "Error": ERROR_SCHEMA,
@@ -530,6 +533,7 @@ def openapi_document() -> Document:
                 "Me": ME_SCHEMA,
                 "Upload": UPLOAD_SCHEMA,
                 **OPS_SCHEMAS,
+                **account_schemas(),
             },
             "parameters": _parameters(),
             "securitySchemes": {
@@ -539,7 +543,14 @@ def openapi_document() -> Document:
                     "name": SESSION_COOKIE,
                     "description": "Set by `POST /login` (form or JSON `{name, password}`); ended by "
                     "`POST /logout`. A write whose Origin names another site is refused (403).",
-                }
+                },
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token (`rcmedia users token NAME` or "
+                    "`POST /api/v1/users/{name}/tokens`) as `Authorization: Bearer rcm_…`. A bad one is a "
+                    "401 and never falls back to the session cookie.",
+                },
             },
         },
     }

@@ -21,7 +21,7 @@ from aiohttp import web
 from rcmedia.core.accounts import Role
 from rcmedia.core.changes import parse_schedule_edit
 from rcmedia.service.schedules import edit_schedule
-from rcmedia.web.access import require_role
+from rcmedia.web.access import require_channel
 from rcmedia.web.channels_api import day_answer
 from rcmedia.web.keys import CLOCK_KEY, SCHEDULES_KEY, SETTINGS_KEY
 from rcmedia.web.schedule_documents import day_resource
@@ -31,10 +31,10 @@ log = logging.getLogger(__name__)
 
 
 async def schedule_edit(request: web.Request) -> web.StreamResponse:
-    user = await require_role(request, Role.OPERATOR)
+    channel_id = request.match_info["channel"]
+    user = await require_channel(request, Role.OPERATOR, channel_id)
     wanted = parse_schedule_edit(await read_json(request))
     app = request.app
-    channel_id = request.match_info["channel"]
     expected = expected_version(request, day_resource(channel_id, wanted.output, wanted.day), wanted.version)
     listing = await asyncio.to_thread(
         edit_schedule,
@@ -47,6 +47,7 @@ async def schedule_edit(request: web.Request) -> web.StreamResponse:
         freeze=timedelta(seconds=app[SETTINGS_KEY].freeze_seconds),
         expected_version=expected,
         wait_s=app[SETTINGS_KEY].schedule_lock_wait_seconds,
+        actor=user.name,
     )
     log.info(
         "schedule edit by %r: %s/%s %s %s -> version %s",

@@ -20,12 +20,13 @@ from aiohttp import ClientPayloadError, hdrs, web
 
 from rcmedia.core import tus
 from rcmedia.core.accounts import Role, User
-from rcmedia.errors import InvalidFieldError, NotFoundError, RejectedInputError
+from rcmedia.core.audit import AuditAction
+from rcmedia.errors import CatalogError, InvalidFieldError, NotFoundError, RejectedInputError
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.uploads import Upload, UploadStaging
 from rcmedia.web.access import TUS_PATH, require_role
 from rcmedia.web.json_response import json_response
-from rcmedia.web.keys import CLOCK_KEY, SETTINGS_KEY
+from rcmedia.web.keys import CATALOG_KEY, CLOCK_KEY, SETTINGS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,21 @@ async def _finish(request: web.Request, upload: Upload) -> Upload:
     except RejectedInputError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from exc
     log.info("upload %s complete: ingest job %d", upload.id, done.job_id)
+    # recorded after the job was queued, in a transaction of its own (the job is in the hot
+    # folder's and the catalog's hands by now): a failure to record is logged, and the upload
+    # still answers as finished, since retrying its last PATCH could not queue it again
+    after = {"job_id": done.job_id, "length": done.length, "metadata": dict(done.metadata)}
+    try:
+        await asyncio.to_thread(
+            request.app[CATALOG_KEY].audit.record,
+            done.owner,
+            AuditAction.UPLOAD_FINISH,
+            f"upload/{done.id}",
+            after=after,
+            now=request.app[CLOCK_KEY].now(),
+        )
+    except CatalogError:
+        log.exception("upload %s (job %d) finished but its audit entry was not written", done.id, done.job_id)
     return done
 
 

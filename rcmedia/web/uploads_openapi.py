@@ -36,7 +36,7 @@ _ID = {
     "required": True,
     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
 }
-_SECURITY: list[dict[str, list[str]]] = [{"session": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
 
 
 def _responses(ok: str, description: str, errors: str, **headers: str) -> Document:

@@ -70,7 +70,19 @@ def test_users_add_list_passwd_disable(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     rows = [line for line in listed.stdout.splitlines() if "operator" in line or "editor" in line]
     assert len(rows) == 2
-    assert rows[0].split() == ["│", "ed", "│", "editor", "│", *rows[0].split()[5:8], "│", "enabled", "│"]
+    assert rows[0].split() == [
+        "│",
+        "ed",
+        "│",
+        "editor",
+        "│",
+        *rows[0].split()[5:8],
+        "│",
+        "enabled",
+        "│",
+        "all",
+        "│",
+    ]
     assert rows[1].split()[1:4] == ["王老师", "│", "operator"]
 
     assert (
@@ -87,6 +99,47 @@ def test_users_add_list_passwd_disable(tmp_path: Path) -> None:
     assert accounts.verify("ed", "new-password") is None  # disabled
     assert rcmedia(tmp_path, "users", "enable", "ed").returncode == 0
     assert accounts.verify("ed", "new-password") is not None
+    catalog.engine.dispose()
+
+
+def test_users_tokens_channels_and_the_audit_log(tmp_path: Path) -> None:
+    added = rcmedia(
+        tmp_path,
+        *("users", "add", "op", "--role", "operator", "--channel", "rcxf", "--password-stdin"),
+        input="op-password\n",
+    )
+    assert added.returncode == 0, added.stderr
+    made = rcmedia(tmp_path, "users", "token", "op", "--label", "nightly")
+    assert made.returncode == 0, made.stderr
+    secret = made.stdout.strip()
+    assert secret.startswith("rcm_")
+    assert "will not be shown again" in made.stderr
+
+    catalog = _catalog(tmp_path)
+    accounts = Accounts(catalog.engine)
+    now = datetime.now(UTC)
+    assert accounts.token_user(secret, now=now) is not None
+    listed = rcmedia(tmp_path, "users", "tokens", "op")
+    assert listed.returncode == 0, listed.stderr
+    assert "nightly" in listed.stdout
+    assert secret not in listed.stdout
+    (token,) = accounts.tokens("op")
+    revoked = rcmedia(tmp_path, "users", "revoke-token", str(token.id))
+    assert revoked.returncode == 0, revoked.stderr
+    assert accounts.token_user(secret, now=now) is None
+
+    assert accounts.get_user("op").channels == ("rcxf",)
+    assert rcmedia(tmp_path, "users", "channels", "op", "--all").returncode == 0
+    assert accounts.get_user("op").channels is None
+    assert rcmedia(tmp_path, "users", "channels", "op").returncode == 2  # --channel or --all
+
+    entries = catalog.audit.entries()
+    assert [e.action for e in entries] == ["user.update", "user.revoke_token", "user.token", "user.add"]
+    assert all(e.actor.startswith("cli:") for e in entries)
+    shown = rcmedia(tmp_path, "audit", "--action", "user.token", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert '"action": "user.token"' in shown.stdout
+    assert secret not in shown.stdout
     catalog.engine.dispose()
 
 
@@ -190,6 +243,17 @@ def test_schedule_edit_applies_or_says_why_not(tmp_path: Path, on_air: tuple[dat
     unknown = rcmedia(tmp_path, "schedule", "edit", "--channel", "nope", *base[4:], "lock", "--at", "19:00")
     assert unknown.returncode == 1
     assert "channel 'nope' not found" in unknown.stderr
+
+    built = rcmedia(tmp_path, "schedule", "build", "--channel", "rcxf", "--days", "1")
+    assert built.returncode == 0, built.stderr
+    catalog = _catalog(tmp_path)
+    rebuild, edit = catalog.audit.entries()  # refused edits leave nothing
+    catalog.engine.dispose()
+    assert (edit.action, edit.target) == ("schedule.edit", f"channel/rcxf/iptv/{tomorrow}")
+    assert edit.actor.startswith("cli:")
+    assert (edit.before["event"]["asset_id"], edit.after["event"]["asset_id"]) == (ids["xxsj"], ids["promo"])
+    assert (rebuild.action, rebuild.target) == ("schedule.rebuild", "channel/rcxf")
+    assert "iptv" in rebuild.after
 
 
 def test_assets_rights_and_withdraw(tmp_path: Path, on_air: tuple[date, dict[str, int]]) -> None:

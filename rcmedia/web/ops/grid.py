@@ -80,8 +80,9 @@ def pool_text(pool: Pool, zh: bool) -> str:
 
 
 async def grid_page(request: web.Request) -> web.Response:
-    user = await page_user(request, Role.OPERATOR)
-    view = await asyncio.to_thread(grid_view, request.app[SCHEDULES_KEY], request.match_info["channel"])
+    channel_id = request.match_info["channel"]
+    user = await page_user(request, Role.OPERATOR, channel=channel_id)
+    view = await asyncio.to_thread(grid_view, request.app[SCHEDULES_KEY], channel_id)
     zh = lang_of(request) is Lang.ZH
     return await ops_html(
         request,

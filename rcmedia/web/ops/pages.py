@@ -16,7 +16,7 @@ import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 from aiohttp import hdrs, web
@@ -87,26 +87,44 @@ def lang_of(request: web.Request) -> Lang:
     return chosen_lang(request.query, request.cookies)[0]
 
 
-async def page_user(request: web.Request, role: Role | None = None) -> User:
-    """The signed-in account, if its role allows ``role`` (None: any account).
+async def page_user(request: web.Request, role: Role | None = None, *, channel: str | None = None) -> User:
+    """The signed-in account, if its role allows ``role`` (None: any account) and, for a page of
+    one ``channel``, its channel limit allows that channel (``rcmedia.web.access.require_channel``).
 
     Raises the redirect to the login form for an anonymous request and a 403 page otherwise.
     """
     user = await current_user(request)
     if user is None:
         raise login_redirect(request)
+    t = translator(lang_of(request))
     if role is not None and not user.role.allows(role):
-        t = translator(lang_of(request))
-        message = t(
-            f"账号 {user.name} 的角色是 {user.role.value}，此页面需要 {role.value}（或 admin）。",
-            f"Account {user.name} is {user.role.value}; this page needs {role.value} (or admin).",
+        await _forbidden(
+            request,
+            user,
+            t(
+                f"账号 {user.name} 的角色是 {user.role.value}，此页面需要 {role.value}（或 admin）。",
+                f"Account {user.name} is {user.role.value}; this page needs {role.value} (or admin).",
+            ),
         )
-        response = await ops_html(request, "ops/forbidden.html", user=user, status=403, message=message)
-        # aiohttp's exceptions take text, not body (deprecated), and the type apart from the headers
-        headers = {k: v for k, v in response.headers.items() if k != hdrs.CONTENT_TYPE}
-        assert isinstance(response.text, str)
-        raise web.HTTPForbidden(text=response.text, content_type="text/html", headers=headers)
+    if channel is not None and not user.may_edit_channel(channel):
+        allowed = ", ".join(user.channels or ())
+        await _forbidden(
+            request,
+            user,
+            t(
+                f"账号 {user.name} 只能管理这些频道：{allowed}。",
+                f"Account {user.name} may only work on these channels: {allowed}.",
+            ),
+        )
     return user
+
+
+async def _forbidden(request: web.Request, user: User, message: str) -> NoReturn:
+    response = await ops_html(request, "ops/forbidden.html", user=user, status=403, message=message)
+    # aiohttp's exceptions take text, not body (deprecated), and the type apart from the headers
+    headers = {k: v for k, v in response.headers.items() if k != hdrs.CONTENT_TYPE}
+    assert isinstance(response.text, str)
+    raise web.HTTPForbidden(text=response.text, content_type="text/html", headers=headers)
 
 
 def _render(template: str, context: Mapping[str, Any]) -> str:

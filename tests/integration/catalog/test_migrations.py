@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from rcmedia.catalog.db import alembic_config, upgrade
 from rcmedia.catalog.repository import Catalog
@@ -57,3 +59,25 @@ def test_the_migrated_schema_matches_the_table_definitions(any_catalog: Catalog)
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def test_0006_keeps_accounts_and_adds_tokens_and_the_audit_log(any_catalog: Catalog) -> None:
+    # an account made before 0006: every channel, version 1, and it can get a token afterwards
+    config = alembic_config(any_catalog.engine)
+    with any_catalog.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+        connection.execute(
+            text(
+                "INSERT INTO users (name, role, password_hash, created_at, disabled) "
+                "VALUES ('old', 'operator', 'x', :at, false)"
+            ),
+            {"at": NOW},
+        )
+    upgrade(any_catalog.engine)
+
+    user = any_catalog.accounts.get_user("old")
+    assert (user.channels, user.version) == (None, 1)
+    _, secret = any_catalog.accounts.create_token("old", now=NOW)
+    assert any_catalog.accounts.token_user(secret, now=NOW) == user
+    assert any_catalog.audit.record("cli:ops", "user.token", "user/old", now=NOW).id >= 1

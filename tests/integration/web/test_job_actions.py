@@ -52,6 +52,10 @@ async def test_a_failed_job_is_queued_again_with_all_its_attempts(
     job = catalog.get_job(jobs["failed"])
     assert (job.state, job.attempts, job.finished_at) == (JobState.QUEUED, 0, None)
     assert catalog.get_asset(job.asset_id).status is AssetStatus.PENDING
+    (entry,) = catalog.audit.entries()
+    assert (entry.actor, entry.action, entry.target) == ("editor", "job.retry", f"job/{jobs['failed']}")
+    assert (entry.before["state"], entry.before["failure_reason"]) == ("failed", "ffmpeg crashed")
+    assert (entry.after["state"], entry.after["attempts"]) == ("queued", 0)
     # and a runner takes it
     claimed = catalog.claim_job(worker="w2", lease_seconds=60, now=NOW + timedelta(seconds=1))
     assert claimed is not None
@@ -68,6 +72,7 @@ async def test_only_a_failed_job_can_be_retried(
 
     assert "only a failed job can be retried" in str(answer["error"])
     assert catalog.get_job(jobs[state]) == before
+    assert catalog.audit.entries() == []  # refused: nothing happened, nothing recorded
 
 
 async def test_a_second_retry_is_refused_not_applied_twice(
@@ -91,6 +96,8 @@ async def test_a_queued_job_is_cancelled_with_who_did_it(
     assert job.state is JobState.FAILED
     assert catalog.get_asset(job.asset_id).status is AssetStatus.FAILED
     assert catalog.claim_job(worker="w2", lease_seconds=60, now=NOW, job_id=jobs["queued"]) is None
+    (entry,) = catalog.audit.entries()
+    assert (entry.action, entry.before["state"], entry.after["state"]) == ("job.cancel", "queued", "failed")
 
 
 async def test_a_running_job_is_cancelled_and_its_worker_stops(

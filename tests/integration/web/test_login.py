@@ -61,6 +61,7 @@ async def test_login_sets_a_strict_http_only_session_cookie(auth_client: Client)
         "name": "operator",
         "role": "operator",
         "created_at": "2026-01-05T09:00:00Z",
+        "channels": None,
     }
     assert response.headers["Cache-Control"] == "no-store"
     token, line = set_cookie(response)
@@ -75,6 +76,7 @@ async def test_login_sets_a_strict_http_only_session_cookie(auth_client: Client)
         "name": "operator",
         "role": "operator",
         "created_at": "2026-01-05T09:00:00Z",
+        "channels": None,
     }
 
 

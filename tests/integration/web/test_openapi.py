@@ -60,7 +60,7 @@ def test_writes_need_the_session_and_say_why_they_may_fail() -> None:
         for method, operation in item.items():
             responses = set(operation["responses"])
             if method != "get":
-                assert operation["security"] == [{"session": []}], (method, path)
+                assert operation["security"] == [{"session": []}, {"bearer": []}], (method, path)
                 assert {"400", "401", "403", "404", "409", "415", "503"} <= responses, (method, path)
                 assert operation["requestBody"]["content"].keys() == {"application/json"}
             elif path != OPENAPI_PATH:
@@ -75,7 +75,7 @@ def test_tus_writes_need_the_session_and_carry_bytes() -> None:
         ("/api/v1/uploads/{id}", "delete"),
     ]:
         operation = paths[path][method]
-        assert operation["security"] == [{"session": []}], (method, path)
+        assert operation["security"] == [{"session": []}, {"bearer": []}], (method, path)
         assert {"401", "403", "412", "503"} <= set(operation["responses"]), (method, path)
         if "requestBody" in operation:
             assert operation["requestBody"]["content"].keys() == {"application/offset+octet-stream"}

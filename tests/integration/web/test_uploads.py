@@ -395,6 +395,10 @@ async def test_a_finished_upload_becomes_an_ingest_job(
     asset = catalog.get_asset(job.asset_id)
     assert asset.metadata.title == "红色记忆 第1集"
     assert asset.metadata.categories == ("党史", "历史")
+    (entry,) = catalog.audit.entries(action="upload.finish")
+    assert (entry.actor, entry.target) == ("editor", f"upload/{document['id']}")
+    assert entry.after["job_id"] == job_id
+    assert entry.after["metadata"]["title"] == "红色记忆 第1集"
     again = await editor.patch(location, data=b"x", headers={**TUS, **BYTES, "Upload-Offset": str(len(data))})
     assert again.status == 409  # finished: nothing more is taken
 

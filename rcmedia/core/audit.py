@@ -1,0 +1,60 @@
+"""The audit log's entries: who changed what, when, and what it was before and after.
+
+``before`` and ``after`` are JSON-able documents of the thing changed (an event, an asset's
+metadata, an account without its password); None where there was nothing before (an account
+added) or is nothing after. The actor is a name: an account's, or ``cli:<os user>`` for the
+command line, kept as written even after the account is gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class AuditAction(StrEnum):
+    SCHEDULE_EDIT = "schedule.edit"
+    SCHEDULE_REBUILD = "schedule.rebuild"
+    GRID_APPLY = "grid.apply"
+    ASSET_UPDATE = "asset.update"
+    ASSET_RIGHTS = "asset.rights"
+    ASSET_WITHDRAW = "asset.withdraw"
+    UPLOAD_FINISH = "upload.finish"
+    JOB_RETRY = "job.retry"
+    JOB_CANCEL = "job.cancel"
+    USER_ADD = "user.add"
+    USER_UPDATE = "user.update"
+    USER_PASSWORD = "user.password"  # noqa: S105 - action names, not secrets
+    USER_TOKEN = "user.token"  # noqa: S105
+    USER_REVOKE_TOKEN = "user.revoke_token"  # noqa: S105
+
+
+MAX_ACTOR = 100
+MAX_ACTION = 40
+MAX_TARGET = 300
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str  # an AuditAction's value; kept as a string so other helpers may add their own
+    target: str  # "channel/edu/iptv/2026-12-05", "asset/12", "user/bob"
+    before: Any
+    after: Any
+
+
+def user_target(name: str) -> str:
+    return f"user/{name}"
+
+
+def asset_target(asset_id: int) -> str:
+    return f"asset/{asset_id}"
+
+
+def channel_target(channel_id: str, output: str | None = None, day: object | None = None) -> str:
+    """``channel/ID``, ``channel/ID/OUTPUT`` or ``channel/ID/OUTPUT/DAY``."""
+    return "/".join(["channel", channel_id, *([output] if output else []), *([str(day)] if day else [])])
