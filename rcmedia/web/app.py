@@ -37,6 +37,7 @@ from rcmedia.web import (
     catchup,
     channel_list,
     channels_api,
+    day_actions_api,
     editor_api,
     epg_xml,
     fast_lane,
@@ -49,6 +50,7 @@ from rcmedia.web import (
     openapi,
     operator_api,
     pages,
+    schedule_events,
     shifted_media,
     static_files,
     uploads,
@@ -140,6 +142,9 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/logout", auth.logout)
     router.add_get("/api/v1/me", auth.me)
     router.add_post(f"/api/v1/channels/{CHANNEL}/schedule/edits", operator_api.schedule_edit)
+    router.add_post(f"/api/v1/channels/{CHANNEL}/schedule/rebuild", day_actions_api.schedule_rebuild)
+    router.add_post(f"/api/v1/channels/{CHANNEL}/schedule/copy-locks", day_actions_api.schedule_copy_locks)
+    router.add_get(f"/api/v1/channels/{CHANNEL}/schedule/events", schedule_events.schedule_events)
     router.add_patch(f"/api/v1/assets/{ID}", editor_api.update_asset)
     router.add_put(f"/api/v1/assets/{ID}/rights", editor_api.set_rights)
     router.add_post(f"/api/v1/assets/{ID}/withdraw", editor_api.withdraw)
@@ -230,6 +235,11 @@ def create_app(
     app[job_events.JOB_EVENTS_KEY] = job_events.JobEvents(catalog)  # a test may swap in quicker timings
     app.cleanup_ctx.append(job_events.run_poller)
     app.on_shutdown.append(job_events.close_streams)
+    app[schedule_events.SCHEDULE_EVENTS_KEY] = schedule_events.ScheduleEvents(
+        catalog.schedules, app[CLOCK_KEY]
+    )
+    app.cleanup_ctx.append(schedule_events.run_poller)
+    app.on_shutdown.append(schedule_events.close_streams)
     app.on_response_prepare.append(add_cors_headers)
     app.on_response_prepare.append(uploads.add_tus_resumable)
     _add_routes(app.router)
