@@ -102,7 +102,9 @@ async def page_user(request: web.Request, role: Role | None = None) -> User:
             f"Account {user.name} is {user.role.value}; this page needs {role.value} (or admin).",
         )
         response = await ops_html(request, "ops/forbidden.html", user=user, status=403, message=message)
-        raise web.HTTPForbidden(body=response.body, headers=response.headers)
+        # text= (not the deprecated body=), its Content-Type given once, as a keyword
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+        raise web.HTTPForbidden(text=response.text, content_type="text/html", headers=headers)
     return user
 
 

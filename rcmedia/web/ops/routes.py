@@ -10,16 +10,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from rcmedia.core.accounts import Role
-from rcmedia.web.ops import dashboard
+from rcmedia.web.ops import dashboard, rundown
 
 CHANNEL = r"{channel:[a-z0-9-]{1,64}}"
 
 # path -> the role that may open it (None: any signed-in account)
 OPS_ROLES: dict[str, Role | None] = {
     "/ops": None,
+    f"/ops/channels/{CHANNEL}/schedule": Role.OPERATOR,
 }
 
 
 def add_ops_routes(router: web.UrlDispatcher) -> None:
     """The pages (``add_get`` answers HEAD too)."""
     router.add_get("/ops", dashboard.dashboard_page)
+    router.add_get(f"/ops/channels/{CHANNEL}/schedule", rundown.rundown_page)
