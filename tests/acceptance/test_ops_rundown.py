@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Dialog, Locator, Page, expect
 
 from rcmedia.catalog.repository import AssetQuery, Catalog
 from rcmedia.storage.local import LocalStorage
@@ -20,7 +20,7 @@ from tests.acceptance.conftest import Serve
 from tests.acceptance.ops_browser import check_page, console_errors, log_in
 from tests.integration.web.accounts import add_accounts
 from tests.integration.web.published import publish_fake_asset
-from tests.integration.web.schedules import NOW, TODAY, TOMORROW, FixedClock, put_on_air
+from tests.integration.web.schedules import NOW, TODAY, TOMORROW, YESTERDAY, FixedClock, put_on_air
 
 pytestmark = pytest.mark.usefixtures("accounts")
 
@@ -206,3 +206,104 @@ start = "00:00"
 end = "23:59"
 series = ["短节目"]
 """
+
+
+async def save_ok(page: Page) -> None:
+    await page.click("#edit-save")
+    await expect(page.locator("#flash")).to_have_text("已保存。")
+    await page.evaluate("document.getElementById('flash').hidden = true")
+
+
+@pytest.mark.usefixtures("on_air")
+async def test_lock_move_insert_drag_rebuild_and_copy_through_the_page(
+    chromium_page: Page, serve: Serve
+) -> None:
+    base = await serve(clock=FixedClock(NOW))
+    page = chromium_page
+    errors = console_errors(page)
+    await log_in(page, base, "operator", next_path=f"{PAGE}?output=iptv&date={TOMORROW}")
+    await expect(row_at(page, "19")).to_have_count(1)
+    title = (await row_at(page, "19").locator("td").nth(2).inner_text()).strip()
+
+    await row_at(page, "19").locator("button[data-action=lock]").click()
+    await save_ok(page)
+    await expect(row_at(page, "19")).to_contain_text("锁定")
+
+    await row_at(page, "19").locator("button[data-action=move]").click()  # an explicit time
+    await page.fill("#edit-time", "15:00:00:00")
+    await save_ok(page)
+    await expect(row_at(page, "15")).to_contain_text(title)
+
+    await page.click("#insert-button")
+    await page.fill("#asset-search", "宣传片 B")
+    await page.locator("#asset-results button", has_text="宣传片 B").click()
+    await page.fill("#edit-time", "16:30:00:00")
+    await save_ok(page)
+    await expect(page.locator("#rundown-rows tr", has_text="16:30:00:00")).to_contain_text("宣传片 B")
+
+    # drag the 12:00 programme onto the first event after 13:00: the move form opens at its start
+    noon = (await row_at(page, "12").locator("td").nth(2).inner_text()).strip()
+    onto = page.locator("#rundown-rows tr[data-index]").filter(
+        has=page.locator("td:first-child", has_text=re.compile(r"^13:"))
+    )
+    target_start = (await onto.first.locator("td").first.inner_text()).strip()
+    # the drag events themselves: this chromium build's drags are not driven by Playwright's mouse
+    # (no dragstart follows a mouse down and move on a draggable row), so the page's handlers get
+    # the events a real drag sends, with a real DataTransfer
+    carried = await page.evaluate_handle("() => new DataTransfer()")
+    await row_at(page, "12").dispatch_event("dragstart", {"dataTransfer": carried})
+    await onto.first.dispatch_event("dragover", {"dataTransfer": carried})
+    await onto.first.dispatch_event("drop", {"dataTransfer": carried})
+    await row_at(page, "12").dispatch_event("dragend", {"dataTransfer": carried})
+    await expect(page.locator("#edit-form")).to_be_visible()
+    assert await page.input_value("#edit-time") == target_start
+    await save_ok(page)
+    moved = page.locator("#rundown-rows tr[data-index]").filter(
+        has=page.locator("td:first-child", has_text=re.compile(f"^{target_start}$"))
+    )
+    await expect(moved).to_contain_text(noon)
+
+    locked = await page.locator("#rundown-rows tr", has_text="🔒").count()
+    await page.click("#rebuild-button")
+    await save_ok(page)
+    assert await page.locator("#rundown-rows tr", has_text="🔒").count() == locked
+
+    await page.click("#copy-button")
+    await page.fill("#copy-dates", str(TODAY))
+    await save_ok(page)
+    await page.goto(f"{base}{PAGE}?output=iptv&date={TODAY}")
+    await expect(page.locator("#rundown-rows tr", has_text="16:30:00:00")).to_contain_text("宣传片 B")
+    assert not errors
+
+
+@pytest.mark.usefixtures("on_air")
+async def test_a_refused_copy_lists_each_refusal(chromium_page: Page, serve: Serve) -> None:
+    base = await serve(clock=FixedClock(NOW))
+    page = chromium_page
+    await log_in(page, base, "operator", next_path=f"{PAGE}?output=iptv&date={TOMORROW}")
+    await row_at(page, "19").locator("button[data-action=lock]").click()
+    await save_ok(page)
+    await page.click("#copy-button")
+    await page.fill("#copy-dates", f"{TODAY}, {YESTERDAY}")
+    await page.click("#edit-save")
+    flash = page.locator("#flash.error")
+    await expect(flash).to_contain_text("copied nowhere")
+    await expect(flash).to_contain_text(f"[{YESTERDAY} 19:00:00:00:")
+
+
+@pytest.mark.usefixtures("on_air")
+async def test_leaving_with_an_action_pending_asks_first(chromium_page: Page, serve: Serve) -> None:
+    base = await serve(clock=FixedClock(NOW))
+    page = chromium_page
+    await log_in(page, base, "operator", next_path=f"{PAGE}?output=iptv&date={TOMORROW}")
+    await page.click("#insert-button")
+    asked: list[str] = []
+
+    async def answer(dialog: Dialog) -> None:
+        asked.append(dialog.type)
+        await dialog.dismiss()  # stay
+
+    page.on("dialog", answer)
+    async with page.expect_event("dialog"):
+        await page.close(run_before_unload=True)
+    assert asked == ["beforeunload"]

@@ -320,11 +320,10 @@
       flash(error.message, "error");
       return;
     }
-    const answer = await api("POST", url, body);
+    const answer = pending.kind === "copy" ? await copyRequest(url, body) : await api("POST", url, body);
     if (!answer.ok) {
       // nothing changed on the server: the rows stay as they are, unless the day moved on
-      const refusals = answer.response && answer.status === 422 ? await refusalsOf(answer) : "";
-      flash(`${t("未保存：", "Not saved: ")}${answer.error}${refusals}`, "error");
+      flash(`${t("未保存：", "Not saved: ")}${answer.error}${answer.refusals || ""}`, "error");
       if (answer.status === 409) {
         closeForm();
         await reload(true);
@@ -340,13 +339,34 @@
     flash(t("已保存。", "Saved."), "ok");
   }
 
-  async function refusalsOf(answer) {
+  // a copy of locks: as rcmediaOps.api, and a 422's list of refusals (date, start, reason) read too
+  async function copyRequest(url, body) {
+    let response;
     try {
-      const body = await answer.response.clone().json();
-      return (body.refusals || []).map((r) => ` [${r.date}${r.start ? ` ${clock(Date.parse(r.start))}` : ""}: ${r.reason}]`).join("");
-    } catch (_error) {
-      return "";
+      response = await fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      return { ok: false, status: 0, error: t("网络错误：", "Network error: ") + error.message };
     }
+    if (response.status === 401) {
+      return api("POST", url, body); // the shared call sends an ended session to log in again
+    }
+    if (response.status !== 422) {
+      const text = await response.text();
+      const rebuilt = new Response(text, { status: response.status, headers: response.headers });
+      return response.ok
+        ? { ok: true, status: response.status, data: JSON.parse(text) }
+        : { ok: false, status: response.status, error: await ops.reasonOf(rebuilt) };
+    }
+    const refused = await response.json();
+    const refusals = (refused.refusals || [])
+      .map((r) => ` [${r.date}${r.start ? ` ${clock(Date.parse(r.start))}` : ""}: ${r.reason}]`)
+      .join("");
+    return { ok: false, status: 422, error: refused.error, refusals };
   }
 
   let searchTimer = null;
