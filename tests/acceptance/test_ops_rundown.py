@@ -71,6 +71,10 @@ async def test_a_replace_reaches_the_guide_and_the_live_playlist(
     assert "on-air" in (await on_air.get_attribute("class") or "")
     await expect(page.locator("#freeze-line")).to_contain_text("冻结线")
     assert await page.locator("#rundown-rows tr.past button").count() == 0  # the past is read-only
+    # 时代楷模 may air on tv alone: its 10:00 slot on iptv is filler, and the row says why
+    assert (await row_at(page, "10").locator("td").nth(5).inner_text()).strip()
+    await expect(page.locator("#day-slate")).to_have_text(re.compile(r"^[0-9]+\.[0-9] %$"))
+    await expect(page.locator("#day-total")).to_have_text("24:00:00:00 / 24:00:00:00")
     await check_page(page, "ops-rundown", errors)
 
     await replace_in_page(page, "19", "宣传", "宣传片 A")  # 19:00 Shanghai = 11:00 UTC

@@ -492,5 +492,17 @@
     });
   }
 
-  reload(false).then(listen);
+  // at first, what is on air now (or the freeze line) at the top of the list
+  function scrollToNow() {
+    const box = document.getElementById("rundown-scroll");
+    const row = rows.querySelector("tr[aria-current]") || document.getElementById("freeze-line");
+    if (row) {
+      box.scrollTop = Math.max(0, row.offsetTop - row.offsetHeight * 2);
+    }
+  }
+
+  reload(false).then(() => {
+    scrollToNow();
+    listen();
+  });
 })();
