@@ -11,10 +11,11 @@ from aiohttp import ClientResponse, web
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.core.accounts import Role
-from rcmedia.web.schedule_events import SCHEDULE_EVENTS_KEY, ScheduleEvents
+from rcmedia.core.models import Output
+from rcmedia.web.schedule_events import SCHEDULE_EVENTS_KEY, DayChange, ScheduleEvents
 from tests.integration.web.accounts import add_accounts, logged_in
 from tests.integration.web.published import Client
-from tests.integration.web.schedules import TODAY, TOMORROW, FixedClock
+from tests.integration.web.schedules import NOW, TODAY, TOMORROW, FixedClock
 from tests.integration.web.test_operator_api import asset_id, post_edit, schedule, slot_event
 
 EVENTS = "/api/v1/channels/rcxf/schedule/events"
@@ -129,3 +130,26 @@ async def test_a_bad_last_event_id_is_a_400(schedule_client: Client) -> None:
     await logged_in(schedule_client, "operator")
     response = await schedule_client.get(EVENTS, headers={"Last-Event-ID": "abc-x"})
     assert response.status == 400
+
+
+async def test_streams_end_when_the_server_shuts_down(
+    schedule_app: web.Application, schedule_client: Client
+) -> None:
+    await logged_in(schedule_client, "operator")
+    stream = await schedule_client.get(EVENTS)
+    assert stream.status == 200
+    assert schedule_app.on_shutdown  # close_streams is registered there; called as on_shutdown would
+    schedule_app[SCHEDULE_EVENTS_KEY].close()
+    async with asyncio.timeout(WAIT):
+        rest = await stream.content.read()
+    assert b"event:" not in rest
+    assert stream.content.at_eof()
+
+
+async def test_a_client_that_stops_reading_is_dropped(catalog: Catalog) -> None:
+    events = ScheduleEvents(catalog.schedules, FixedClock(NOW), queue_size=2)
+    listener = events.listen("rcxf", None)
+    for seq in range(1, 4):
+        events.publish(DayChange(seq=seq, channel="rcxf", output=Output.IPTV, day=TOMORROW, version=seq))
+    assert listener.dropped.is_set()
+    assert listener not in events.listeners

@@ -504,5 +504,11 @@
   reload(false).then(() => {
     scrollToNow();
     listen();
+    // time moves on: the on-air row, the past and the freeze line are drawn again (not mid-drag)
+    setInterval(() => {
+      if (day && !dragged) {
+        render(day);
+      }
+    }, 15000);
   });
 })();
