@@ -258,6 +258,20 @@ class ScheduleStore:
             ]
         return [a for a in airings if a.end > since]
 
+    def day_versions(self, *, since: date) -> dict[tuple[str, Output, date], int]:
+        """(channel, output, day) → version of every built day from ``since`` on, of every channel:
+        one query, what the schedule events poll (rcmedia.web.schedule_events)."""
+        with self._session() as session:
+            rows = session.execute(
+                select(
+                    ScheduleDayRow.channel_id,
+                    ScheduleDayRow.output,
+                    ScheduleDayRow.day,
+                    ScheduleDayRow.version,
+                ).where(ScheduleDayRow.day >= since)
+            )
+            return {(channel, Output(output), day): version for channel, output, day, version in rows}
+
     # --- writing: one channel output at a time ---------------------------------------------
 
     @contextmanager

@@ -17,6 +17,7 @@ from typing import Any
 class AuditAction(StrEnum):
     SCHEDULE_EDIT = "schedule.edit"
     SCHEDULE_REBUILD = "schedule.rebuild"
+    SCHEDULE_COPY_LOCKS = "schedule.copy_locks"
     GRID_APPLY = "grid.apply"
     ASSET_UPDATE = "asset.update"
     ASSET_RIGHTS = "asset.rights"

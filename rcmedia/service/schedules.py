@@ -97,7 +97,7 @@ class _OutputRead:
     versions: dict[date, int]  # every built day's version when the inputs were read
 
 
-def _read_output(
+def read_output(
     tx: ScheduleTx,
     channel: Channel,
     *,
@@ -151,7 +151,7 @@ def _read_channel(
     for output in outputs or channel.outputs:
         with store.reading(channel.id, output) as tx:
             reads.append(
-                _read_output(tx, channel, first_day=first_day, days=days, horizon=now + freeze, index=index)
+                read_output(tx, channel, first_day=first_day, days=days, horizon=now + freeze, index=index)
             )
     # outputs usually share their days (see build_outputs); ones with more built days go alone
     build = ChannelBuild(
@@ -187,7 +187,7 @@ def _store_built(
                     spec.output.value,
                     "changed" if changed else "went on airing",
                 )
-                fresh = _read_output(
+                fresh = read_output(
                     tx,
                     spec.channel,
                     first_day=first_day,
@@ -311,38 +311,18 @@ def edit_schedule(
                 expected=expected_version,
                 current=versions[day],
             )
-        events = tx.events(start=start, end=end)
-        spec = BuildInput(
-            channel=channel,
-            output=output,
-            index=index,
-            history=tx.history(since=start - HISTORY, before=start),
-            locked=[e for e in events if e.locked],
-            counters=tx.counters_before(start),
-        )
-        schedule = DaySchedule(
-            channel_id=channel.id, output=output, day=day, start=start, end=end, events=tuple(events)
-        )
+        spec, schedule = edit_inputs(tx, channel, day, index)
         edited = apply_edit(spec, schedule, edit, now=now, freeze=freeze)
         version = tx.save_days([edited], now=now)[day]
-        later = sorted(d for d in versions if d > day)
-        if later:
-            rest = _read_output(
-                tx,
-                channel,
-                first_day=later[0],
-                days=len(later),
-                horizon=now + freeze,
-                index=index,
-                versions={**versions, day: version},
-            )
-            tx.save_days(build_days(rest.spec, later[0], rest.days), now=now)
+        rechain_later(
+            tx, channel, day, versions={**versions, day: version}, now=now, freeze=freeze, index=index
+        )
         if actor is not None:
             tx.audit(
                 actor,
                 AuditAction.SCHEDULE_EDIT,
                 channel_target(channel.id, output.value, day),
-                before={"version": versions[day], "event": _event_at(events, edit.event_start)},
+                before={"version": versions[day], "event": _event_at(schedule.events, edit.event_start)},
                 after={
                     "version": version,
                     "edit": _edit_record(edit),
@@ -379,3 +359,49 @@ def _edit_record(edit: Edit) -> dict[str, object]:
         "asset_id": edit.asset_id,
         "to": edit.to.isoformat() if edit.to else None,
     }
+
+
+def rechain_later(
+    tx: ScheduleTx,
+    channel: Channel,
+    day: date,
+    *,
+    versions: dict[date, int],
+    now: datetime,
+    freeze: timedelta,
+    index: AssetIndex,
+) -> None:
+    """Rebuild every built day after ``day`` (keeping locks and the frozen), so the counters run on
+    from what ``day`` now holds. Inside the write transaction that changed ``day``."""
+    later = sorted(d for d in versions if d > day)
+    if later:
+        rest = read_output(
+            tx,
+            channel,
+            first_day=later[0],
+            days=len(later),
+            horizon=now + freeze,
+            index=index,
+            versions=versions,
+        )
+        tx.save_days(build_days(rest.spec, later[0], rest.days), now=now)
+
+
+def edit_inputs(
+    tx: ScheduleTx, channel: Channel, day: date, index: AssetIndex
+) -> tuple[BuildInput, DaySchedule]:
+    """What :func:`apply_edit` takes for a stored day: its build input (its locks) and the day."""
+    start, end = broadcast_day(channel, day)
+    events = tx.events(start=start, end=end)
+    spec = BuildInput(
+        channel=channel,
+        output=tx.output,
+        index=index,
+        history=tx.history(since=start - HISTORY, before=start),
+        locked=[e for e in events if e.locked],
+        counters=tx.counters_before(start),
+    )
+    schedule = DaySchedule(
+        channel_id=channel.id, output=tx.output, day=day, start=start, end=end, events=tuple(events)
+    )
+    return spec, schedule

@@ -40,6 +40,7 @@ from rcmedia.web import (
     catchup,
     channel_list,
     channels_api,
+    day_actions_api,
     editor_api,
     epg_xml,
     fast_lane,
@@ -53,6 +54,7 @@ from rcmedia.web import (
     openapi,
     operator_api,
     pages,
+    schedule_events,
     shifted_media,
     static_files,
     uploads,
@@ -123,6 +125,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
         resource.add_route("OPTIONS", preflight)
     router.add_get("/api/v1/assets", api.list_assets)
     router.add_get(f"/api/v1/assets/{ID}", api.get_asset)
+    router.add_get(f"/api/v1/assets/{ID}/airings", asset_airings.asset_airings_api)
     router.add_get("/api/v1/jobs", api.list_jobs)
     router.add_get(job_events.EVENTS_PATH, job_events.job_events)
     router.add_get(f"/api/v1/jobs/{ID}", api.get_job)
@@ -141,14 +144,21 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(f"/watch/{CHANNEL}", pages.watch_channel)
     router.add_get("/watch/{rest:.*}", pages.watch_missing)
     router.add_get("/static/{path:.+}", static_files.static_file)
-    # Accounts and the operator/editor writes (rcmedia.web.access: sessions, roles, CSRF checks).
+    _add_account_routes(router)
+    add_ops_routes(router)  # the operators' and editors' pages (rcmedia.web.ops)
+
+
+def _add_account_routes(router: web.UrlDispatcher) -> None:
+    """Accounts and the operator/editor/admin API (rcmedia.web.access: sessions, roles, CSRF checks)."""
     router.add_get("/login", auth.login_page)
     router.add_post("/login", auth.login)
     router.add_post("/logout", auth.logout)
     router.add_get("/api/v1/me", auth.me)
     router.add_post(f"/api/v1/channels/{CHANNEL}/schedule/edits", operator_api.schedule_edit)
     router.add_post(f"/api/v1/channels/{CHANNEL}/grid", grid_api.apply_channel_grid)
-    router.add_get(f"/api/v1/assets/{ID}/airings", asset_airings.asset_airings_api)
+    router.add_post(f"/api/v1/channels/{CHANNEL}/schedule/rebuild", day_actions_api.schedule_rebuild)
+    router.add_post(f"/api/v1/channels/{CHANNEL}/schedule/copy-locks", day_actions_api.schedule_copy_locks)
+    router.add_get(f"/api/v1/channels/{CHANNEL}/schedule/events", schedule_events.schedule_events)
     router.add_patch(f"/api/v1/assets/{ID}", editor_api.update_asset)
     router.add_put(f"/api/v1/assets/{ID}/rights", editor_api.set_rights)
     router.add_post(f"/api/v1/assets/{ID}/withdraw", editor_api.withdraw)
@@ -169,7 +179,6 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     upload.add_route("HEAD", uploads.head)
     upload.add_route("PATCH", uploads.patch)
     upload.add_route("DELETE", uploads.delete)
-    add_ops_routes(router)  # the operators' and editors' pages (rcmedia.web.ops)
 
 
 async def _close_epg_renders(app: web.Application) -> AsyncIterator[None]:
@@ -248,6 +257,11 @@ def create_app(
     app[job_events.JOB_EVENTS_KEY] = job_events.JobEvents(catalog)  # a test may swap in quicker timings
     app.cleanup_ctx.append(job_events.run_poller)
     app.on_shutdown.append(job_events.close_streams)
+    app[schedule_events.SCHEDULE_EVENTS_KEY] = schedule_events.ScheduleEvents(
+        catalog.schedules, app[CLOCK_KEY]
+    )
+    app.cleanup_ctx.append(schedule_events.run_poller)
+    app.on_shutdown.append(schedule_events.close_streams)
     app.on_response_prepare.append(add_cors_headers)
     app.on_response_prepare.append(uploads.add_tus_resumable)
     _add_routes(app.router)

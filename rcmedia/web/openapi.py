@@ -61,6 +61,19 @@ ERROR_SCHEMA: Document = {
         "field": {"type": "string", "description": "the field at fault (400)"},
         "retry_after": {"type": "integer", "description": "seconds to wait before retrying (503)"},
         "current_version": {"description": "the version now stored (409 on a stale version)"},
+        "refusals": {
+            "type": "array",
+            "description": "every refused insert of a copy of locks (422): nothing was copied",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "date": {"type": "string", "format": "date"},
+                    "start": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+                    "reason": {"type": "string"},
+                },
+                "required": ["date", "start", "reason"],
+            },
+        },
     },
 }
 
@@ -124,6 +137,55 @@ def _operation(
         operation["requestBody"] = {"required": True, "content": {JSON_TYPE: {"schema": body}}}
     if write:
         operation["security"] = SECURITY
+    return operation
+
+
+def _day_action(extra: Document, required: tuple[str, ...] = ()) -> Document:
+    """The body of a whole-day action (rcmedia.web.day_actions_api)."""
+    return {
+        "type": "object",
+        "properties": {
+            "output": enum_of(Output),
+            "date": {"type": "string", "format": "date", "description": "the broadcast day"},
+            **extra,
+            "version": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "the day's version the action was based on: a stale one is a 409",
+            },
+        },
+        "required": ["output", "date", *required],
+        "additionalProperties": False,
+    }
+
+
+def _schedule_events() -> Document:
+    """The stream of day versions (rcmedia.web.schedule_events): not JSON, so described by hand."""
+    operation = _operation(
+        "Stream schedule events",
+        "schedules",
+        {
+            "description": "server-sent events: `event: day`, `id:` a cursor, `data:` "
+            '`{"channel", "output", "day", "version"}`; a `: ping` comment every 15 s',
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        "400 401 403 404 503",
+        description="Operator or admin. An event per (output, day) of the channel whose version "
+        "changed, whoever changed it. Reconnecting with `Last-Event-ID` first sends the changes "
+        "missed since (or, after a server restart, every built day's current version).",
+    )
+    operation["parameters"] = [
+        {"$ref": "#/components/parameters/Channel"},
+        {"$ref": "#/components/parameters/Output"},
+        {
+            "name": "Last-Event-ID",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "the `id:` of the last event received",
+        },
+    ]
+    operation["security"] = SECURITY
     return operation
 
 
@@ -450,6 +512,45 @@ def _paths() -> Document:
                 "an edit based on a stale version is a 409 with the current one.",
             )
         },
+        "/api/v1/channels/{channel}/schedule/rebuild": {
+            "post": _operation(
+                "Rebuild a day of a channel's schedule",
+                "schedules",
+                _ok("Day", "the rebuilt day", ETag=etag),
+                "400 401 403 404 409 413 415 422 503",
+                parameters=("Channel", "IfMatch"),
+                body=_day_action({}),
+                write=True,
+                description="Operator or admin. The day is built again from the grid; its locked events "
+                "and everything before the freeze horizon stay. A day wholly before the horizon is a 422.",
+            )
+        },
+        "/api/v1/channels/{channel}/schedule/copy-locks": {
+            "post": _operation(
+                "Copy a day's locks to other dates",
+                "schedules",
+                _ok("CopiedLocks", "the source day and each target day's new version"),
+                "400 401 403 404 409 413 415 422 503",
+                parameters=("Channel", "IfMatch"),
+                body=_day_action(
+                    {
+                        "to": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "date"},
+                            "minItems": 1,
+                            "maxItems": 62,
+                            "description": "the broadcast days to copy the locks to",
+                        }
+                    },
+                    ("to",),
+                ),
+                write=True,
+                description="Operator or admin. Each locked programme of the day is inserted (locked) at "
+                "the same local time on every date of `to`. All or nothing: when any insert is refused, "
+                "the 422 lists every refusal (`refusals`: date, start, reason) and nothing is stored.",
+            )
+        },
+        "/api/v1/channels/{channel}/schedule/events": {"get": _schedule_events()},
         "/api/v1/channels/{channel}/guide": {
             "get": _operation(
                 "Get a channel's guide",
@@ -528,6 +629,24 @@ def openapi_document() -> Document:
                 "Channel": CHANNEL_SCHEMA,
                 "ChannelList": channel_list,
                 "Day": DAY_SCHEMA,
+                "CopiedLocks": {
+                    "type": "object",
+                    "required": ["day", "copied", "versions"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "day": {"$ref": "#/components/schemas/Day"},
+                        "copied": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": "locked programmes copied",
+                        },
+                        "versions": {
+                            "type": "object",
+                            "additionalProperties": {"type": "integer"},
+                            "description": "each target day → its version after the copy",
+                        },
+                    },
+                },
                 "Guide": GUIDE_SCHEMA,
                 "AsRun": ASRUN_SCHEMA,
                 "Me": ME_SCHEMA,

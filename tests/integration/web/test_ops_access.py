@@ -100,3 +100,15 @@ async def test_the_page_config_cannot_end_its_script_block(client: Client, catal
     text = await (await client.get("/ops")).text()
     assert "a</script>b" not in text
     assert "a<\\/script>b" in text
+
+
+@pytest.mark.parametrize("page", ["/ops/channels/rcxf/schedule", "/ops/channels/rcxf/grid"])
+async def test_an_operator_limited_to_other_channels_gets_the_403_page(
+    client: Client, catalog: Catalog, page: str
+) -> None:
+    catalog.accounts.update_user("operator", channels=["rcjy"])
+    await logged_in(client, "operator")
+    response = await client.get(page + "?lang=en")
+    assert response.status == 403
+    assert response.content_type == "text/html"
+    assert "may only work on these channels: rcjy" in await response.text()
