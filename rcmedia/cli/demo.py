@@ -123,5 +123,9 @@ def print_urls(ictx: IngestContext, store: ScheduleStore, base: str, *, serving:
         )
     console.print(f"  API              : {base}/api/v1/channels  {base}/api/v1/assets  {base}/api/v1/jobs")
     console.print(f"  health           : {base}/healthz")
+    console.print(
+        f"  operations       : {base}/ops  (rundowns, uploads, jobs, catalog; first make an account:"
+        " rcmedia users add NAME --role admin)"
+    )
     if serving:
         console.print("Ctrl-C stops the server.\n")
