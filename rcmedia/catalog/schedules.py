@@ -101,8 +101,8 @@ class ScheduleStore:
         A channel whose text did not change keeps its version. ``expected_versions``: the version
         each channel's new text was written on; when another apply changed one since, nothing is
         stored and :class:`ConflictError` names the current version. With ``actor``, each channel
-        that changed gets a ``grid.apply`` audit entry (file and version before and after) in the
-        same transaction.
+        that changed gets a ``grid.apply`` audit entry (file, version and text before and after) in
+        the same transaction.
         """
         versions = {}
         expected = expected_versions or {}
@@ -115,7 +115,11 @@ class ScheduleStore:
                         raise ConflictError(
                             f"channel {channel_id!r}", expected=expected[channel_id], current=current
                         )
-                before = {"file": row.filename, "version": row.version} if row is not None else None
+                before = (
+                    {"file": row.filename, "version": row.version, "text": row.source}
+                    if row is not None
+                    else None
+                )
                 if row is None:
                     row = ChannelRow(
                         id=channel_id, filename=filename, source=source, version=1, applied_at=now
@@ -136,7 +140,7 @@ class ScheduleStore:
                         AuditAction.GRID_APPLY,
                         channel_target(channel_id),
                         before=before,
-                        after={"file": filename, "version": row.version},
+                        after={"file": filename, "version": row.version, "text": source},
                         now=now,
                     )
         return versions

@@ -7,9 +7,10 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rcmedia.core.changes import in_range
 from rcmedia.core.models import AssetMetadata, Output, Rights, Source
 from rcmedia.core.text import control_problem, normalize_newlines, without_controls
-from rcmedia.errors import ConfigError
+from rcmedia.errors import ConfigError, InvalidFieldError
 
 SIDECAR_KEYS = {"title", "series", "episode", "source", "language", "description", "categories", "rights"}
 MULTILINE_KEYS = frozenset({"description"})
@@ -18,12 +19,19 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _instant(value: Any, where: str, zone: ZoneInfo) -> datetime:
-    """A TOML date or datetime as an aware UTC-comparable datetime (local values in ``zone``)."""
+    """A TOML date or datetime as an aware UTC-comparable datetime (local values in ``zone``),
+    refused unless it lies within the instants the catalog stores (1970 to 9999-12-30 UTC)."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=zone)
-    if isinstance(value, date):
-        return datetime.combine(value, time(0), tzinfo=zone)
-    raise ConfigError(f"{where}: expected a date or date-time, got {value!r}")
+        moment = value if value.tzinfo else value.replace(tzinfo=zone)
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(0), tzinfo=zone)
+    else:
+        raise ConfigError(f"{where}: expected a date or date-time, got {value!r}")
+    try:
+        in_range(moment, where, value)
+    except InvalidFieldError as exc:
+        raise ConfigError(f"{where}: {exc.problem}") from None
+    return moment
 
 
 def metadata_from_mapping(

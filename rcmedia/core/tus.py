@@ -128,7 +128,7 @@ def _rights(text: str) -> dict[str, Any]:
     """
     try:
         table = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past Python's stack
         raise InvalidFieldError(
             "Upload-Metadata", f"rights must be a JSON object, got {text[:80]!r}"
         ) from None

@@ -168,6 +168,9 @@ def copy_locks(
                 versions = tx.built_days()
             if refusals:
                 raise _RollBack
+            # a target before ``day`` re-chained it: answer the day as it is now, with its version
+            source_events = tuple(tx.events(start=start, end=end))
+            versions = tx.built_days()
             if actor is not None:
                 tx.audit(
                     actor,

@@ -21,7 +21,7 @@ from rcmedia.core.clock import Clock
 from rcmedia.core.grid_file import GridError, key_line, parse_channel_file, validate_channels
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Channel
-from rcmedia.errors import ConflictError
+from rcmedia.errors import BusyError, ConflictError, ScheduleError
 from rcmedia.service.channels import InvalidChannelFiles, find_channel, listed_channels
 from rcmedia.service.schedules import build_all
 
@@ -40,6 +40,8 @@ class GridApplied:
     changed: bool  # False: the text was the one applied; nothing was stored or rebuilt
     diff: str  # unified diff of the stored text against the new one
     rebuilt: tuple[RebuiltOutput, ...]
+    # why the days could not be rebuilt (the file is stored all the same), or None
+    rebuild_error: str | None = None
 
 
 def apply_grid(
@@ -56,7 +58,9 @@ def apply_grid(
 ) -> GridApplied:
     """Validate ``text`` as channel ``channel_id``'s file, store it and rebuild its days.
 
-    With ``actor`` a changed grid is in the audit log (``grid.apply``), written with it.
+    With ``actor`` a changed grid is in the audit log (``grid.apply``), written with it. When its
+    days cannot be rebuilt (the builder refuses, or another write holds the lock too long), the
+    file stays applied and :attr:`GridApplied.rebuild_error` says why.
 
     NotFoundError: no such channel; InvalidChannelFiles: every problem found (nothing stored);
     ConflictError: the channel was applied again since ``expected_version``.
@@ -89,19 +93,26 @@ def apply_grid(
     version = versions[channel_id]
     changed = version != applied.version
     rebuilt: Sequence[RebuiltOutput] = ()
+    rebuild_error: str | None = None
     if changed:
         # one channel, built in this thread (workers=1: a web worker must not fork); ``clock`` tells
         # whether the build took so long that what it kept past the horizon may have aired meanwhile
-        built = build_all(
-            store,
-            first_day=None,
-            days=days,
-            now=now,
-            channel_ids=[channel_id],
-            freeze=freeze,
-            workers=1,
-            clock=clock,
-        )
+        try:
+            built = build_all(
+                store,
+                first_day=None,
+                days=days,
+                now=now,
+                channel_ids=[channel_id],
+                freeze=freeze,
+                workers=1,
+                clock=clock,
+            )
+        except (ScheduleError, BusyError) as exc:
+            # the file is stored (and audited): answering a failure would have the operator think
+            # nothing changed, and apply again on a version that is gone
+            rebuild_error = str(exc)
+            built = {}
         rebuilt = [
             RebuiltOutput(
                 output=output,
@@ -119,7 +130,12 @@ def apply_grid(
         )
     )
     return GridApplied(
-        channel_id=channel_id, version=version, changed=changed, diff=diff, rebuilt=tuple(rebuilt)
+        channel_id=channel_id,
+        version=version,
+        changed=changed,
+        diff=diff,
+        rebuilt=tuple(rebuilt),
+        rebuild_error=rebuild_error,
     )
 
 

@@ -9,7 +9,8 @@ channels (``User.channels``; admins are never limited). Pages under ``/ops`` cal
 instead of a 401.
 
 Scripts send an API token (``rcmedia users token NAME``, ``POST /api/v1/users/{name}/tokens``) as
-``Authorization: Bearer rcm_…``. A request with an ``Authorization`` header is judged by it alone:
+``Authorization: Bearer rcm_…``. A request with a ``Bearer`` authorization is judged by it alone
+(another scheme, e.g. ``Basic`` credentials a proxy in front asks for, is left alone):
 a malformed, unknown or revoked token (or one of a disabled account) is a 401 with
 ``WWW-Authenticate: Bearer error="invalid_token"``, and never falls back to a session cookie sent
 along (RFC 6750 §3.1).
@@ -77,13 +78,18 @@ def is_secure(request: web.Request) -> bool:
 
 
 def has_bearer(request: web.Request) -> bool:
-    """Whether the request names its account with an ``Authorization`` header (see the module)."""
-    return hdrs.AUTHORIZATION in request.headers
+    """Whether the request names its account with ``Authorization: Bearer …`` (see the module).
+
+    Another scheme is not ours: a proxy in front that adds ``Basic`` credentials for itself must
+    not turn every signed-in browser's request into a refused token.
+    """
+    scheme, _, _ = request.headers.get(hdrs.AUTHORIZATION, "").strip().partition(" ")
+    return scheme.lower() == BEARER
 
 
 def _bearer_secret(request: web.Request) -> str:
-    scheme, _, secret = request.headers[hdrs.AUTHORIZATION].strip().partition(" ")
-    if scheme.lower() != BEARER or not secret.strip():
+    _, _, secret = request.headers[hdrs.AUTHORIZATION].strip().partition(" ")
+    if not secret.strip():
         raise _invalid_token("expected Authorization: Bearer <token>")
     return secret.strip()
 

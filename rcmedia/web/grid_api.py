@@ -58,6 +58,7 @@ def applied_document(applied: GridApplied) -> dict[str, object]:
         "version": applied.version,
         "changed": applied.changed,
         "diff": applied.diff,
+        "rebuild_error": applied.rebuild_error,
         "rebuilt": [
             {"output": r.output.value, "days": [d.isoformat() for d in r.days], "events": r.events}
             for r in applied.rebuilt

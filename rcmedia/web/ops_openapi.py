@@ -49,6 +49,10 @@ GRID_APPLIED_SCHEMA = closed(
         "version": {"type": "integer", "minimum": 1},
         "changed": {"type": "boolean", "description": "false: the text was the one applied already"},
         "diff": {"type": "string", "description": "unified diff of the stored file against the new one"},
+        "rebuild_error": {
+            "type": ["string", "null"],
+            "description": "why the days could not be rebuilt (the file is applied all the same)",
+        },
         "rebuilt": {
             "type": "array",
             "items": closed(

@@ -13,7 +13,6 @@ block, which is never executed.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -173,8 +172,9 @@ async def ops_html(
         "nav": nav,
         "current_path": request.path,
         "script": script_url,
-        # "</" would end the <script> block early: JSON allows "<\/"
-        "page_config": json.dumps(page_config, ensure_ascii=False).replace("</", "<\\/"),
+        # rendered with jinja's tojson, which writes <, >, & and ' as \u escapes: neither "</script>"
+        # nor "<!--<script>" in a title or a file name can end or bend the <script> block
+        "page_config": page_config,
         **context,
     }
     text = await asyncio.to_thread(_render, template, values)

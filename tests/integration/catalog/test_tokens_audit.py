@@ -189,7 +189,11 @@ def test_applying_channels_records_each_changed_one(any_catalog: Catalog) -> Non
 
     entries = any_catalog.audit.entries(action="grid.apply")
     assert [(e.target, e.before, e.after) for e in entries] == [
-        ("channel/edu", {"file": "edu.toml", "version": 1}, {"file": "edu.toml", "version": 2}),
-        ("channel/news", None, {"file": "news.toml", "version": 1}),
-        ("channel/edu", None, {"file": "edu.toml", "version": 1}),
+        (
+            "channel/edu",
+            {"file": "edu.toml", "version": 1, "text": "a"},
+            {"file": "edu.toml", "version": 2, "text": "a2"},
+        ),
+        ("channel/news", None, {"file": "news.toml", "version": 1, "text": "b"}),
+        ("channel/edu", None, {"file": "edu.toml", "version": 1, "text": "a"}),
     ]

@@ -101,3 +101,11 @@ def test_day_versions_cover_every_channel_output_from_a_date(store: ScheduleStor
     assert versions[("rcxf", IPTV, TOMORROW)] == store.built_days("rcxf", IPTV)[TOMORROW]
     assert ("rcjy", Output.MOBILE, TODAY) in versions
     assert all(day >= TODAY for _, _, day in versions)
+
+
+def test_a_copy_answers_the_source_day_as_stored(store: ScheduleStore, any_catalog: Catalog) -> None:
+    # a target before the source day re-chains it: the answer's version and events go together
+    version = pin_promo(store, any_catalog, TOMORROW)
+    copied = copy_locks(store, "rcxf", IPTV, day=TOMORROW, targets=[TODAY], now=NOW, expected_version=version)
+    stored = day_listing(store, find_channel(store, "rcxf").channel, IPTV, TOMORROW)
+    assert (copied.source.version, copied.source.events) == (stored.version, stored.events)

@@ -177,3 +177,25 @@ async def test_an_unknown_channel_is_a_404(schedule_client: Client) -> None:
     await logged_in(schedule_client, "operator")
     status, _ = await apply(schedule_client, {"text": RCXF, "version": 1}, channel="nope")
     assert status == 404
+
+
+async def test_a_file_whose_days_cannot_be_rebuilt_is_applied_and_says_why(
+    schedule_client: Client, catalog: Catalog
+) -> None:
+    # the event across 05:00 at the end of the day locked, then the day made to start at 05:00
+    # instead of 06:00: it would run past the new day's end, so the builder refuses; the file is
+    # stored all the same
+    await logged_in(schedule_client, "operator")
+    five = f"{TOMORROW}T21:00:00Z"  # 05:00 in Shanghai the next morning
+    (across,) = [e for e in (await day(schedule_client, TOMORROW))["events"] if e["start"] < five < e["end"]]
+    lock = {"output": "iptv", "date": str(TOMORROW), "action": "lock", "event_start": across["start"]}
+    assert (await schedule_client.post("/api/v1/channels/rcxf/schedule/edits", json=lock)).status == 200
+    earlier = RCXF.replace('day_start = "06:00"', 'day_start = "05:00"', 1)
+    assert earlier != RCXF
+
+    status, body = await apply(schedule_client, {"text": earlier, "version": 1})
+
+    assert status == 200, body
+    assert (body["version"], body["changed"]) == (2, True)
+    assert "runs past the day's end" in body["rebuild_error"]
+    assert [e.action for e in catalog.audit.entries(limit=2)] == ["grid.apply", "schedule.edit"]

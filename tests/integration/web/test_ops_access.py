@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from yarl import URL
 
@@ -91,15 +93,24 @@ async def test_english_is_remembered_in_a_cookie(client: Client) -> None:
     assert '<html lang="zh">' in await back.text()
 
 
-async def test_the_page_config_cannot_end_its_script_block(client: Client, catalog: Catalog) -> None:
-    Accounts(catalog.engine, hasher=CHEAP).add_user(
-        "a</script>b", Role.EDITOR, password_of("x" * 8), now=CREATED
-    )
-    login = await client.post("/login", json={"name": "a</script>b", "password": password_of("x" * 8)})
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("a</script>b", id="end-tag"),
+        pytest.param("<!--<script>ab", id="comment-and-script"),  # bends the parser without "</"
+        pytest.param("a&amp;'b>", id="entities"),
+    ],
+)
+async def test_the_page_config_cannot_end_or_bend_its_script_block(
+    client: Client, catalog: Catalog, name: str
+) -> None:
+    Accounts(catalog.engine, hasher=CHEAP).add_user(name, Role.EDITOR, password_of("x" * 8), now=CREATED)
+    login = await client.post("/login", json={"name": name, "password": password_of("x" * 8)})
     assert login.status == 200
     text = await (await client.get("/ops")).text()
-    assert "a</script>b" not in text
-    assert "a<\\/script>b" in text
+    block = text.split('<script type="application/json" id="ops-config">', 1)[1].split("</script>", 1)[0]
+    assert not set("<>&'") & set(block)
+    assert json.loads(block)["user"]["name"] == name
 
 
 @pytest.mark.parametrize("page", ["/ops/channels/rcxf/schedule", "/ops/channels/rcxf/grid"])

@@ -130,6 +130,11 @@ def test_rights_per_output_from_metadata() -> None:
             '{"tv": {"start": "2026-06-01", "end": "2026-05-01"}}', "end must be after", id="backwards"
         ),
         pytest.param('{"tv": {"until": "2026-05-01"}}', "unknown key", id="unknown-key"),
+        pytest.param("[" * 5000, "must be a JSON object", id="nested-past-the-stack"),
+        pytest.param('{"tv": {"start": "0001-01-01"}}', "out of range", id="before-1970"),
+        pytest.param(
+            '{"tv": {"end": "9999-12-31T23:59:59-14:00"}}', "out of range", id="past-what-python-holds"
+        ),
     ],
 )
 def test_bad_rights_are_refused(rights: str, reason: str) -> None:

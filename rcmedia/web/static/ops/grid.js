@@ -74,6 +74,15 @@
       );
       list.append(item);
     }
+    if (applied.rebuild_error) {
+      const item = document.createElement("li");
+      item.className = "error";
+      item.textContent = t(
+        `文件已应用，但节目单没有重建：${applied.rebuild_error}`,
+        `The file is applied, but its days were not rebuilt: ${applied.rebuild_error}`,
+      );
+      list.append(item);
+    }
     document.getElementById("grid-diff").textContent = applied.diff || t("（无变化）", "(no change)");
     appliedBox.hidden = false;
   }
