@@ -102,9 +102,7 @@ def audit_filter(query: Any) -> AuditFilter:
 
 
 def compact(value: Any) -> str:
-    """One value of the diff on one line (JSON, Chinese kept readable); "—" for none."""
-    if value is MISSING:
-        return "—"
+    """One value of the diff on one line (JSON, Chinese kept readable)."""
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= SHOWN_VALUE else text[: SHOWN_VALUE - 1] + "…"
 
@@ -141,6 +139,7 @@ async def audit_page(request: web.Request) -> web.Response:
         older=older,
         newest=kept if wanted.before_id else None,
         changes=key_changes,
+        absent=MISSING,
         compact=compact,
         full=full,
         local=lambda moment: moment.astimezone(wanted.zone).strftime("%Y-%m-%d %H:%M:%S"),
