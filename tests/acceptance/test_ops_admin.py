@@ -173,4 +173,24 @@ async def test_a_short_password_and_a_stale_change_are_refused_with_the_reason(
     await expect(page.locator("#role-form select[name=role]")).to_have_value("editor")
     expected_refusal(errors, 409, "/api/v1/users/editor")
     assert catalog.accounts.get_user("editor").role is Role.EDITOR
+
+    # reloaded on the current version: the role, the channel limit and the password change
+    await page.reload()
+    await row.locator("button.manage").click()
+    await expect(page.locator("#channels-form input[value=rcxf]")).to_be_checked()
+    await page.locator("#role-form select[name=role]").select_option("operator")
+    await page.locator("#role-form button[type=submit]").click()
+    await expect(row.locator("td.role")).to_have_text("operator")
+    await page.locator("#channels-form input[value=rcjy]").check()
+    await page.locator("#channels-form button[type=submit]").click()
+    await expect(row.locator("td.channels")).to_have_text("蓉城先锋、蓉城教育")
+    await page.locator("#channels-form input[name=all]").check()
+    await page.locator("#channels-form button[type=submit]").click()
+    await expect(row.locator("td.channels")).to_have_text("every channel")
+    await page.locator("#password-form input[name=password]").fill("a-long-new-password")
+    await page.locator("#password-form button[type=submit]").click()
+    await expect(page.locator("#flash.ok")).to_have_text("Password of editor reset")
+    editor = catalog.accounts.get_user("editor")
+    assert (editor.role, editor.channels) == (Role.OPERATOR, None)
+    assert catalog.accounts.verify("editor", "a-long-new-password") is not None
     assert not errors

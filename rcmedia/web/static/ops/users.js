@@ -43,7 +43,9 @@
     if (user.channels.length === 0) {
       return t("无", "none");
     }
-    return user.channels.map((id) => channelNames.get(id) || id).join("、");
+    // in the channels' own order; an id no longer applied keeps its id, at the end
+    const order = (id) => (channelNames.has(id) ? [...channelNames.keys()].indexOf(id) : channelNames.size);
+    return [...user.channels].sort((a, b) => order(a) - order(b)).map((id) => channelNames.get(id) || id).join("、");
   }
 
   function button(label, action, className) {
