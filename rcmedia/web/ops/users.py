@@ -27,8 +27,6 @@ async def users_page(request: web.Request) -> web.Response:
         "users": [user_document(u) for u in users],
         # the channels an operator may be limited to: those applied now
         "channels": [{"id": c.channel.id, "name": c.channel.name} for c in channels],
-        "minPassword": MIN_PASSWORD,
-        "roles": [role.value for role in Role],
     }
     return await ops_html(
         request,
