@@ -59,3 +59,35 @@ def asset_target(asset_id: int) -> str:
 def channel_target(channel_id: str, output: str | None = None, day: object | None = None) -> str:
     """``channel/ID``, ``channel/ID/OUTPUT`` or ``channel/ID/OUTPUT/DAY``."""
     return "/".join(["channel", channel_id, *([output] if output else []), *([str(day)] if day else [])])
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class KeyChange:
+    """One key of an entry's documents that differs: its value before and after (MISSING: absent)."""
+
+    key: str  # "" when the documents are not objects: the whole value changed
+    before: Any
+    after: Any
+
+
+MISSING: Any = object()  # a key one side does not have, or a side that is None
+
+
+def key_changes(before: Any, after: Any) -> list[KeyChange]:
+    """What an entry changed, key by key, in the documents' key order: a compact diff to show.
+
+    Objects (``dict``) are compared key by key, one level deep (a changed list or object is one
+    change); a side that is None counts as an object with no keys, so an account added lists each
+    of its keys once. Anything else that differs is one change of the whole value (key ``""``).
+    """
+    if (before is None or isinstance(before, dict)) and (after is None or isinstance(after, dict)):
+        old, new = before or {}, after or {}
+        keys = list(old) + [key for key in new if key not in old]
+        return [
+            KeyChange(key=str(key), before=old.get(key, MISSING), after=new.get(key, MISSING))
+            for key in keys
+            if old.get(key, MISSING) != new.get(key, MISSING)
+        ]
+    if before == after:
+        return []
+    return [KeyChange(key="", before=before, after=after)]

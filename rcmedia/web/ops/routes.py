@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from rcmedia.core.accounts import Role
-from rcmedia.web.ops import asset, assets, dashboard, grid, jobs, rundown, uploads_desk
+from rcmedia.web.ops import asset, assets, audit, dashboard, grid, jobs, rundown, uploads_desk, users
 
 CHANNEL = r"{channel:[a-z0-9-]{1,64}}"
 ID = r"{id:[0-9]{1,18}}"
@@ -24,6 +24,8 @@ OPS_ROLES: dict[str, Role | None] = {
     f"/ops/assets/{ID}": None,  # its forms need editor (or admin): the API checks each write
     f"/ops/channels/{CHANNEL}/grid": Role.OPERATOR,
     f"/ops/channels/{CHANNEL}/schedule": Role.OPERATOR,
+    "/ops/users": Role.ADMIN,
+    "/ops/audit": Role.ADMIN,
 }
 
 
@@ -36,3 +38,5 @@ def add_ops_routes(router: web.UrlDispatcher) -> None:
     router.add_get(f"/ops/assets/{ID}", asset.asset_page)
     router.add_get(f"/ops/channels/{CHANNEL}/grid", grid.grid_page)
     router.add_get(f"/ops/channels/{CHANNEL}/schedule", rundown.rundown_page)
+    router.add_get("/ops/users", users.users_page)
+    router.add_get("/ops/audit", audit.audit_page)
