@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from playwright.async_api import Page, Request, Route, expect
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
+from rcmedia.core.changes import MetadataChange
 from rcmedia.core.models import AssetMetadata, JobState, Output, Source
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.intake import submit
@@ -103,6 +104,21 @@ async def test_an_upload_is_followed_to_published_live(
         datetime(2027, 1, 1, tzinfo=beijing),
         None,
     )
+    # another editor saves meanwhile: the desk's next save is refused, never written over theirs
+    await asyncio.to_thread(
+        catalog.update_metadata,
+        job.asset_id,
+        MetadataChange(title="另一位编辑的标题"),
+        now=datetime.now(UTC),
+    )
+    await card.locator("input[name=title]").fill("第一集（再改）")
+    await card.locator("button.save").click()
+    await expect(chromium_page.locator("#flash")).to_contain_text("有人先改了这个节目（现在的标题：另一位编辑的标题）")
+    assert catalog.get_asset(job.asset_id).metadata.title == "另一位编辑的标题"
+    # the desk now holds the current version: saving again is the editor's decision, and works
+    await card.locator("button.save").click()
+    await expect(chromium_page.locator("#flash")).to_have_text("已保存：第一集（再改）")
+    assert catalog.get_asset(job.asset_id).metadata.title == "第一集（再改）"
 
 
 async def test_an_interrupted_upload_resumes_from_the_servers_offset(

@@ -360,6 +360,7 @@
         const job = await ops.api("GET", `/api/v1/jobs/${this.jobId}`);
         if (job.ok) {
           this.assetId = job.data.asset_id;
+          await this.loadVersion();
         }
         this.job.href = `/ops/jobs#job-${this.jobId}`;
         this.job.textContent = t(`任务 #${this.jobId}`, `Job #${this.jobId}`);
@@ -368,9 +369,50 @@
       this.setState("done");
     }
 
+    // What the desk last knew of the asset's editable fields. The asset's version also moves when
+    // its job publishes it, which is no reason to refuse a save; a change of these fields by
+    // someone else is, so a save compares them first and never writes over theirs unseen.
+    async fetchAsset() {
+      const asset = await ops.api("GET", `/api/v1/assets/${this.assetId}`);
+      return asset.ok ? asset : null;
+    }
+
+    static editable(asset) {
+      const { title, series, episode, description, categories, rights } = asset;
+      return JSON.stringify({ title, series, episode, description, categories, rights });
+    }
+
+    async loadVersion() {
+      const asset = await this.fetchAsset();
+      if (asset !== null) {
+        this.known = Card.editable(asset.data);
+      }
+      return asset !== null;
+    }
+
+    refused(answer, what) {
+      ops.flash(t(`${what}未保存：`, `${what} not saved: `) + answer.error, "error");
+    }
+
     // After the upload: the asset exists (its job made it), so its metadata is changed through the API.
     async saveMetadata() {
       if (this.assetId === null) {
+        return;
+      }
+      const current = await this.fetchAsset();
+      if (current === null) {
+        ops.flash(t("未保存：读不到这个节目", "Not saved: the asset cannot be read"), "error");
+        return;
+      }
+      if (this.known !== undefined && Card.editable(current.data) !== this.known) {
+        this.known = Card.editable(current.data); // seen now: saving again is the editor's decision
+        ops.flash(
+          t(
+            `未保存：有人先改了这个节目（现在的标题：${current.data.title}）。请核对后再保存。`,
+            `Not saved: someone changed this asset first (its title is now: ${current.data.title}). Check it and save again.`,
+          ),
+          "error",
+        );
         return;
       }
       const episode = this.inputs.episode.value.trim();
@@ -380,18 +422,23 @@
         episode: episode === "" ? null : /^\d+$/.test(episode) ? Number(episode) : episode,
         description: this.inputs.description.value.trim(),
         categories: this.inputs.categories.value.split(",").map((c) => c.trim()).filter(Boolean),
+        version: current.data.version, // and nobody may change it between that read and this write
       };
       const answer = await ops.api("PATCH", `/api/v1/assets/${this.assetId}`, body);
       if (!answer.ok) {
-        ops.flash(t("未保存：", "Not saved: ") + answer.error, "error");
+        this.refused(answer, t("元数据", "Metadata"));
         return;
       }
-      const rights = await ops.api("PUT", `/api/v1/assets/${this.assetId}/rights`, this.rightsList());
-      if (rights.ok) {
-        ops.flash(t(`已保存：${body.title}`, `Saved: ${body.title}`), "ok");
-      } else {
-        ops.flash(t("元数据已保存，播出权未保存：", "Metadata saved, rights not saved: ") + rights.error, "error");
+      this.known = Card.editable(answer.data);
+      const rights = await ops.api("PUT", `/api/v1/assets/${this.assetId}/rights`, this.rightsList(), {
+        "If-Match": answer.response.headers.get("ETag"),
+      });
+      if (!rights.ok) {
+        this.refused(rights, t("播出权", "Rights"));
+        return;
       }
+      this.known = Card.editable(rights.data);
+      ops.flash(t(`已保存：${body.title}`, `Saved: ${body.title}`), "ok");
     }
   }
 
