@@ -109,7 +109,7 @@ def _token(row: ApiTokenRow, user_name: str) -> TokenInfo:
     )
 
 
-def token_document(token: TokenInfo) -> dict[str, Any]:
+def _token_record(token: TokenInfo) -> dict[str, Any]:
     """A token as the audit log keeps it (never the secret)."""
     return {"id": token.id, "user": token.user_name, "label": token.label}
 
@@ -370,7 +370,7 @@ class Accounts:
                     AuditAction.USER_TOKEN,
                     user_target(user.name),
                     before=None,
-                    after=token_document(info),
+                    after=_token_record(info),
                     now=now,
                 )
             return info, secret
@@ -409,7 +409,7 @@ class Accounts:
                         actor,
                         AuditAction.USER_REVOKE_TOKEN,
                         user_target(owner),
-                        before=token_document(_token(row, owner)),
+                        before=_token_record(_token(row, owner)),
                         after=None,
                         now=now,
                     )

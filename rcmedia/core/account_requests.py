@@ -15,7 +15,7 @@ from rcmedia.core.accounts import (
     check_channels,
     check_label,
 )
-from rcmedia.core.changes import parse_version
+from rcmedia.core.changes import json_object, parse_version
 from rcmedia.errors import AccountError, InvalidFieldError
 
 NEW_USER_FIELDS = frozenset({"name", "role", "password", "channels"})
@@ -40,20 +40,6 @@ class UserChange:
     set_channels: bool = False  # whether ``channels`` was given (null: every channel)
     channels: tuple[str, ...] | None = None
     version: int | None = None
-
-
-def _object(data: object) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise InvalidFieldError("body", f"expected a JSON object, got {type(data).__name__}")
-    return data
-
-
-def _unknown(body: Mapping[str, Any], known: frozenset[str]) -> None:
-    for key in body:
-        if key not in known:
-            raise InvalidFieldError(
-                str(key)[:40], f"unknown field (expected some of {', '.join(sorted(known))})"
-            )
 
 
 def _string(body: Mapping[str, Any], field: str, limit: int) -> str:
@@ -87,8 +73,7 @@ def _channels(value: object) -> tuple[str, ...] | None:
 
 def parse_new_user(data: object) -> NewUser:
     """``{name, role, password, channels?}``; ``channels`` null or absent: every channel."""
-    body = _object(data)
-    _unknown(body, NEW_USER_FIELDS)
+    body = json_object(data, NEW_USER_FIELDS)
     return NewUser(
         name=_string(body, "name", MAX_NAME),
         role=_role(body.get("role")),
@@ -99,8 +84,7 @@ def parse_new_user(data: object) -> NewUser:
 
 def parse_user_change(data: object) -> UserChange:
     """``{role?, disabled?, channels?, version?}``, at least one of the first three."""
-    body = _object(data)
-    _unknown(body, USER_CHANGE_FIELDS)
+    body = json_object(data, USER_CHANGE_FIELDS)
     if not body.keys() & {"role", "disabled", "channels"}:
         raise InvalidFieldError("body", "nothing to change: send role, disabled or channels")
     disabled = body.get("disabled")
@@ -117,15 +101,13 @@ def parse_user_change(data: object) -> UserChange:
 
 def parse_password(data: object) -> str:
     """``{password}``."""
-    body = _object(data)
-    _unknown(body, frozenset({"password"}))
+    body = json_object(data, frozenset({"password"}))
     return _string(body, "password", MAX_PASSWORD)
 
 
 def parse_token_request(data: object) -> str | None:
     """``{label?}``: the label of a new token."""
-    body = _object(data)
-    _unknown(body, frozenset({"label"}))
+    body = json_object(data, frozenset({"label"}))
     label = body.get("label")
     if label is None:
         return None

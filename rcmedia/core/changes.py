@@ -104,6 +104,16 @@ def _object(data: object, where: str) -> Mapping[str, Any]:
     return data
 
 
+def json_object(data: object, allowed: frozenset[str], where: str = "body") -> Mapping[str, Any]:
+    """``data`` if it is a JSON object of only ``allowed`` keys; else InvalidFieldError (a 400)
+    naming the first unknown key (cut to 40 characters: it is the sender's text)."""
+    body = _object(data, where)
+    unknown = sorted(str(key) for key in body if key not in allowed)
+    if unknown:
+        raise InvalidFieldError(unknown[0][:40], f"unknown field (allowed: {', '.join(sorted(allowed))})")
+    return body
+
+
 def parse_version(value: object, field: str = "version") -> int:
     """A version a write names (what a GET said), a positive whole number."""
     return _id(value, field)

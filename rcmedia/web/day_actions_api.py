@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from rcmedia.core.accounts import Role
-from rcmedia.core.changes import parse_date, parse_version
+from rcmedia.core.changes import json_object, parse_date, parse_version
 from rcmedia.core.models import Output
 from rcmedia.errors import InvalidFieldError
 from rcmedia.service.day_actions import CopyRefused, copy_locks, rebuild_day
@@ -37,11 +37,7 @@ MAX_TARGETS = 62
 
 
 def _body(data: object, allowed: frozenset[str]) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise InvalidFieldError("body", f"expected a JSON object, got {type(data).__name__}")
-    for key in data:
-        if key not in allowed:
-            raise InvalidFieldError(key, f"unknown field (allowed: {', '.join(sorted(allowed))})")
+    data = json_object(data, allowed)
     for key in ("output", "date"):
         if data.get(key) is None:
             raise InvalidFieldError(key, "missing")

@@ -16,6 +16,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from rcmedia.core.accounts import Role
+from rcmedia.core.changes import json_object
 from rcmedia.core.grid_file import GridError
 from rcmedia.errors import ConfigError, InvalidFieldError
 from rcmedia.service.channels import InvalidChannelFiles
@@ -32,12 +33,8 @@ MAX_VERSION = 2**31 - 1
 
 def parse_grid_body(body: object) -> tuple[str, int]:
     """``(text, version)`` of the body; InvalidFieldError (400) naming the field otherwise."""
-    if not isinstance(body, dict):
-        raise InvalidFieldError("body", "expected an object {text, version}")
-    unknown = set(body) - {"text", "version"}
-    if unknown:
-        raise InvalidFieldError(sorted(unknown)[0], "unknown field (allowed: text, version)")
-    text, version = body.get("text"), body.get("version")
+    fields = json_object(body, frozenset({"text", "version"}))
+    text, version = fields.get("text"), fields.get("version")
     if not isinstance(text, str):
         raise InvalidFieldError("text", "expected the channel file's TOML text")
     if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= MAX_VERSION:

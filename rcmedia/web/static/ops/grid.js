@@ -91,21 +91,12 @@
     event.preventDefault();
     errorsBox.hidden = true;
     appliedBox.hidden = true;
-    let response;
-    try {
-      // fetched here rather than with ops.api: a 422 carries the errors list, not only a reason
-      response = await fetch(`/api/v1/channels/${config.channel}/grid`, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { Accept: "application/json", "Content-Type": "application/json" },
-        body: JSON.stringify({ text: text.value, version: config.version }),
-      });
-    } catch (error) {
-      ops.flash(t("网络错误：", "Network error: ") + error.message, "error");
-      return;
-    }
-    if (response.ok) {
-      const applied = await response.json();
+    const answer = await ops.api("POST", `/api/v1/channels/${config.channel}/grid`, {
+      text: text.value,
+      version: config.version,
+    });
+    if (answer.ok) {
+      const applied = answer.data;
       config.version = applied.version;
       document.getElementById("grid-version").textContent = String(applied.version);
       document.getElementById("grid-source").textContent = text.value;
@@ -113,18 +104,13 @@
       ops.flash(t(`已应用（版本 ${applied.version}）`, `Applied (version ${applied.version})`), "ok");
       return;
     }
-    if (response.status === 422) {
-      const body = await response.json();
-      showErrors(body.errors);
+    if (answer.status === 422 && answer.data && answer.data.errors) {
+      showErrors(answer.data.errors);
       ops.flash(t("文件有错误，未应用。", "The file has errors; nothing was applied."), "error");
       return;
     }
-    if (response.status === 401) {
-      window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
-      return;
-    }
-    const stale = response.status === 409 ? t("（别人已应用了新版本：请刷新）", " (someone applied a newer version: reload)") : "";
-    ops.flash(`${t("未应用：", "Not applied: ")}${await ops.reasonOf(response)}${stale}`, "error");
+    const stale = answer.status === 409 ? t("（别人已应用了新版本：请刷新）", " (someone applied a newer version: reload)") : "";
+    ops.flash(`${t("未应用：", "Not applied: ")}${answer.error}${stale}`, "error");
   }
 
   document.getElementById("grid-file").addEventListener("change", async (event) => {

@@ -10,26 +10,26 @@
     return config.lang === "en" ? en : zh;
   }
 
-  // The reason an answer gives: the API's JSON {"error": ...} or its plain text.
-  async function reasonOf(response) {
+  // The reason an answer gives (the API's JSON {"error": ...} or its plain text) and, for JSON,
+  // the whole body: some refusals carry more than their reason (a copy's list of refusals).
+  async function refusalOf(response) {
     const type = response.headers.get("Content-Type") || "";
     try {
       if (type.startsWith("application/json")) {
         const body = await response.json();
-        if (body && typeof body.error === "string") {
-          return body.error;
-        }
-        return JSON.stringify(body);
+        const reason = body && typeof body.error === "string" ? body.error : JSON.stringify(body);
+        return { reason, body };
       }
       const text = (await response.text()).trim();
-      return text || `HTTP ${response.status}`;
+      return { reason: text || `HTTP ${response.status}`, body: null };
     } catch (_error) {
-      return `HTTP ${response.status}`;
+      return { reason: `HTTP ${response.status}`, body: null };
     }
   }
 
   // fetch a JSON API: {ok, status, data, error, response}; never throws for an HTTP error
-  // (a network failure is {ok: false, status: 0}). Writes send JSON, as the API requires.
+  // (a network failure is {ok: false, status: 0}); a refusal's JSON body is its data. Writes send
+  // JSON, as the API requires.
   async function api(method, url, body, headers) {
     const init = { method, headers: { Accept: "application/json", ...(headers || {}) }, credentials: "same-origin" };
     if (body !== undefined) {
@@ -51,7 +51,8 @@
       // the session ended: log in again and come back
       window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
     }
-    return { ok: false, status: response.status, data: null, error: await reasonOf(response), response };
+    const refusal = await refusalOf(response);
+    return { ok: false, status: response.status, data: refusal.body, error: refusal.reason, response };
   }
 
   // The status line at the top of the page (role=status, so screen readers announce it).
@@ -87,5 +88,5 @@
     return h ? `${h}:${mm}:${String(s).padStart(2, "0")}` : `${mm}:${String(s).padStart(2, "0")}`;
   }
 
-  window.rcmediaOps = { config, t, api, flash, reasonOf, formatBytes, formatSeconds };
+  window.rcmediaOps = { config, t, api, flash, formatBytes, formatSeconds };
 })();

@@ -320,10 +320,10 @@
       flash(error.message, "error");
       return;
     }
-    const answer = pending.kind === "copy" ? await copyRequest(url, body) : await api("POST", url, body);
+    const answer = await api("POST", url, body);
     if (!answer.ok) {
       // nothing changed on the server: the rows stay as they are, unless the day moved on
-      flash(`${t("未保存：", "Not saved: ")}${answer.error}${answer.refusals || ""}`, "error");
+      flash(`${t("未保存：", "Not saved: ")}${answer.error}${refusalsOf(answer)}`, "error");
       if (answer.status === 409) {
         closeForm();
         await reload(true);
@@ -339,34 +339,12 @@
     flash(t("已保存。", "Saved."), "ok");
   }
 
-  // a copy of locks: as rcmediaOps.api, and a 422's list of refusals (date, start, reason) read too
-  async function copyRequest(url, body) {
-    let response;
-    try {
-      response = await fetch(url, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { Accept: "application/json", "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
-    } catch (error) {
-      return { ok: false, status: 0, error: t("网络错误：", "Network error: ") + error.message };
-    }
-    if (response.status === 401) {
-      return api("POST", url, body); // the shared call sends an ended session to log in again
-    }
-    if (response.status !== 422) {
-      const text = await response.text();
-      const rebuilt = new Response(text, { status: response.status, headers: response.headers });
-      return response.ok
-        ? { ok: true, status: response.status, data: JSON.parse(text) }
-        : { ok: false, status: response.status, error: await ops.reasonOf(rebuilt) };
-    }
-    const refused = await response.json();
-    const refusals = (refused.refusals || [])
+  // a refused copy of locks lists each date's refusal (date, start, reason)
+  function refusalsOf(answer) {
+    const refusals = (answer.data && answer.data.refusals) || [];
+    return refusals
       .map((r) => ` [${r.date}${r.start ? ` ${clock(Date.parse(r.start))}` : ""}: ${r.reason}]`)
       .join("");
-    return { ok: false, status: 422, error: refused.error, refusals };
   }
 
   let searchTimer = null;
