@@ -56,6 +56,12 @@ MAP_URI = re.compile(r'#EXT-X-MAP:URI="(?:https?://[^/]+)?/media/[^"]*init\.mp4"
 # first and skips the others with this warning (libavformat/mov.c): same ladder, same tracks, so
 # nothing is lost; it says nothing about the segments.
 FMP4_MAP_AGAIN = "Found duplicated MOOV Atom. Skipped it"
+# ffmpeg 9's HLS reader, given a master of fMP4 renditions and asked for one rendition only (the
+# others discarded), flags a packet of the first segment "corrupt" for some segment sizes; it does
+# so on ffmpeg's own untouched VOD packaging too, and with -map 0 or Debian's ffmpeg 5.1 it does
+# not. The packet's bytes are the same as read from the rendition's playlist alone: the test
+# compares them (same_packets_alone) before it lets the warning pass.
+FMP4_SPURIOUS_CORRUPT = "Packet corrupt ("
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -200,6 +206,25 @@ def playlist_problems(rendition: Rendition, *, continuous: bool) -> list[str]:
 # --- the bundled ffmpeg on a 3-minute replay ---------------------------------------------------------
 
 
+async def _fetch(url: str) -> bytes:
+    async with ClientSession() as session:
+        return await _get(session, url)
+
+
+async def packets(url: str) -> list[str]:
+    """Every packet of the first video and audio streams ffmpeg reads from ``url``: size and CRC."""
+    process = await asyncio.create_subprocess_exec(
+        ffmpeg_binary(),
+        *("-hide_banner", "-nostdin", "-loglevel", "error", "-i", url),
+        *("-map", "0:v:0", "-map", "0:a:0", "-c", "copy", "-f", "framecrc", "-"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=180)
+    assert process.returncode == 0
+    return [line for line in out.decode().splitlines() if not line.startswith("#")]
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 async def test_ffmpeg_copies_and_decodes_three_minutes_of_splices(
     spliced: OnAir, variant: str, tmp_path: Path
@@ -229,10 +254,18 @@ async def test_ffmpeg_copies_and_decodes_three_minutes_of_splices(
             stderr=subprocess.PIPE,
         )
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=180)
-    log = stderr.decode(errors="replace")
+        log = stderr.decode(errors="replace")
+        spurious = spliced.profile != "tiny" and FMP4_SPURIOUS_CORRUPT in log
+        if spurious:
+            first = urljoin(master, m3u8.loads((await _fetch(master)).decode()).playlists[0].uri)
+            assert await packets(master) == await packets(first), "a packet flagged corrupt differs"
 
     assert process.returncode == 0, log[-3000:]
-    complaints = [line for line in stream_checks.ffmpeg_complaints(log) if FMP4_MAP_AGAIN not in line]
+    complaints = [
+        line
+        for line in stream_checks.ffmpeg_complaints(log)
+        if FMP4_MAP_AGAIN not in line and not (spurious and FMP4_SPURIOUS_CORRUPT in line)
+    ]
     problems = [f"ffmpeg: {line}" for line in complaints]
     frames = [int(n) for n in re.findall(r"frame=\s*(\d+)", log)]
     if not frames or frames[-1] < 0.97 * REPLAY_SECONDS * 25:

@@ -113,7 +113,9 @@ async def test_an_upload_is_followed_to_published_live(
     )
     await card.locator("input[name=title]").fill("第一集（再改）")
     await card.locator("button.save").click()
-    await expect(chromium_page.locator("#flash")).to_contain_text("有人先改了这个节目（现在的标题：另一位编辑的标题）")
+    await expect(chromium_page.locator("#flash")).to_contain_text(
+        "有人先改了这个节目（现在的标题：另一位编辑的标题）"
+    )
     assert catalog.get_asset(job.asset_id).metadata.title == "另一位编辑的标题"
     # the desk now holds the current version: saving again is the editor's decision, and works
     await card.locator("button.save").click()
