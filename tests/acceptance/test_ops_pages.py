@@ -50,3 +50,17 @@ async def test_the_navigation_shows_each_role_its_pages(chromium_page: Page, ser
     assert "账号" not in links
     assert "审计" not in links
     assert not errors
+
+
+async def test_an_editor_cannot_open_operator_pages(chromium_page: Page, serve: Serve) -> None:
+    base = await serve()
+    errors = console_errors(chromium_page)
+    await log_in(chromium_page, base, "editor")
+    for page in ("/ops/channels/rcxf/schedule", "/ops/channels/rcxf/grid", "/ops/users", "/ops/audit"):
+        response = await chromium_page.goto(base + page)
+        assert response is not None
+        assert response.status == 403, page
+        assert "此页面需要" in await chromium_page.locator("p.error").inner_text()
+    # chromium logs the 403 of the page itself as a console error: that is the page working
+    errors[:] = [e for e in errors if "403" not in e]
+    await check_page(chromium_page, "ops-forbidden", errors)

@@ -108,7 +108,12 @@ async def test_a_refused_edit_shows_its_reason_and_changes_nothing(chromium_page
     await check_page(page, "ops-rundown-en", errors)
     before = await page.locator("#rundown-rows").inner_text()
 
-    await on_air.locator("button[data-action=delete]").click()  # on air now: inside the freeze horizon
+    # what is on air and the rest before the freeze line are read-only, as the past is
+    assert await on_air.locator("button").count() == 0
+    assert await page.locator("#rundown-rows tr.frozen button").count() == 0
+    # a move of a later event to a time inside the freeze horizon (12:32 here) is the server's to refuse
+    await row_at(page, "19").locator("button[data-action=move]").click()
+    await page.fill("#edit-time", "12:31:00:00")
     await page.click("#edit-save")
 
     await expect(page.locator("#flash.error")).to_contain_text("inside the freeze horizon")

@@ -159,8 +159,13 @@
       row.className = `kind-${event.kind}`;
       const past = end <= current;
       const onAir = start <= current && current < end;
+      // what starts before the freeze horizon is as read-only as the past: players may have it
+      const frozen = !past && start < horizon;
       if (past) {
         row.classList.add("past");
+      }
+      if (frozen) {
+        row.classList.add("frozen");
       }
       if (onAir) {
         row.classList.add("on-air");
@@ -181,7 +186,7 @@
         row.classList.add("flagged");
       }
       const actions = cell(row, "", "actions");
-      if (!past) {
+      if (!past && !frozen) {
         row.draggable = true;
         button(actions, "replace", t("替换", "Replace"));
         button(actions, "move", t("移动", "Move"));
