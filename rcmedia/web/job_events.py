@@ -1,10 +1,8 @@
 """``GET /api/v1/jobs/events``: ingest jobs' state and progress as server-sent events.
 
 One poller per app reads the jobs changed since its last read (about once a second) and hands
-each change to every listener's bounded queue: a hundred open job monitors cost one query a
-second, not a hundred. A listener whose queue is full (a client that stopped reading) is dropped,
-so memory never grows with a slow client; its browser reconnects with ``Last-Event-ID`` and gets
-what it missed from the catalog.
+each change to every listener (rcmedia.web.sse_fanout): a hundred open job monitors cost one query
+a second, not a hundred.
 
 Each event is ``event: job``, ``data:`` the document of ``GET /api/v1/jobs/{id}`` and ``id:`` the
 change's cursor, ``<updated_at in µs since the epoch>-<job id>``, which survives a restart of the
@@ -17,8 +15,7 @@ sequence fixes that (PostgreSQL hands out sequence numbers before commit too). S
 back ``LATE_WRITES`` before its cursor and skips what it already sent (the same job at the same
 ``updated_at``): a change is lost only if it commits more than ``LATE_WRITES`` after its stamp, or
 its writer's clock is that far behind. A resumed stream may repeat a few changes from that window;
-each is the job's whole latest state, so a repeat changes nothing on a monitor. Keep-alive comments (``: ping``) go out every
-``keepalive_seconds`` (aiohttp-sse), which also keeps proxies from closing a quiet stream.
+each is the job's whole latest state, so a repeat changes nothing on a monitor.
 
 The origin's connection limits (rcmedia.web.connections) leave a stream alone: it is inside a
 request, never idle in the keep-alive sense; a client that takes nothing for ``send_timeout``
@@ -28,23 +25,21 @@ is cut off by the kernel (TCP_USER_TIMEOUT, set by both).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from aiohttp import hdrs, web
+from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.core.accounts import Role
 from rcmedia.core.assets import Job
-from rcmedia.errors import CatalogError, InvalidFieldError
+from rcmedia.errors import InvalidFieldError
 from rcmedia.web.access import require_role
 from rcmedia.web.documents import job_document
-from rcmedia.web.keys import CATALOG_KEY, SETTINGS_KEY
+from rcmedia.web.keys import CATALOG_KEY
+from rcmedia.web.sse_fanout import Fanout, Listener, poller, send_changes, stream_closer
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +80,10 @@ def parse_event_id(text: str) -> Cursor:
         raise InvalidFieldError("Last-Event-ID", f"out of range: {text!r}") from None
 
 
-@dataclass(eq=False, slots=True)
-class Listener:
-    """One client's queue of changes; ``dropped`` once it fell ``queue_size`` behind."""
-
-    queue: asyncio.Queue[Job]
-    dropped: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-class JobEvents:
+class JobEvents(Fanout[Job]):
     """The app's one poller of job changes and the listeners it fans them out to."""
+
+    name = "job events"
 
     def __init__(
         self,
@@ -104,37 +93,15 @@ class JobEvents:
         keepalive_seconds: float = 15.0,
         queue_size: int = 1024,  # over a poll's most changes: only a stalled client fills it
     ) -> None:
+        super().__init__(
+            poll_seconds=poll_seconds, keepalive_seconds=keepalive_seconds, queue_size=queue_size
+        )
         self.catalog = catalog
-        self.poll_seconds = poll_seconds
-        self.keepalive_seconds = keepalive_seconds
-        self.queue_size = queue_size
-        self.listeners: set[Listener] = set()
         self._cursor: Cursor | None = None
         self._sent: dict[int, datetime] = {}  # job id → updated_at last published, within LATE_WRITES
 
-    def listen(self) -> Listener:
-        listener = Listener(asyncio.Queue(self.queue_size))
-        self.listeners.add(listener)
-        return listener
-
-    def leave(self, listener: Listener) -> None:
-        self.listeners.discard(listener)
-
-    def publish(self, job: Job) -> None:
-        """Hand ``job`` to every listener; drop those whose queue is full."""
-        for listener in list(self.listeners):
-            try:
-                listener.queue.put_nowait(job)
-            except asyncio.QueueFull:
-                log.info("job events: a listener fell %d changes behind; dropping it", self.queue_size)
-                self.listeners.discard(listener)
-                listener.dropped.set()
-
-    def close(self) -> None:
-        """End every stream (the server is shutting down: it would wait for them otherwise)."""
-        for listener in self.listeners:
-            listener.dropped.set()
-        self.listeners.clear()
+    def listen(self) -> Listener[Job]:
+        return self.listen_for()
 
     async def poll_once(self) -> None:
         if self._cursor is None:  # start at the newest change: listeners get what changes from now
@@ -162,33 +129,12 @@ class JobEvents:
         self._sent = {job_id: when for job_id, when in self._sent.items() if when >= horizon}
         return cursor
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.poll_once()
-            except CatalogError:
-                log.warning("job events: cannot read the catalog; trying again", exc_info=True)
-            await asyncio.sleep(self.poll_seconds)
-
 
 JOB_EVENTS_KEY = web.AppKey("job_events", JobEvents)
 
 
-async def run_poller(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: the poller runs while the app does (from the newest change at start-up)."""
-    events = app[JOB_EVENTS_KEY]
-    with contextlib.suppress(CatalogError):  # run() tries again
-        await events.poll_once()
-    task = asyncio.create_task(events.run(), name="job-events")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-async def close_streams(app: web.Application) -> None:
-    """on_shutdown: streams end before the server waits for its open requests to finish."""
-    app[JOB_EVENTS_KEY].close()
+run_poller = poller(JOB_EVENTS_KEY)
+close_streams = stream_closer(JOB_EVENTS_KEY)
 
 
 async def job_events(request: web.Request) -> web.StreamResponse:
@@ -204,45 +150,18 @@ async def job_events(request: web.Request) -> web.StreamResponse:
             backlog = await asyncio.to_thread(
                 request.app[CATALOG_KEY].jobs_changed_since, looking_back(resume)
             )
-        stream = EventSourceResponse(
-            ping_interval=events.keepalive_seconds, send_timeout=request.app[SETTINGS_KEY].send_timeout
+        in_backlog = {cursor_of(job) for job in backlog}
+        return await send_changes(
+            request,
+            events,
+            listener,
+            backlog,
+            _send,
+            sent_already=lambda job: cursor_of(job) in in_backlog,  # the same change was in the backlog
         )
-        stream.headers[hdrs.CACHE_CONTROL] = "no-store"  # over the library's no-cache: nothing to revalidate
-        await stream.prepare(request)
-        async with stream:
-            in_backlog = {cursor_of(job) for job in backlog}
-            for job in backlog:
-                await stream.send(json.dumps(job_document(job)), id=event_id(cursor_of(job)), event="job")
-            closed = asyncio.ensure_future(stream.wait())  # the pings stop when the client goes
-            try:
-                while True:
-                    change = await _next(listener, closed)
-                    if change is None:
-                        break  # gone, or fell behind: the client reconnects with its Last-Event-ID
-                    if cursor_of(change) in in_backlog:
-                        continue  # the same change was in the backlog
-                    await stream.send(
-                        json.dumps(job_document(change)), id=event_id(cursor_of(change)), event="job"
-                    )
-            finally:
-                closed.cancel()
-        return stream
     finally:
         events.leave(listener)
 
 
-async def _next(listener: Listener, closed: asyncio.Future[None]) -> Job | None:
-    """The next change, or None once the stream closed or the listener was dropped."""
-    if listener.dropped.is_set() or closed.done():
-        return None
-    get = asyncio.ensure_future(listener.queue.get())
-    dropped = asyncio.ensure_future(listener.dropped.wait())
-    try:
-        await asyncio.wait((get, dropped, closed), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        dropped.cancel()
-        if not get.done():
-            get.cancel()
-    if listener.dropped.is_set() or closed.done() or not get.done():
-        return None
-    return get.result()
+async def _send(stream: EventSourceResponse, job: Job) -> None:
+    await stream.send(json.dumps(job_document(job)), id=event_id(cursor_of(job)), event="job")

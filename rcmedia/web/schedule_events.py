@@ -11,33 +11,33 @@ Each event is ``event: day``, ``data: {"channel", "output", "day", "version"}`` 
 ``<boot>-<n>``: ``boot`` names this server process, ``n`` the change. A reconnect with a
 ``Last-Event-ID`` of this process whose change is still in the history gets the changes after it;
 any other (a restart, too far behind) gets the current version of every built day of the channel
-instead, which a client compares with what it shows. Keep-alive comments as the job events send.
+instead, which a client compares with what it shows. The fan-out, queues and keep-alives are those of
+rcmedia.web.sse_fanout, as for the job events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from aiohttp import hdrs, web
+from aiohttp import web
 from aiohttp_sse import EventSourceResponse
 
 from rcmedia.catalog.schedules import ScheduleStore
 from rcmedia.core.accounts import Role
 from rcmedia.core.clock import Clock
 from rcmedia.core.models import Output
-from rcmedia.errors import CatalogError, InvalidFieldError
+from rcmedia.errors import InvalidFieldError
 from rcmedia.service.channels import channel_and_output, find_channel
 from rcmedia.web.access import require_channel
-from rcmedia.web.keys import SCHEDULES_KEY, SETTINGS_KEY
+from rcmedia.web.keys import SCHEDULES_KEY
 from rcmedia.web.params import enum_param
+from rcmedia.web.sse_fanout import Fanout, Listener, poller, send_changes, stream_closer
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +62,10 @@ class DayChange:
         }
 
 
-@dataclass(eq=False, slots=True)
-class Listener:
-    channel: str
-    output: Output | None
-    queue: asyncio.Queue[DayChange]
-    dropped: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def wants(self, change: DayChange) -> bool:
-        return change.channel == self.channel and self.output in (None, change.output)
-
-
-class ScheduleEvents:
+class ScheduleEvents(Fanout[DayChange]):
     """The app's one poller of day versions and the listeners it fans changes out to."""
+
+    name = "schedule events"
 
     def __init__(
         self,
@@ -86,13 +77,12 @@ class ScheduleEvents:
         queue_size: int = 1024,
         history: int = 4096,
     ) -> None:
+        super().__init__(
+            poll_seconds=poll_seconds, keepalive_seconds=keepalive_seconds, queue_size=queue_size
+        )
         self.store = store
         self.clock = clock
-        self.poll_seconds = poll_seconds
-        self.keepalive_seconds = keepalive_seconds
-        self.queue_size = queue_size
         self.boot = secrets.token_hex(4)
-        self.listeners: set[Listener] = set()
         self.history: collections.deque[DayChange] = collections.deque(maxlen=history)
         self.seq = 0
         self._versions: dict[Key, int] | None = None
@@ -100,33 +90,14 @@ class ScheduleEvents:
     def event_id(self, seq: int) -> str:
         return f"{self.boot}-{seq}"
 
-    def listen(self, channel: str, output: Output | None) -> Listener:
-        listener = Listener(channel, output, asyncio.Queue(self.queue_size))
-        self.listeners.add(listener)
-        return listener
-
-    def leave(self, listener: Listener) -> None:
-        self.listeners.discard(listener)
-
-    def close(self) -> None:
-        """End every stream (the server is shutting down: it would wait for them otherwise)."""
-        for listener in self.listeners:
-            listener.dropped.set()
-        self.listeners.clear()
+    def listen(self, channel: str, output: Output | None) -> Listener[DayChange]:
+        return self.listen_for(lambda change: change.channel == channel and output in (None, change.output))
 
     def publish(self, change: DayChange) -> None:
         self.history.append(change)
-        for listener in list(self.listeners):
-            if not listener.wants(change):
-                continue
-            try:
-                listener.queue.put_nowait(change)
-            except asyncio.QueueFull:
-                log.info("schedule events: a listener fell %d changes behind; dropping it", self.queue_size)
-                self.listeners.discard(listener)
-                listener.dropped.set()
+        super().publish(change)
 
-    def missed(self, last_event_id: str, listener: Listener) -> list[DayChange] | None:
+    def missed(self, last_event_id: str, listener: Listener[DayChange]) -> list[DayChange] | None:
         """The changes after ``last_event_id`` for ``listener``; None when the history cannot say
         (another process's id, or changes since then fell out of it)."""
         boot, _, number = last_event_id.strip().partition("-")
@@ -141,15 +112,15 @@ class ScheduleEvents:
             return None
         return [c for c in self.history if c.seq > seq and listener.wants(c)]
 
-    def current(self, listener: Listener) -> list[DayChange]:
+    def current(self, listener: Listener[DayChange]) -> list[DayChange]:
         """Every watched day of the listener's channel at its current version (numbered as now)."""
-        return [
+        days = [
             DayChange(seq=self.seq, channel=channel, output=output, day=day, version=version)
             for (channel, output, day), version in sorted(
                 (self._versions or {}).items(), key=lambda kv: (kv[0][1].value, kv[0][2])
             )
-            if channel == listener.channel and listener.output in (None, output)
         ]
+        return [change for change in days if listener.wants(change)]
 
     async def poll_once(self) -> None:
         since = (self.clock.now() - timedelta(days=PAST_DAYS)).date()
@@ -165,33 +136,12 @@ class ScheduleEvents:
                     DayChange(seq=self.seq, channel=channel, output=output, day=day, version=version)
                 )
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.poll_once()
-            except CatalogError:
-                log.warning("schedule events: cannot read the catalog; trying again", exc_info=True)
-            await asyncio.sleep(self.poll_seconds)
-
 
 SCHEDULE_EVENTS_KEY = web.AppKey("schedule_events", ScheduleEvents)
 
 
-async def run_poller(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: the poller runs while the app does."""
-    events = app[SCHEDULE_EVENTS_KEY]
-    with contextlib.suppress(CatalogError):  # run() tries again
-        await events.poll_once()
-    task = asyncio.create_task(events.run(), name="schedule-events")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-async def close_streams(app: web.Application) -> None:
-    """on_shutdown: streams end before the server waits for its open requests to finish."""
-    app[SCHEDULE_EVENTS_KEY].close()
+run_poller = poller(SCHEDULE_EVENTS_KEY)
+close_streams = stream_closer(SCHEDULE_EVENTS_KEY)
 
 
 async def schedule_events(request: web.Request) -> web.StreamResponse:
@@ -213,46 +163,13 @@ async def schedule_events(request: web.Request) -> web.StreamResponse:
         if header:
             since = events.missed(header, listener)
             backlog = events.current(listener) if since is None else since
-        stream = EventSourceResponse(
-            ping_interval=events.keepalive_seconds, send_timeout=request.app[SETTINGS_KEY].send_timeout
+        sent = max((c.seq for c in backlog), default=0)
+
+        async def send(stream: EventSourceResponse, change: DayChange) -> None:
+            await stream.send(json.dumps(change.document()), id=events.event_id(change.seq), event="day")
+
+        return await send_changes(
+            request, events, listener, backlog, send, sent_already=lambda change: change.seq <= sent
         )
-        stream.headers[hdrs.CACHE_CONTROL] = "no-store"
-        await stream.prepare(request)
-        async with stream:
-            sent = max((c.seq for c in backlog), default=0)
-            for missed in backlog:
-                await stream.send(json.dumps(missed.document()), id=events.event_id(missed.seq), event="day")
-            closed = asyncio.ensure_future(stream.wait())
-            try:
-                while True:
-                    change = await _next(listener, closed)
-                    if change is None:
-                        break  # gone, or fell behind: the client reconnects with its Last-Event-ID
-                    if change.seq <= sent:
-                        continue  # already in the backlog
-                    await stream.send(
-                        json.dumps(change.document()), id=events.event_id(change.seq), event="day"
-                    )
-                    sent = change.seq
-            finally:
-                closed.cancel()
-        return stream
     finally:
         events.leave(listener)
-
-
-async def _next(listener: Listener, closed: asyncio.Future[None]) -> DayChange | None:
-    """The next change, or None once the stream closed or the listener was dropped."""
-    if listener.dropped.is_set() or closed.done():
-        return None
-    get = asyncio.ensure_future(listener.queue.get())
-    dropped = asyncio.ensure_future(listener.dropped.wait())
-    try:
-        await asyncio.wait((get, dropped, closed), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        dropped.cancel()
-        if not get.done():
-            get.cancel()
-    if listener.dropped.is_set() or closed.done() or not get.done():
-        return None
-    return get.result()
