@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -38,8 +37,6 @@ from rcmedia.web.access import require_channel
 from rcmedia.web.keys import SCHEDULES_KEY
 from rcmedia.web.params import enum_param
 from rcmedia.web.sse_fanout import Fanout, Listener, poller, send_changes, stream_closer
-
-log = logging.getLogger(__name__)
 
 PAST_DAYS = 2  # days before today (UTC) that are still watched: a broadcast day may run past midnight
 Key = tuple[str, Output, date]
