@@ -12,17 +12,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from rcmedia.catalog.schedules import LOCK_WAIT_S, ScheduleStore, ScheduleTx
+from rcmedia.catalog.schedules import LOCK_WAIT_S, ScheduleStore
 from rcmedia.core.audit import AuditAction, channel_target
 from rcmedia.core.builder import broadcast_day, build_days
 from rcmedia.core.copy_locks import CopyRefusal, copy_inserts, copy_targets, locked_programmes
 from rcmedia.core.edits import apply_edit
 from rcmedia.core.models import Output
 from rcmedia.core.rotation import AssetIndex
-from rcmedia.core.schedule import Channel
-from rcmedia.errors import ConflictError, ScheduleError
+from rcmedia.errors import ScheduleError
 from rcmedia.service.channels import channel_on
-from rcmedia.service.schedules import FREEZE, DayListing, edit_inputs, read_output, rechain_later
+from rcmedia.service.schedules import (
+    FREEZE,
+    DayListing,
+    checked_versions,
+    edit_inputs,
+    read_output,
+    rechain_later,
+)
 
 
 class CopyRefused(ScheduleError):
@@ -46,21 +52,6 @@ class CopiedLocks:
     source: DayListing
     versions: dict[date, int]  # each target day's version after the copy
     copied: int  # locked programmes copied to each target
-
-
-def _checked_versions(
-    tx: ScheduleTx, channel: Channel, output: Output, day: date, expected_version: int | None
-) -> dict[date, int]:
-    versions = tx.built_days()
-    if day not in versions:
-        raise ScheduleError(f"{channel.id}/{output.value} has no schedule for {day}; build it first")
-    if expected_version is not None and versions[day] != expected_version:
-        raise ConflictError(
-            f"the schedule of {channel.id}/{output.value} on {day}",
-            expected=expected_version,
-            current=versions[day],
-        )
-    return versions
 
 
 def rebuild_day(
@@ -90,7 +81,7 @@ def rebuild_day(
         )
     index = AssetIndex(store.schedule_assets())
     with store.writing(channel.id, output, wait_s=wait_s) as tx:
-        versions = _checked_versions(tx, channel, output, day, expected_version)
+        versions = checked_versions(tx, channel, output, day, expected_version)
         read = read_output(
             tx, channel, first_day=day, days=1, horizon=horizon, index=index, versions=versions
         )
@@ -143,7 +134,7 @@ def copy_locks(
     refusals: list[CopyRefusal] = []
     try:
         with store.writing(channel.id, output, wait_s=wait_s) as tx:
-            versions = _checked_versions(tx, channel, output, day, expected_version)
+            versions = checked_versions(tx, channel, output, day, expected_version)
             source_events = tuple(tx.events(start=start, end=end))
             source = locked_programmes([e for e in source_events if e.start >= start])
             if not source:

@@ -302,15 +302,7 @@ def edit_schedule(
     index = AssetIndex(store.schedule_assets())
     start, end = broadcast_day(channel, day)
     with store.writing(channel.id, output, wait_s=wait_s) as tx:
-        versions = tx.built_days()
-        if day not in versions:
-            raise ScheduleError(f"{channel.id}/{output.value} has no schedule for {day}; build it first")
-        if expected_version is not None and versions[day] != expected_version:
-            raise ConflictError(
-                f"the schedule of {channel.id}/{output.value} on {day}",
-                expected=expected_version,
-                current=versions[day],
-            )
+        versions = checked_versions(tx, channel, output, day, expected_version)
         spec, schedule = edit_inputs(tx, channel, day, index)
         edited = apply_edit(spec, schedule, edit, now=now, freeze=freeze)
         version = tx.save_days([edited], now=now)[day]
@@ -359,6 +351,23 @@ def _edit_record(edit: Edit) -> dict[str, object]:
         "asset_id": edit.asset_id,
         "to": edit.to.isoformat() if edit.to else None,
     }
+
+
+def checked_versions(
+    tx: ScheduleTx, channel: Channel, output: Output, day: date, expected_version: int | None
+) -> dict[date, int]:
+    """The output's built days and their versions, once ``day`` is known to be built and, when
+    ``expected_version`` is given, still at it (ScheduleError; ConflictError naming the current)."""
+    versions = tx.built_days()
+    if day not in versions:
+        raise ScheduleError(f"{channel.id}/{output.value} has no schedule for {day}; build it first")
+    if expected_version is not None and versions[day] != expected_version:
+        raise ConflictError(
+            f"the schedule of {channel.id}/{output.value} on {day}",
+            expected=expected_version,
+            current=versions[day],
+        )
+    return versions
 
 
 def rechain_later(
