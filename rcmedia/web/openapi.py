@@ -199,8 +199,8 @@ def _job_events() -> Document:
             "document; a `: ping` comment every 15 s",
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
         },
-        "400 401 403 503",
-        description="Editor or admin. Each job's state and progress as it changes. Reconnecting "
+        "400 401 503",
+        description="Any signed-in account. Each job's state and progress as it changes. Reconnecting "
         "with `Last-Event-ID` first sends the jobs changed since that event.",
     )
     operation["parameters"] = [

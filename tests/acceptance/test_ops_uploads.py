@@ -226,7 +226,7 @@ async def test_operators_watch_jobs_but_may_not_upload(
     await check_page(chromium_page, "ops-jobs-en", errors)
     (job,) = await asyncio.to_thread(JobRunner(ingest_ctx).run_jobs, [job_id])
     assert job.state is JobState.PUBLISHED, job.failure_reason
-    await expect(row.locator("td.state")).to_have_text("published", timeout=WAIT_MS)  # polled, no reload
+    await expect(row.locator("td.state")).to_have_text("published", timeout=WAIT_MS)  # live, no reload
     response = await chromium_page.goto(base + "/ops/uploads")
     assert response is not None
     assert response.status == 403

@@ -2,8 +2,8 @@
 
 The first page of jobs travels with the page (its script renders them as it renders later
 changes, so a row is drawn one way only); from then on the script follows
-``GET /api/v1/jobs/events``, which only editors and admins may open, as only they may retry or
-cancel. An operator's monitor polls ``GET /api/v1/jobs`` instead: the job list is public.
+``GET /api/v1/jobs/events`` (any signed-in account), and polls ``GET /api/v1/jobs`` only while
+the stream is down. Only editors and admins get the retry and cancel buttons.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ async def jobs_page(request: web.Request) -> web.Response:
         "state": state.value if state else None,
         "page": page,
         # new jobs appear at the top of the first page only; other pages keep their rows
-        "live": EVENTS_PATH if may_act else None,
+        "live": EVENTS_PATH,
         "poll_seconds": POLL_SECONDS,
         "may_act": may_act,
     }

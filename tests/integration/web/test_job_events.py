@@ -178,11 +178,16 @@ async def test_an_admin_may_listen(client: Client, catalog: Catalog, jobs: list[
     assert (await next_event(stream))["data"]["id"] == jobs[0]
 
 
-async def test_nobody_else_may_listen(aiohttp_client: AiohttpClient, app: web.Application) -> None:
+async def test_every_account_may_listen_but_nobody_anonymous(
+    aiohttp_client: AiohttpClient, app: web.Application
+) -> None:
     anonymous = await aiohttp_client(app)
     assert (await anonymous.get(EVENTS)).status == 401
     operator = await logged_in(anonymous, "operator")
-    assert (await operator.get(EVENTS)).status == 403
+    response = await operator.get(EVENTS)
+    assert response.status == 200
+    assert response.content_type == "text/event-stream"
+    response.close()
 
 
 @pytest.mark.parametrize(

@@ -66,16 +66,18 @@ async def test_the_upload_desk_is_handed_the_servers_limits(client: Client, name
     assert 'id="files"' in text
 
 
-async def test_an_operator_watches_jobs_without_the_event_stream(client: Client, catalog: Catalog) -> None:
+async def test_an_operator_watches_jobs_live_but_may_not_act(client: Client, catalog: Catalog) -> None:
     create_pending(catalog, title="Waiting", original_filename="waiting.mp4")
     await logged_in(client, "operator")
     response = await client.get("/ops/jobs")
     assert response.status == 200
     config = page_config(await response.text())
-    assert config["live"] is None  # the stream is for editors (403 to an operator)
+    assert config["live"] == "/api/v1/jobs/events"  # operators watch live too
     assert config["may_act"] is False
     assert [job["original_filename"] for job in config["jobs"]["items"]] == ["waiting.mp4"]  # type: ignore[index]
-    assert (await client.get("/api/v1/jobs/events")).status == 403
+    stream = await client.get("/api/v1/jobs/events")
+    assert stream.status == 200
+    stream.close()
 
 
 async def test_an_editor_follows_the_event_stream_and_may_act(client: Client) -> None:
