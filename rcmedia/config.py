@@ -60,7 +60,29 @@ SETTINGS: tuple[Setting, ...] = (
         doc="Where packaged media lives: a folder (default `HOME/storage`) or `s3://bucket/prefix`.",
     ),
     Setting(
-        name="s3_endpoint", kind="str", default="", doc="Endpoint URL of an S3-compatible store (empty: AWS)."
+        name="s3_endpoint",
+        kind="str",
+        default="",
+        doc="Endpoint URL of an S3-compatible store (empty: AWS). Credentials come from the standard "
+        "AWS chain (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, `~/.aws/credentials`, an instance "
+        "role), never from this file.",
+    ),
+    Setting(
+        name="s3_region", kind="str", default="", doc="Region of the S3 bucket (empty: the AWS chain's)."
+    ),
+    Setting(
+        name="s3_media",
+        kind="str",
+        default="redirect",
+        doc="How the origin serves media stored in S3: `redirect` (a 307 to a presigned URL, "
+        "the store sends the bytes) or `proxy` (the origin reads and sends them). Playlists are "
+        "always the origin's.",
+    ),
+    Setting(
+        name="s3_presign_seconds",
+        kind="int",
+        default=3600,
+        doc="Lifetime of a presigned media URL. The redirect itself may be cached a tenth of it.",
     ),
     Setting(
         name="ffmpeg",
@@ -320,6 +342,9 @@ class Settings:
     database_busy_timeout_seconds: float
     storage: str
     s3_endpoint: str
+    s3_region: str
+    s3_media: str
+    s3_presign_seconds: int
     ffmpeg: str
     slate_font: str
     profiles_dir: Path
@@ -438,6 +463,8 @@ def _convert(setting: Setting, value: object, origin: str) -> Any:
 def _validate(values: dict[str, Any]) -> None:
     checks: list[tuple[bool, str]] = [
         (values["port"] in range(65536), "port must be between 0 and 65535"),
+        (values["s3_media"] in ("redirect", "proxy"), "s3_media must be 'redirect' or 'proxy'"),
+        (values["s3_presign_seconds"] >= 60, "s3_presign_seconds must be at least 60"),
         (values["workers"] >= 0, "workers must be 0 (one per CPU core) or more"),
         (values["max_upload_bytes"] > 0, "max_upload_bytes must be positive"),
         (values["upload_expiry_hours"] > 0, "upload_expiry_hours must be positive"),

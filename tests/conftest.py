@@ -14,6 +14,8 @@ from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings, load_settings
 from rcmedia.storage.local import LocalStorage
 
+pytest_plugins = ["tests.s3_server"]  # the s3_server fixture: moto's server on loopback
+
 PROJECT = Path(__file__).resolve().parent.parent
 RESOURCES = Path(__file__).resolve().parent / "resources"
 REQUIRE_SYSTEM_TOOLS = os.environ.get("RCMEDIA_REQUIRE_SYSTEM_TOOLS") == "1"

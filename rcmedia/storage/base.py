@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rcmedia.errors import UnsafePathError
 
@@ -72,3 +72,10 @@ class Storage(Protocol):
     def local_path(self, key: str) -> Path | None:
         """The file behind ``key`` when it is on local disk (served with sendfile), else None."""
         ...
+
+
+@runtime_checkable
+class PresignedMedia(Protocol):
+    """A store whose files a client can fetch itself from a signed URL (S3)."""
+
+    def presigned_url(self, key: str, expires_seconds: int) -> str: ...

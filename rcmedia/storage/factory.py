@@ -12,7 +12,16 @@ from rcmedia.storage.local import LocalStorage
 
 def open_storage(settings: Settings) -> Storage:
     if settings.storage.startswith("s3://"):
-        raise ConfigError(
-            f"storage {settings.storage!r}: the S3 backend is not available yet; use a local folder"
+        try:
+            from rcmedia.storage.s3 import S3Storage  # noqa: PLC0415 (boto3 is an extra: only S3 users need it)
+        except ImportError as exc:
+            raise ConfigError(
+                f"storage {settings.storage!r} needs boto3: pip install 'rcmedia[s3]' ({exc})"
+            ) from exc
+        return S3Storage(
+            settings.storage,
+            staging_root=settings.work_dir / "s3-staging",
+            endpoint=settings.s3_endpoint,
+            region=settings.s3_region,
         )
     return LocalStorage(Path(settings.storage))
