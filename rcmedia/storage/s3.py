@@ -70,6 +70,7 @@ class S3Storage:
         config = Config(
             max_pool_connections=upload_threads * PART_THREADS,
             retries={"mode": "standard", "max_attempts": 5},
+            signature_version="s3v4",  # presigned URLs too (botocore still signs those with V2)
             s3={"addressing_style": "path" if compatible else "auto"},
             # botocore ≥ 1.36 adds CRC checksums to every upload and checks them on reads; many
             # S3-compatible stores answer a multipart object with a checksum of another kind than

@@ -7,6 +7,11 @@ caches may keep it for a year.
 A segment of a published asset that is missing from storage, or unreadable, is answered with the
 house slate in its place (rcmedia.playout.missing_segments), never with a 404 a viewer would see;
 caches keep that answer a minute only, as the file may come back.
+
+Storage in S3 (:class:`PresignedMedia`) is served, as the ``s3_media`` setting says, by a 307 to a
+presigned URL (the store sends the bytes; the default) or by the origin reading and sending them
+(``proxy``). A redirect names a URL that stops working when its signature expires: a shared cache
+may keep it a tenth of that lifetime only, never the year a segment's bytes are kept.
 """
 
 from __future__ import annotations
@@ -21,10 +26,10 @@ from aiohttp.web_exceptions import HTTPForbidden, HTTPNotFound
 from aiohttp.web_fileresponse import _FileResponseResult
 from aiohttp.web_request import BaseRequest
 
-from rcmedia.errors import NotFoundError
-from rcmedia.storage.base import Storage, safe_key
+from rcmedia.errors import NotFoundError, StorageError
+from rcmedia.storage.base import PresignedMedia, Storage, safe_key
 from rcmedia.web.byte_ranges import bytes_response
-from rcmedia.web.keys import CLOCK_KEY, MISSING_KEY, STORAGE_KEY
+from rcmedia.web.keys import CLOCK_KEY, MISSING_KEY, SETTINGS_KEY, STORAGE_KEY
 
 # Set explicitly: the system's mime tables disagree (``.ts`` is Qt Linguist or TypeScript on some).
 MEDIA_TYPES = {
@@ -92,13 +97,56 @@ def media_path(storage: Storage, key: str) -> tuple[Path, str]:
 async def media_file(request: web.Request) -> web.StreamResponse:
     # UnsafePathError and NotFoundError: 404 (errors middleware)
     key = request.match_info["key"]
+    storage = request.app[STORAGE_KEY]
+    if isinstance(storage, PresignedMedia):
+        return await _remote_media(request, storage, key)
     try:
-        path, media_type = media_path(request.app[STORAGE_KEY], key)
+        path, media_type = media_path(storage, key)
     except NotFoundError:
         return await _stand_in(request, key)
     if not os.access(path, os.R_OK):
         return await _stand_in(request, key)
     return SegmentFile(path, headers={hdrs.CONTENT_TYPE: media_type, hdrs.CACHE_CONTROL: IMMUTABLE})
+
+
+def redirect_cache_control(presign_seconds: int) -> str:
+    """How long a shared cache may keep a redirect to a URL signed for ``presign_seconds``."""
+    return f"public, max-age={max(1, presign_seconds // 10)}"
+
+
+async def _remote_media(request: web.Request, storage: PresignedMedia, key: str) -> web.StreamResponse:
+    """A media file in S3: redirected to, or read and sent; the slate when it is missing or unreadable."""
+    key = safe_key(key)
+    media_type = MEDIA_TYPES.get(PurePosixPath(key).suffix.lower())
+    if media_type is None:
+        raise NotFoundError("media file", key)
+    settings = request.app[SETTINGS_KEY]
+    store: Storage = request.app[STORAGE_KEY]
+    if settings.s3_media == "proxy":
+        try:
+            data = await asyncio.to_thread(store.read_bytes, key)
+        except StorageError:
+            return await _stand_in(request, key)
+        headers = {hdrs.CONTENT_TYPE: media_type, hdrs.CACHE_CONTROL: IMMUTABLE}
+        return bytes_response(request, data, headers)
+
+    def signed() -> str | None:
+        # looked up first: a missing segment gets the slate here, not a 404 from the store
+        return storage.presigned_url(key, settings.s3_presign_seconds) if store.exists(key) else None
+
+    try:
+        url = await asyncio.to_thread(signed)
+    except StorageError:
+        url = None
+    if url is None:
+        return await _stand_in(request, key)
+    return web.Response(
+        status=web.HTTPTemporaryRedirect.status_code,
+        headers={
+            hdrs.LOCATION: url,
+            hdrs.CACHE_CONTROL: redirect_cache_control(settings.s3_presign_seconds),
+        },
+    )
 
 
 async def _stand_in(request: web.Request, key: str) -> web.Response:
