@@ -127,7 +127,7 @@ async def _remote_media(request: web.Request, storage: PresignedMedia, key: str)
             data = await asyncio.to_thread(store.read_bytes, key)
         except StorageError:
             return await _stand_in(request, key)
-        headers = {hdrs.CONTENT_TYPE: media_type, hdrs.CACHE_CONTROL: IMMUTABLE}
+        headers: dict[str, str] = {hdrs.CONTENT_TYPE: media_type, hdrs.CACHE_CONTROL: IMMUTABLE}
         return bytes_response(request, data, headers)
 
     def signed() -> str | None:
