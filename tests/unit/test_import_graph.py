@@ -127,3 +127,15 @@ def test_sqlalchemy_stays_inside_the_catalog_and_only_entry_points_import_the_cl
             if target.startswith("rcmedia.cli") and part(name) != "cli" and name != "rcmedia.__main__":
                 wrong.add(f"{name} imports {target}")
     assert not wrong, sorted(wrong)
+
+
+def test_boto3_is_imported_by_the_s3_storage_only() -> None:
+    wrong = {
+        f"{name} imports {target}"
+        for name, tree in modules()
+        for target in imported(name, tree)
+        if target.split(".")[0] in ("boto3", "botocore") and name != "rcmedia.storage.s3"
+    }
+    assert not wrong, sorted(wrong)
+    importers = {name for name, tree in modules() for t in imported(name, tree) if t.startswith("boto3")}
+    assert importers == {"rcmedia.storage.s3"}  # the check looks where boto3 is
