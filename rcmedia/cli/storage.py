@@ -2,12 +2,15 @@
 
 ``rcmedia storage check [--json]`` audits every published package against the catalog
 (rcmedia.storage.audit) and exits 1 when it finds a missing, truncated or orphaned file.
+``rcmedia storage sweep [--grace-hours 24]`` deletes the orphaned packages nothing changed in for
+that long (a crashed ingest's upload that no attempt came back for).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -16,8 +19,19 @@ from rcmedia.cli.common import guard, settings_of
 from rcmedia.config import Settings
 from rcmedia.core.models import AssetStatus
 from rcmedia.core.text import visible
-from rcmedia.storage.audit import AuditReport, ProblemKind, audit_packages
+from rcmedia.storage.audit import AuditReport, ProblemKind, audit_packages, sweep_orphans
 from rcmedia.storage.factory import open_storage
+
+
+def sweep_storage(settings: Settings, *, grace: timedelta, now: datetime) -> list[str]:
+    """Delete the orphaned packages of the storage ``settings`` name, unchanged for ``grace``."""
+    with open_catalog(settings, migrate=False) as catalog:
+        asrun = catalog.asrun
+
+        def states(asset_ids: Iterable[int]) -> Mapping[int, tuple[AssetStatus, str | None]]:
+            return {i: (s.status, s.storage_prefix) for i, s in asrun.asset_states(asset_ids).items()}
+
+        return sweep_orphans(open_storage(settings), states, now=now, grace=grace)
 
 
 def check_storage(settings: Settings) -> AuditReport:
@@ -50,6 +64,24 @@ def check(ctx: click.Context, as_json: bool) -> None:
         _print(report)
     if not report.ok:
         ctx.exit(1)
+
+
+@storage.command()
+@click.option(
+    "--grace-hours",
+    type=click.FloatRange(min=1),
+    default=24.0,
+    show_default=True,
+    help="Leave packages changed more recently than this (an ingest or repackaging may be finishing).",
+)
+@click.pass_context
+@guard
+def sweep(ctx: click.Context, grace_hours: float) -> None:
+    """Delete orphaned packages: uploads of crashed ingests that no catalog row refers to."""
+    removed = sweep_storage(settings_of(ctx), grace=timedelta(hours=grace_hours), now=datetime.now(UTC))
+    for key in removed:
+        click.echo(f"deleted {visible(key)}")
+    click.echo(f"{len(removed)} orphaned package(s) deleted")
 
 
 def _print(report: AuditReport) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rcmedia.core.assets import Asset
@@ -169,3 +170,17 @@ def _orphans(storage: Storage, states: AssetStates) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def sweep_orphans(storage: Storage, states: AssetStates, *, now: datetime, grace: timedelta) -> list[str]:
+    """Delete the orphaned packages and folders under ``assets/`` (see :func:`audit_packages`) in
+    which nothing changed for ``grace``: what a crashed ingest uploaded or renamed into place and
+    no attempt came back for. The grace spares a repackaging, which publishes before it switches
+    the row. Returns the keys deleted. Blocking."""
+    removed = []
+    for problem in _orphans(storage, states):
+        changed = storage.modified(problem.key)
+        if changed is not None and now - changed >= grace:
+            storage.remove(problem.key)
+            removed.append(problem.key)
+    return removed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Protocol, runtime_checkable
 
@@ -63,6 +64,10 @@ class Storage(Protocol):
 
     def list_prefixes(self, parent: str) -> list[str]:
         """The direct children of ``parent`` (as full keys)."""
+        ...
+
+    def modified(self, prefix: str) -> datetime | None:
+        """When a file under ``prefix`` last changed (UTC); None when nothing is there."""
         ...
 
     def exists(self, key: str) -> bool: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rcmedia.errors import StorageError, UnsafePathError
@@ -57,6 +58,17 @@ class LocalStorage:
         return sorted(
             f"{safe_key(parent)}/{child.name}" for child in folder.iterdir() if not child.name.startswith(".")
         )
+
+    def modified(self, prefix: str) -> datetime | None:
+        folder = self._path(prefix)
+        paths = [folder, *folder.rglob("*")] if folder.is_dir() else [folder] if folder.is_file() else []
+        times = []
+        for path in paths:
+            try:
+                times.append(path.stat().st_mtime)
+            except OSError:  # removed meanwhile
+                continue
+        return datetime.fromtimestamp(max(times), UTC) if times else None
 
     def exists(self, key: str) -> bool:
         try:

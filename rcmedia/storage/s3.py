@@ -19,6 +19,7 @@ import mimetypes
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -177,6 +178,15 @@ class S3Storage:
                 if child and not child.startswith("."):
                     children.add(f"{parent}/{child}")
         return sorted(children)
+
+    def modified(self, prefix: str) -> datetime | None:
+        base = self._object(prefix)
+        times = [
+            item["LastModified"]
+            for page in self._pages(Prefix=f"{base}/")
+            for item in page.get("Contents", [])
+        ]
+        return max(times) if times else None
 
     def exists(self, key: str) -> bool:
         try:

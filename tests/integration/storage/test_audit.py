@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -95,3 +97,24 @@ def test_the_command_prints_a_table_or_json_and_fails(settings: Settings, damage
     document = json.loads(as_json.output)
     assert document["counts"] == {"missing": 1, "truncated": 2, "orphaned": 3}
     assert {p["key"] for p in document["problems"]} >= {damaged["missing"], damaged["stale"]}
+
+
+def test_the_sweep_command_deletes_old_orphans_only(
+    settings: Settings, catalog: Catalog, storage: LocalStorage, damaged: dict[str, str]
+) -> None:
+    runner = CliRunner()
+    kept = runner.invoke(storage_commands, ["sweep"], obj={"settings": settings})
+    assert kept.exit_code == 0, kept.output
+    assert "0 orphaned package(s) deleted" in kept.output  # all just made: within the grace
+
+    hours_ago = time.time() - 2 * 3600
+    for folder in (storage.root / "assets").rglob("*"):
+        os.utime(folder, (hours_ago, hours_ago))
+    swept = runner.invoke(storage_commands, ["sweep", "--grace-hours", "1"], obj={"settings": settings})
+
+    assert swept.exit_code == 0, swept.output
+    assert "3 orphaned package(s) deleted" in swept.output
+    assert f"deleted {damaged['stale']}" in swept.output
+    report = runner.invoke(storage_commands, ["check", "--json"], obj={"settings": settings})
+    assert json.loads(report.output)["counts"]["orphaned"] == 0
+    assert any(p.name == "being-published" for p in (storage.root / "assets").rglob("*"))  # pending
