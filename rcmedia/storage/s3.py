@@ -40,6 +40,14 @@ PART_BYTES = 8 * 1024 * 1024
 UPLOAD_THREADS = 16  # files uploaded at once by one publish
 PART_THREADS = 4  # parts of one large file uploaded at once
 DELETE_BATCH = 1000  # DeleteObjects' limit
+# what a presigned URL's answer says it holds (the system's mime tables disagree about .ts and .m4s)
+MEDIA_TYPES = {
+    ".ts": "video/mp2t",
+    ".m4s": "video/iso.segment",
+    ".mp4": "video/mp4",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".aac": "audio/aac",
+}
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -132,14 +140,14 @@ class S3Storage:
         shutil.rmtree(staging, ignore_errors=True)
 
     def _upload(self, path: Path, name: str) -> None:
-        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if path.suffix == ".ts":
-            media_type = "video/mp2t"
-        elif path.suffix == ".m3u8":
-            media_type = "application/vnd.apple.mpegurl"
+        media_type = MEDIA_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
         try:
             self.client.upload_file(
-                str(path), self.bucket, name, ExtraArgs={"ContentType": media_type}, Config=self.transfer
+                str(path),
+                self.bucket,
+                name,
+                ExtraArgs={"ContentType": media_type or "application/octet-stream"},
+                Config=self.transfer,
             )
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise StorageError(f"cannot upload {self._key(name)!r}: {_reason(exc, self.bucket)}") from exc

@@ -56,6 +56,8 @@ def test_objects_are_stored_under_the_bucket_prefix_with_media_types(
     assert sorted(item["Key"] for item in listed) == sorted(f"rcmedia/assets/1/p/{name}" for name in PACKAGE)
     head = client.head_object(Bucket=s3.bucket, Key="rcmedia/assets/1/p/360p/seg_00001.ts")
     assert head["ContentType"] == "video/mp2t"
+    head = client.head_object(Bucket=s3.bucket, Key="rcmedia/assets/1/p/720p/seg_00001.m4s")
+    assert head["ContentType"] == "video/iso.segment"
 
 
 def test_a_large_file_goes_up_in_parts(s3_server: S3Server, tmp_path: Path) -> None:
