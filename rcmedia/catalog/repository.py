@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from rcmedia.catalog.audit import add_entry
 from rcmedia.catalog.db import Transactions
-from rcmedia.catalog.search import FIELDS, index_asset, ranked_matches
+from rcmedia.catalog.search import FIELDS, index_asset, matching_fields
 from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow, RightsRow
 from rcmedia.core.assets import Asset, Job, Rendition
 from rcmedia.core.audit import AuditAction, asset_target
@@ -551,24 +551,35 @@ class Catalog:
             conditions.append(AssetRow.source == query.source.value)
         if query.status:
             conditions.append(AssetRow.status == query.status.value)
-        counted = select(func.count(AssetRow.id))
-        listed = select(AssetRow)
-        order: tuple[Any, ...] = (AssetRow.id,)
+        loaded = (selectinload(AssetRow.rights), selectinload(AssetRow.renditions))
         terms = query_terms(query.text or "")
-        if terms:
-            matches = ranked_matches(terms)
-            counted = counted.join(matches, matches.c.asset_id == AssetRow.id)
-            listed = listed.join(matches, matches.c.asset_id == AssetRow.id)
-            order = (matches.c.rank, AssetRow.id)
         with self._session() as session:
-            total = session.scalar(counted.where(*conditions)) or 0
-            rows = session.scalars(
-                listed.where(*conditions)
-                .options(selectinload(AssetRow.rights), selectinload(AssetRow.renditions))
-                .order_by(*order)
-                .limit(query.limit)
-                .offset(query.offset)
-            ).all()
+            if not terms:
+                total = session.scalar(select(func.count(AssetRow.id)).where(*conditions)) or 0
+                rows: Sequence[AssetRow] = session.scalars(
+                    select(AssetRow)
+                    .where(*conditions)
+                    .options(*loaded)
+                    .order_by(AssetRow.id)
+                    .limit(query.limit)
+                    .offset(query.offset)
+                ).all()
+            else:
+                # Every match's id in rank order, in one read of the index: the count and the page
+                # come from it (two queries would look the terms up twice).
+                found = matching_fields(terms)
+                if conditions:
+                    found = found.join(AssetRow, AssetRow.id == found.selected_columns[0]).where(*conditions)
+                ids = list(dict.fromkeys(asset_id for asset_id, _ in session.execute(found)))
+                total = len(ids)
+                shown = ids[query.offset : query.offset + query.limit]
+                by_id = {
+                    row.id: row
+                    for row in session.scalars(
+                        select(AssetRow).where(AssetRow.id.in_(shown)).options(*loaded)
+                    ).all()
+                }
+                rows = [by_id[asset_id] for asset_id in shown]
             return Page(
                 items=tuple(_asset(r) for r in rows), total=total, limit=query.limit, offset=query.offset
             )

@@ -2,7 +2,7 @@
 
 The terms come from rcmedia.core.search_terms. An asset matches a query when one of its fields
 has every term of the query; its rank is the best such field (title, then series, description,
-original file name). The lookup reads the (term, asset, field) primary key only, so a search
+original file name). The lookup reads the (term, field, asset) primary key only, so a search
 costs the postings of its terms, not a scan of the catalog, on SQLite and PostgreSQL alike.
 Every write that changes an indexed field re-indexes the asset in the same transaction.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from sqlalchemy import Subquery, delete, func, insert, select
+from sqlalchemy import Select, and_, delete, insert, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from rcmedia.catalog.tables import AssetRow, AssetTermRow
 from rcmedia.core.search_terms import index_terms
@@ -60,17 +60,22 @@ def index_all(connection: Connection, *, batch: int = 5000) -> int:
     return written
 
 
-def ranked_matches(terms: Collection[str]) -> Subquery:
-    """(asset_id, rank) of the assets with every one of ``terms`` in one field; rank: the best such field."""
-    in_one_field = (
-        select(AssetTermRow.asset_id, AssetTermRow.field)
-        .where(AssetTermRow.term.in_(sorted(terms)))
-        .group_by(AssetTermRow.asset_id, AssetTermRow.field)
-        .having(func.count() == len(terms))  # (term, asset, field) is the key: a count of terms
-        .subquery()
-    )
-    return (
-        select(in_one_field.c.asset_id, func.min(in_one_field.c.field).label("rank"))
-        .group_by(in_one_field.c.asset_id)
-        .subquery("matches")
-    )
+def matching_fields(terms: Collection[str]) -> Select[int, int]:
+    """(asset_id, field) for each field that has every one of ``terms``, best field first, then id.
+
+    An asset with the terms in several fields comes once per field: its first row is its rank.
+    The first term's postings are a range of the (term, field, asset_id) key, already in this
+    order; each further term is a lookup of that key (a join the planner may reorder: PostgreSQL
+    starts from the rarest term by its statistics). Measured against one GROUP BY over every
+    term's postings: its sort grew to 38 ms for a five-bigram query on SQLite at 20,000 assets.
+    """
+    first, *others = sorted(terms)
+    driver = aliased(AssetTermRow)
+    found = select(driver.asset_id, driver.field).where(driver.term == first)
+    for term in others:
+        other = aliased(AssetTermRow)
+        found = found.join(
+            other,
+            and_(other.term == term, other.field == driver.field, other.asset_id == driver.asset_id),
+        )
+    return found.order_by(driver.field, driver.asset_id)

@@ -86,9 +86,10 @@ class AssetTermRow(Base):
 
     __tablename__ = "asset_terms"
 
+    # The key's order is the search's: a term's assets by field (best first), then by id.
     term: Mapped[str] = mapped_column(String(64), primary_key=True)
-    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
     field: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # search.FIELDS: 0 title …
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
 
     __table_args__ = (Index("ix_asset_terms_asset_id", "asset_id"),)
 

@@ -31,10 +31,10 @@ def upgrade() -> None:
     op.create_table(
         "asset_terms",
         sa.Column("term", sa.String(length=64), nullable=False),
-        sa.Column("asset_id", sa.Integer(), nullable=False),
         sa.Column("field", sa.SmallInteger(), nullable=False),
+        sa.Column("asset_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["asset_id"], ["assets.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("term", "asset_id", "field"),
+        sa.PrimaryKeyConstraint("term", "field", "asset_id"),
     )
     op.create_index("ix_asset_terms_asset_id", "asset_terms", ["asset_id"], unique=False)
     # Backfill: every asset so far, with the tokenizer of this revision (a later change of the
