@@ -4,8 +4,10 @@ old ``icontains`` scan, in the same run.
 Generates a catalog of Chinese courses (central, provincial and city sources; titles, series and
 descriptions from a seeded vocabulary, a few Latin words among them), loads it into a SQLite
 file in a temporary folder and into a temporary PostgreSQL database on 127.0.0.1, and times
-``Catalog.find_assets`` for ~200 queries (two-character and four-character Chinese words,
-Latin words, words found nowhere), each run ``--repeat`` times after one warm-up run. The old
+``Catalog.find_assets`` (a page of 50, as the API asks) for ~190 queries (two- and
+four-character Chinese words, Latin words, words found nowhere), each run ``--repeat`` times
+after one warm-up run: p50 and p99 over every run, and p99 over each query's fastest run (its
+cost when no other process takes the CPU: the numbers on a busy machine are mostly waiting). The old
 search (``icontains`` on the title and file name: a scan) runs the same queries for the ratio.
 Goal (issue 12): p99 ≤ 20 ms on both databases.
 
@@ -16,6 +18,7 @@ Usage: .venv/bin/python bench/catalog.py [--assets 20000] [--repeat 5] [--no-pos
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -131,9 +134,9 @@ def course(rng: random.Random, n: int) -> dict[str, object]:
 def queries(rng: random.Random) -> list[tuple[str, str]]:
     """~200 (kind, text): two- and four-character Chinese words, Latin words, words found nowhere."""
     words = sorted({t[i : i + 2] for t in THEMES for i in range(0, len(t) - 1, 2)})
-    fours = sorted({t[:4] for t in THEMES} | {t[-4:] for t in THEMES})
+    fours = sorted({t[:4] for t in THEMES} | {t[-4:] for t in THEMES} | {t[2:6] for t in THEMES})
     found: list[tuple[str, str]] = [("2-char", w) for w in rng.sample(words, min(70, len(words)))]
-    found += [("4-char", w) for w in rng.sample(fours, min(50, len(fours)))]
+    found += [("4-char", w) for w in rng.sample(fours, min(70, len(fours)))]
     found += [("latin", w if i % 2 else w.upper()) for i, w in enumerate(LATIN * 4)]
     found += [("no-hit", w) for w in NO_HITS + NO_HITS_LATIN]
     found += [("2-char", "党建"), ("2-char", "长征")]
@@ -179,16 +182,26 @@ def old_find(engine: Engine, query: AssetQuery) -> tuple[int, int]:
         return total, len(rows)
 
 
-def timings(run: Callable[[str], object], texts: list[str], repeat: int) -> list[float]:
+def timings(run: Callable[[str], object], texts: list[str], repeat: int) -> list[list[float]]:
+    """Milliseconds per query text, ``repeat`` runs each (after one warm-up run of every text)."""
     for q in texts:
         run(q)  # warm-up: connections, statement caches, pages in memory
-    samples = []
+    samples: list[list[float]] = [[] for _ in texts]
     for _ in range(repeat):
-        for q in texts:
+        for i, q in enumerate(texts):
             started = time.perf_counter()
             run(q)
-            samples.append((time.perf_counter() - started) * 1000)
+            samples[i].append((time.perf_counter() - started) * 1000)
     return samples
+
+
+def every(samples: list[list[float]]) -> list[float]:
+    return [ms for runs in samples for ms in runs]
+
+
+def best(samples: list[list[float]]) -> list[float]:
+    """Each query's fastest run: its cost without another process taking the CPU meanwhile."""
+    return [min(runs) for runs in samples]
 
 
 def p(samples: list[float], percent: int) -> float:
@@ -212,8 +225,10 @@ def measure(name: str, engine: Engine, count: int, repeat: int) -> list[str]:
         old = timings(lambda q: old_find(engine, AssetQuery(text=q)), texts, repeat)
         hits = statistics.median(catalog.find_assets(AssetQuery(text=q, limit=1)).total for q in texts)
         lines.append(
-            f"| {name} | {kind} | {len(texts)} | {hits:.0f} | {p(new, 50):.2f} | {p(new, 99):.2f} "
-            f"| {p(old, 50):.2f} | {p(old, 99):.2f} | {p(old, 99) / p(new, 99):.1f}× |"
+            f"| {name} | {kind} | {len(texts)} | {hits:.0f} | {p(every(new), 50):.2f} "
+            f"| {p(every(new), 99):.2f} | {p(best(new), 99):.2f} | {p(every(old), 50):.2f} "
+            f"| {p(every(old), 99):.2f} | {p(every(old), 50) / p(every(new), 50):.1f}× "
+            f"| {p(every(old), 99) / p(every(new), 99):.1f}× |"
         )
     for probe in ("党建", "长征"):
         top = catalog.find_assets(AssetQuery(text=probe, limit=3))
@@ -244,11 +259,12 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
+    print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
     lines = [
-        "| database | queries | n | median hits | index p50 ms | index p99 ms | scan p50 ms | scan p99 ms "
-        "| p99 scan/index |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| database | queries | n | median hits | index p50 ms | index p99 ms | index p99 best-of-runs ms "
+        "| scan p50 ms | scan p99 ms | p50 scan/index | p99 scan/index |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory(prefix="rcmedia-bench-") as folder:
         engine = make_engine(f"sqlite:///{folder}/catalog.db")
@@ -264,6 +280,7 @@ def main() -> None:
             finally:
                 engine.dispose()
     print("\n".join(lines))
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":
