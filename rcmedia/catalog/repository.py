@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from rcmedia.catalog.audit import add_entry
 from rcmedia.catalog.db import Transactions
+from rcmedia.catalog.search import FIELDS, index_asset, matching_fields
 from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow, RightsRow
 from rcmedia.core.assets import Asset, Job, Rendition
 from rcmedia.core.audit import AuditAction, asset_target
 from rcmedia.core.changes import MetadataChange
 from rcmedia.core.models import AssetMetadata, AssetStatus, JobState, Output, Rights, Source
+from rcmedia.core.search_terms import query_terms
 from rcmedia.errors import AssetStateError, ConflictError, JobError, JobStateError, NotFoundError
 
 if TYPE_CHECKING:  # imported where used: these modules import this one
@@ -46,7 +48,9 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AssetQuery:
-    text: str | None = None  # substring of the title or the original file name
+    # Words to find (rcmedia.core.search_terms): every one in the title, series, description or
+    # original file name; ranked by that field, then by id. None (or only punctuation): no search.
+    text: str | None = None
     series: str | None = None
     source: Source | None = None
     status: AssetStatus | None = None
@@ -229,6 +233,7 @@ class Catalog:
             )
             session.add(asset)
             session.flush()
+            index_asset(session, asset)
             job = JobRow(
                 asset_id=asset.id,
                 source_path=source_path,
@@ -537,30 +542,44 @@ class Catalog:
             return _asset(row)
 
     def find_assets(self, query: AssetQuery) -> Page[Asset]:
+        """A page of the assets the query's filters keep: the search's best matches first (by the
+        field matched, then id), otherwise in id order."""
         conditions = []
-        if query.text:
-            conditions.append(
-                or_(
-                    AssetRow.title.icontains(query.text, autoescape=True),
-                    AssetRow.original_filename.icontains(query.text, autoescape=True),
-                )
-            )
         if query.series:
             conditions.append(AssetRow.series == query.series)
         if query.source:
             conditions.append(AssetRow.source == query.source.value)
         if query.status:
             conditions.append(AssetRow.status == query.status.value)
+        loaded = (selectinload(AssetRow.rights), selectinload(AssetRow.renditions))
+        terms = query_terms(query.text or "")
         with self._session() as session:
-            total = session.scalar(select(func.count(AssetRow.id)).where(*conditions)) or 0
-            rows = session.scalars(
-                select(AssetRow)
-                .where(*conditions)
-                .options(selectinload(AssetRow.rights), selectinload(AssetRow.renditions))
-                .order_by(AssetRow.id)
-                .limit(query.limit)
-                .offset(query.offset)
-            ).all()
+            if not terms:
+                total = session.scalar(select(func.count(AssetRow.id)).where(*conditions)) or 0
+                rows: Sequence[AssetRow] = session.scalars(
+                    select(AssetRow)
+                    .where(*conditions)
+                    .options(*loaded)
+                    .order_by(AssetRow.id)
+                    .limit(query.limit)
+                    .offset(query.offset)
+                ).all()
+            else:
+                # Every match's id in rank order, in one read of the index: the count and the page
+                # come from it (two queries would look the terms up twice).
+                found = matching_fields(terms)
+                if conditions:
+                    found = found.join(AssetRow, AssetRow.id == found.selected_columns[0]).where(*conditions)
+                ids = list(dict.fromkeys(asset_id for asset_id, _ in session.execute(found)))
+                total = len(ids)
+                shown = ids[query.offset : query.offset + query.limit]
+                by_id = {
+                    row.id: row
+                    for row in session.scalars(
+                        select(AssetRow).where(AssetRow.id.in_(shown)).options(*loaded)
+                    ).all()
+                }
+                rows = [by_id[asset_id] for asset_id in shown]
             return Page(
                 items=tuple(_asset(r) for r in rows), total=total, limit=query.limit, offset=query.offset
             )
@@ -646,10 +665,13 @@ class Catalog:
         with self._session() as session:
             row = _row_for_change(session, asset_id, expected_version)
             before = _asset(row)
-            for name, value in change.changed().items():
+            changed = change.changed()
+            for name, value in changed.items():
                 setattr(row, name, list(value) if name == "categories" else value)
             _bump(session, row, now)
             session.flush()
+            if changed.keys() & set(FIELDS):
+                index_asset(session, row)
             after = _asset(row)
             _audit(session, actor, AuditAction.ASSET_UPDATE, before, after, now)
             return after

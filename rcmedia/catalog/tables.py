@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -78,6 +79,19 @@ class AssetRow(Base):
     )
 
     __table_args__ = (Index("ix_assets_title", "title"),)
+
+
+class AssetTermRow(Base):
+    """One search term of an asset's field (rcmedia.core.search_terms; rcmedia.catalog.search)."""
+
+    __tablename__ = "asset_terms"
+
+    # The key's order is the search's: a term's assets by field (best first), then by id.
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    field: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # search.FIELDS: 0 title …
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (Index("ix_asset_terms_asset_id", "asset_id"),)
 
 
 class RightsRow(Base):

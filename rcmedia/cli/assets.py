@@ -16,7 +16,7 @@ from rcmedia.terminal import shown
 
 
 @click.group(invoke_without_command=True)
-@click.option("--search", "text", help="Part of the title or file name.")
+@click.option("--search", "text", help="Words of the title, series, description or file name.")
 @click.option("--limit", default=50, show_default=True)
 @click.pass_context
 @guard

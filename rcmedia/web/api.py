@@ -29,7 +29,7 @@ def _offset(request: web.Request) -> int:
 
 
 async def list_assets(request: web.Request) -> web.Response:
-    """``?q=`` matches a substring of the title or the original file name."""
+    """``?q=`` searches title, series, description and file name (rcmedia.catalog.search), best first."""
     query = AssetQuery(
         text=text_param(request.query, "q"),
         series=text_param(request.query, "series"),

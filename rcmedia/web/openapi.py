@@ -242,7 +242,16 @@ def _parameters() -> Document:
         "Offset": _query(
             "offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}, "items skipped"
         ),
-        "Text": _query("q", {"type": "string"}, "a substring of the title or the original file name"),
+        "Text": _query(
+            "q",
+            {"type": "string"},
+            (
+                "words to find, all in one of title, series, description or original file name: "
+                "Chinese by its characters (two or more: every adjacent pair), Latin words and numbers whole, "
+                "any case; title matches first, then series, description, file name, then by id. "
+                "Only punctuation or spaces: no search"
+            ),
+        ),
         "Series": _query("series", {"type": "string"}, "the series, exactly"),
         "Source": _query("source", enum_of(Source), "where the asset came from"),
         "Status": _query("status", enum_of(AssetStatus), "the asset's status"),

@@ -1,6 +1,6 @@
-"""``GET /ops/assets``: the catalog, searched (title or file name, Chinese included; series, source,
-status) and paged, each asset linking to its page. Rendered on the server: a plain GET form, so
-the search works, and can be bookmarked, without a script."""
+"""``GET /ops/assets``: the catalog, searched (title, series, description or file name, Chinese
+included; series, source, status) and paged, each asset linking to its page. Rendered on the
+server: a plain GET form, so the search works, and can be bookmarked, without a script."""
 
 from __future__ import annotations
 

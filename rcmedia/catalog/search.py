@@ -1,0 +1,81 @@
+"""The catalog search's index: an asset's terms per field in ``asset_terms``, and the matching query.
+
+The terms come from rcmedia.core.search_terms. An asset matches a query when one of its fields
+has every term of the query; its rank is the best such field (title, then series, description,
+original file name). The lookup reads the (term, field, asset) primary key only, so a search
+costs the postings of its terms, not a scan of the catalog, on SQLite and PostgreSQL alike.
+Every write that changes an indexed field re-indexes the asset in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+from sqlalchemy import Select, and_, delete, insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, aliased
+
+from rcmedia.catalog.tables import AssetRow, AssetTermRow
+from rcmedia.core.search_terms import index_terms
+
+# The indexed fields, best rank first: the position is the rank stored in asset_terms.field.
+FIELDS: Sequence[str] = ("title", "series", "description", "original_filename")
+
+
+def term_rows(asset_id: int, texts: Mapping[str, str | None]) -> list[dict[str, object]]:
+    """The asset_terms rows of an asset whose indexed fields hold ``texts`` (by field name)."""
+    return [
+        {"term": term, "asset_id": asset_id, "field": rank}
+        for rank, name in enumerate(FIELDS)
+        for term in sorted(index_terms(texts.get(name) or ""))
+    ]
+
+
+def _texts(row: AssetRow) -> dict[str, str | None]:
+    return {name: getattr(row, name) for name in FIELDS}
+
+
+def index_asset(session: Session, row: AssetRow) -> None:
+    """(Re-)index one asset as it stands in ``session`` (flushed: it has its id)."""
+    session.execute(delete(AssetTermRow).where(AssetTermRow.asset_id == row.id))
+    rows = term_rows(row.id, _texts(row))
+    if rows:
+        session.execute(insert(AssetTermRow), rows)
+
+
+def index_all(connection: Connection, *, batch: int = 5000) -> int:
+    """Index every asset afresh (a bulk load: the benchmark's catalog). Returns the rows written."""
+    connection.execute(delete(AssetTermRow))
+    columns = [getattr(AssetRow, name) for name in FIELDS]
+    written = 0
+    pending: list[dict[str, object]] = []
+    for found in connection.execute(select(AssetRow.id, *columns).order_by(AssetRow.id)).all():
+        pending.extend(term_rows(found[0], dict(zip(FIELDS, found[1:], strict=True))))
+        if len(pending) >= batch:
+            connection.execute(insert(AssetTermRow), pending)
+            written, pending = written + len(pending), []
+    if pending:
+        connection.execute(insert(AssetTermRow), pending)
+        written += len(pending)
+    return written
+
+
+def matching_fields(terms: Collection[str]) -> Select[int, int]:
+    """(asset_id, field) for each field that has every one of ``terms``, best field first, then id.
+
+    An asset with the terms in several fields comes once per field: its first row is its rank.
+    The first term's postings are a range of the (term, field, asset_id) key, already in this
+    order; each further term is a lookup of that key (a join the planner may reorder: PostgreSQL
+    starts from the rarest term by its statistics). Measured against one GROUP BY over every
+    term's postings: its sort grew to 38 ms for a five-bigram query on SQLite at 20,000 assets.
+    """
+    first, *others = sorted(terms)
+    driver = aliased(AssetTermRow)
+    found = select(driver.asset_id, driver.field).where(driver.term == first)
+    for term in others:
+        other = aliased(AssetTermRow)
+        found = found.join(
+            other,
+            and_(other.term == term, other.field == driver.field, other.asset_id == driver.asset_id),
+        )
+    return found.order_by(driver.field, driver.asset_id)
