@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from rcmedia.errors import UnsafePathError
 
@@ -71,4 +71,14 @@ class Storage(Protocol):
 
     def local_path(self, key: str) -> Path | None:
         """The file behind ``key`` when it is on local disk (served with sendfile), else None."""
+        ...
+
+
+@runtime_checkable
+class Reachable(Protocol):
+    """A storage that can tell whether it is usable now (``GET /readyz``): local disk checks that
+    its root takes a file; an object store would ask for its bucket (S3 ``HeadBucket``)."""
+
+    def check_reachable(self) -> str | None:
+        """None (or a detail) when usable; raises ``OSError`` or ``RcmediaError`` saying why not."""
         ...

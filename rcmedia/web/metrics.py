@@ -1,0 +1,175 @@
+"""``GET /metrics`` and what feeds it from the web layer: a middleware timing every request
+aiohttp handles, the fast lane's counts, and the gauges read at scrape time.
+
+The hot paths keep plain integers (``fast_lane.Lanes.counts``, ``CatchupPlaylists.renders``,
+``MissingSegments.count``): no lock, no shared file per request. :class:`Sync` copies their growth
+into the Prometheus counters once a second and before each scrape, so a scrape of one worker
+sees the others' counts at most a second late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+
+from rcmedia import metrics
+from rcmedia.core.models import JobState
+from rcmedia.core.slate_on_air import slate_on_air
+from rcmedia.core.timeline import us_of
+from rcmedia.web.keys import CATALOG_KEY, CATCHUP_KEY, CLOCK_KEY, LIVE_KEY, MISSING_KEY
+
+log = logging.getLogger(__name__)
+
+SYNC_SECONDS = 1.0
+SLATE_WINDOW = timedelta(hours=1)  # the slate share is of the hour from now
+# path prefix → route family (the first that matches; the rest is "other")
+FAMILIES = (
+    ("/live/", "live_playlist"),
+    ("/air/", "air_segment"),
+    ("/shifted/", "live_segment"),
+    ("/catchup/", "catchup"),
+    ("/vod/", "vod"),
+    ("/media/", "media"),
+    ("/api/", "api"),
+    ("/ops", "ops"),
+    ("/watch", "pages"),
+    ("/login", "pages"),
+    ("/logout", "pages"),
+    ("/static/", "pages"),
+    ("/epg.xml", "pages"),
+    ("/channels.m3u", "pages"),
+)
+FAST_FAMILIES = ("live_playlist", "air_segment", "media")  # what the fast lane answers
+NO_STORE = {hdrs.CACHE_CONTROL: "no-store"}
+
+
+def family_of(path: str) -> str:
+    for prefix, family in FAMILIES:
+        if path.startswith(prefix):
+            return family
+    return "other"
+
+
+def new_lane_counts() -> dict[str, int]:
+    """The fast lane's answers by family (``fast_lane.Lanes`` adds to it)."""
+    return dict.fromkeys(FAST_FAMILIES, 0)
+
+
+LANE_COUNTS_KEY = web.AppKey("fast_lane_counts", dict)
+
+
+@web.middleware
+async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count and time every request aiohttp answers (the outermost middleware: the final status)."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        family = family_of(request.path)
+        metrics.LATENCY.labels(family).observe(time.perf_counter() - started)
+        metrics.REQUESTS.labels(family, f"{status // 100}xx", "app").inc()
+
+
+class Sync:
+    """Copies the hot paths' plain counters into the Prometheus counters (see the module)."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.seen: dict[str, int] = {}
+
+    def __call__(self) -> None:
+        app = self.app
+        for family, count in app[LANE_COUNTS_KEY].items():
+            self._add(f"lane:{family}", count, metrics.REQUESTS.labels(family, "2xx", "fast").inc)
+        self._add("catchup", app[CATCHUP_KEY].renders, metrics.CATCHUP_BUILDS.inc)
+        stand_ins = app[MISSING_KEY].count
+        self._add("stand_ins", stand_ins.requests, metrics.STAND_INS.inc)
+        self._add("stand_in_segments", stand_ins.segments, metrics.STAND_IN_SEGMENTS.inc)
+        checked_out, size = app[CATALOG_KEY].pool_usage()
+        metrics.DB_CHECKED_OUT.set(checked_out)
+        metrics.DB_POOL_SIZE.set(size)
+
+    def _add(self, name: str, now: int, inc: metrics.Inc) -> None:
+        grown = now - self.seen.get(name, 0)
+        if grown > 0:
+            inc(grown)
+        self.seen[name] = now
+
+
+SYNC_KEY = web.AppKey("metrics_sync", Sync)
+
+
+async def run_sync(app: web.Application) -> AsyncIterator[None]:
+    """Sync once a second while the app runs, and once more at the end."""
+    sync = app[SYNC_KEY]
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(SYNC_SECONDS)
+            try:
+                sync()
+            except Exception:  # a metric must never stop the origin
+                log.exception("metrics: syncing the counters failed")
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    sync()
+
+
+def _scrape_time(app: web.Application) -> Iterator[metrics.GaugeRow]:
+    catalog, live = app[CATALOG_KEY], app[LIVE_KEY]
+    counts = catalog.job_counts()
+    yield (
+        "rcmedia_ingest_jobs",
+        "Ingest jobs in the catalog, by state",
+        ["state"],
+        [([state.value], float(count)) for state, count in counts.items()],
+    )
+    yield (
+        "rcmedia_ingest_queue_depth",
+        "Ingest jobs waiting for a worker",
+        [],
+        [([], float(counts[JobState.QUEUED]))],
+    )
+    now_us = us_of(app[CLOCK_KEY].now())
+    window_us = int(SLATE_WINDOW.total_seconds() * 1_000_000)
+    yield (
+        "rcmedia_slate_share",
+        "Share of the next hour the house slate fills, per channel output this process has loaded",
+        ["channel", "output"],
+        [
+            (
+                [loaded.channel.id, loaded.output.value],
+                slate_on_air(loaded.timeline, now_us, now_us + window_us),
+            )
+            for loaded in live.loaded()
+        ],
+    )
+
+
+async def metrics_page(request: web.Request) -> web.Response:
+    app = request.app
+    app[SYNC_KEY]()
+
+    def render() -> bytes:
+        samples = list(_scrape_time(app))  # the catalog query, off the event loop
+        return metrics.exposition(metrics.ScrapeTime(lambda: samples))
+
+    body = await asyncio.to_thread(render)
+    return web.Response(body=body, headers={**NO_STORE, hdrs.CONTENT_TYPE: metrics.CONTENT_TYPE})
