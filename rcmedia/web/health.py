@@ -37,14 +37,27 @@ async def healthz(request: web.Request) -> web.Response:
     return json_response({"status": "ok"}, headers=NO_STORE)
 
 
-async def readyz(request: web.Request) -> web.Response:
-    app = request.app
+def readiness_checks(app: web.Application) -> dict[str, Callable[[], str | None]]:
+    """Each check by name: None (or a detail) when fine; raises ``RcmediaError``/``OSError`` (blocking)."""
     storage = app[STORAGE_KEY]
-    checks: dict[str, Callable[[], str | None]] = {
+    return {
         "catalog": app[CATALOG_KEY].ping,
         "storage": storage.check_reachable if isinstance(storage, Reachable) else lambda: "not checked",
         "broker": lambda: check_broker(app[SETTINGS_KEY]),
     }
+
+
+def is_ready(check: Callable[[], str | None]) -> bool:
+    """``check`` passes (for the metrics' gauge, in a worker thread)."""
+    try:
+        check()
+    except (RcmediaError, OSError):
+        return False
+    return True
+
+
+async def readyz(request: web.Request) -> web.Response:
+    checks = readiness_checks(request.app)
     results = await asyncio.gather(*(_run(name, check) for name, check in checks.items()))
     document = dict(zip(checks, results, strict=True))
     ready = all(result["ok"] for result in results)

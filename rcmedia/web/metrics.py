@@ -23,6 +23,8 @@ from rcmedia import metrics
 from rcmedia.core.models import JobState
 from rcmedia.core.slate_on_air import slate_on_air
 from rcmedia.core.timeline import us_of
+from rcmedia.errors import CatalogError
+from rcmedia.web import health
 from rcmedia.web.keys import CATALOG_KEY, CATCHUP_KEY, CLOCK_KEY, LIVE_KEY, MISSING_KEY
 
 log = logging.getLogger(__name__)
@@ -134,19 +136,31 @@ async def run_sync(app: web.Application) -> AsyncIterator[None]:
 
 def _scrape_time(app: web.Application) -> Iterator[metrics.GaugeRow]:
     catalog, live = app[CATALOG_KEY], app[LIVE_KEY]
-    counts = catalog.job_counts()
+    ready = {name: health.is_ready(check) for name, check in health.readiness_checks(app).items()}
     yield (
-        "rcmedia_ingest_jobs",
-        "Ingest jobs in the catalog, by state",
-        ["state"],
-        [([state.value], float(count)) for state, count in counts.items()],
+        "rcmedia_ready",
+        "Readiness checks of the scraped process (1: passes), as GET /readyz runs them",
+        ["check"],
+        [([name], float(ok)) for name, ok in ready.items()],
     )
-    yield (
-        "rcmedia_ingest_queue_depth",
-        "Ingest jobs waiting for a worker",
-        [],
-        [([], float(counts[JobState.QUEUED]))],
-    )
+    if ready["catalog"]:
+        try:
+            counts = catalog.job_counts()
+        except CatalogError:
+            log.warning("metrics: cannot count the jobs", exc_info=True)
+        else:
+            yield (
+                "rcmedia_ingest_jobs",
+                "Ingest jobs in the catalog, by state",
+                ["state"],
+                [([state.value], float(count)) for state, count in counts.items()],
+            )
+            yield (
+                "rcmedia_ingest_queue_depth",
+                "Ingest jobs waiting for a worker",
+                [],
+                [([], float(counts[JobState.QUEUED]))],
+            )
     now_us = us_of(app[CLOCK_KEY].now())
     window_us = int(SLATE_WINDOW.total_seconds() * 1_000_000)
     yield (
