@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 
 from aiohttp import hdrs, web
@@ -80,9 +81,17 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
         status = exc.status
         raise
     finally:
-        family = family_of(request.path)
-        metrics.LATENCY.labels(family).observe(time.perf_counter() - started)
-        metrics.REQUESTS.labels(family, f"{status // 100}xx", "app").inc()
+        observe, count = _children(family_of(request.path), status // 100)
+        observe(time.perf_counter() - started)
+        count()
+
+
+@functools.cache  # a few dozen pairs; labels() would hash and lock on every request
+def _children(family: str, status_class: int) -> tuple[Callable[[float], None], Callable[[], None]]:
+    return (
+        metrics.LATENCY.labels(family).observe,
+        metrics.REQUESTS.labels(family, f"{status_class}xx", "app").inc,
+    )
 
 
 class Sync:
