@@ -47,13 +47,11 @@ def readiness_checks(app: web.Application) -> dict[str, Callable[[], str | None]
     }
 
 
-def is_ready(check: Callable[[], str | None]) -> bool:
-    """``check`` passes (for the metrics' gauge, in a worker thread)."""
-    try:
-        check()
-    except (RcmediaError, OSError):
-        return False
-    return True
+async def readiness(app: web.Application) -> dict[str, bool]:
+    """Whether each check passes (the metrics' ``rcmedia_ready``)."""
+    checks = readiness_checks(app)
+    results = await asyncio.gather(*(_run(name, check) for name, check in checks.items()))
+    return {name: bool(result["ok"]) for name, result in zip(checks, results, strict=True)}
 
 
 async def readyz(request: web.Request) -> web.Response:

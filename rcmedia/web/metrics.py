@@ -143,9 +143,8 @@ async def run_sync(app: web.Application) -> AsyncIterator[None]:
     sync()
 
 
-def _scrape_time(app: web.Application) -> Iterator[metrics.GaugeRow]:
+def _scrape_time(app: web.Application, ready: dict[str, bool]) -> Iterator[metrics.GaugeRow]:
     catalog, live = app[CATALOG_KEY], app[LIVE_KEY]
-    ready = {name: health.is_ready(check) for name, check in health.readiness_checks(app).items()}
     yield (
         "rcmedia_ready",
         "Readiness checks of the scraped process (1: passes), as GET /readyz runs them",
@@ -189,9 +188,10 @@ def _scrape_time(app: web.Application) -> Iterator[metrics.GaugeRow]:
 async def metrics_page(request: web.Request) -> web.Response:
     app = request.app
     app[SYNC_KEY]()
+    ready = await health.readiness(app)  # each check within its time limit
 
     def render() -> bytes:
-        samples = list(_scrape_time(app))  # the catalog query, off the event loop
+        samples = list(_scrape_time(app, ready))  # the catalog query, off the event loop
         return metrics.exposition(metrics.ScrapeTime(lambda: samples))
 
     body = await asyncio.to_thread(render)

@@ -17,6 +17,7 @@ from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.app import create_app
 from rcmedia.web.health import check_broker
+from tests.integration.web.metrics_text import Scrape
 from tests.integration.web.published import AiohttpClient, Client
 
 
@@ -93,3 +94,20 @@ def test_the_broker_check_connects_to_the_broker(unused_tcp_port: int) -> None:
 
     with pytest.raises(OSError, match="Connection refused"):
         check_broker(_celery(f"amqp://guest:guest@127.0.0.1:{unused_tcp_port}//"))
+
+
+async def test_metrics_answer_without_the_catalog(
+    aiohttp_client: AiohttpClient,
+    settings: Settings,
+    unreachable_catalog: Catalog,
+    storage: LocalStorage,
+) -> None:
+    client = await aiohttp_client(_app(settings, unreachable_catalog, storage))
+
+    response = await client.get("/metrics")
+    scrape = Scrape(await response.text())
+
+    assert response.status == 200
+    assert scrape.value("rcmedia_ready", check="catalog") == 0
+    assert scrape.value("rcmedia_ready", check="storage") == 1
+    assert "rcmedia_ingest_jobs" not in scrape.names()  # not known, rather than a wrong 0
