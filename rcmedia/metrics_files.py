@@ -9,6 +9,7 @@ and every process it starts inherits the variable.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -21,6 +22,8 @@ def prepare(home: Path) -> Path:
     the processes it starts). Files left by an earlier run would be summed as if still counting."""
     folder = home / "metrics" / str(os.getpid())
     shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):  # another run's folder is still there
+        folder.parent.rmdir()
     folder.mkdir(parents=True)
     os.environ[ENV] = str(folder)
     return folder
@@ -31,3 +34,5 @@ def remove(folder: Path) -> None:
     if os.environ.get(ENV) == str(folder):
         del os.environ[ENV]
     shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):  # another run's folder is still there
+        folder.parent.rmdir()

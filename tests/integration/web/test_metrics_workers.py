@@ -81,4 +81,4 @@ def test_a_scrape_sums_every_worker(settings: Settings, serving: tuple[subproces
 
     process.terminate()
     process.communicate(timeout=60)
-    assert not folder.exists(), "removed when the origin stops"
+    assert not folder.parent.exists(), "removed when the origin stops"
