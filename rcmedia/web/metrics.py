@@ -51,6 +51,7 @@ FAMILIES = (
 )
 FAST_FAMILIES = ("live_playlist", "air_segment", "media")  # what the fast lane answers
 NO_STORE = {hdrs.CACHE_CONTROL: "no-store"}
+EVENT_STREAM = "text/event-stream"
 
 
 def family_of(path: str) -> str:
@@ -72,17 +73,20 @@ LANE_COUNTS_KEY = web.AppKey("fast_lane_counts", dict)
 async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Count and time every request aiohttp answers (the outermost middleware: the final status)."""
     started = time.perf_counter()
-    status = 500
+    status, timed = 500, True
     try:
         response = await handler(request)
         status = response.status
+        # an event stream (jobs, schedule edits) lasts as long as its viewer: no answer time
+        timed = response.content_type != EVENT_STREAM
         return response
     except web.HTTPException as exc:
         status = exc.status
         raise
     finally:
         observe, count = _children(family_of(request.path), status // 100)
-        observe(time.perf_counter() - started)
+        if timed:
+            observe(time.perf_counter() - started)
         count()
 
 

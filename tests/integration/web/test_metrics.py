@@ -8,14 +8,17 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from rcmedia import metrics
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
 from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.app import RunningServer, create_app, start_server
 from rcmedia.web.fast_lane import FastLaneRunner
+from rcmedia.web.metrics import count_requests
 from tests.integration.web.accounts import add_accounts
 from tests.integration.web.metrics_text import Scrape
+from tests.integration.web.published import AiohttpClient
 from tests.integration.web.schedules import FixedClock, OnAir
 
 PLAYLIST = "/live/rcxf/iptv/720p.m3u8"
@@ -92,3 +95,25 @@ async def test_login_failures_are_counted(origin: RunningServer, catalog: Catalo
         after = await _scrape(session, origin)
 
     assert after.value("rcmedia_login_failures_total") - before.value("rcmedia_login_failures_total") == 1
+
+
+async def test_event_streams_are_counted_but_not_timed(aiohttp_client: AiohttpClient) -> None:
+    async def stream(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b"data: one\n\n")
+        return response
+
+    app = web.Application(middlewares=[count_requests])
+    app.router.add_get("/api/v1/test-events", stream)
+    client = await aiohttp_client(app)
+    before = Scrape(metrics.exposition().decode())
+
+    response = await client.get("/api/v1/test-events")
+    assert await response.read() == b"data: one\n\n"
+
+    after = Scrape(metrics.exposition().decode())
+    requests = "rcmedia_http_requests_total"
+    timed = "rcmedia_http_request_duration_seconds_count"
+    assert after.value(requests, family="api") - before.value(requests, family="api") == 1
+    assert after.value(timed, family="api") == before.value(timed, family="api")
