@@ -240,6 +240,7 @@ def create_app(
         )
     )
     app[MISSING_KEY] = MissingSegments(app[LIVE_KEY], app[SHIFTED_KEY])
+    app[metrics.TALLY_KEY] = metrics.RequestTally()
     app[metrics.LANE_COUNTS_KEY] = metrics.new_lane_counts()
     app[metrics.SYNC_KEY] = metrics.Sync(app)
     app.cleanup_ctx.append(metrics.run_sync)

@@ -10,11 +10,11 @@ sees the others' counts at most a second late.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
-import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 from aiohttp import hdrs, web
@@ -69,6 +69,48 @@ def new_lane_counts() -> dict[str, int]:
 LANE_COUNTS_KEY = web.AppKey("fast_lane_counts", dict)
 
 
+class RequestTally:
+    """Requests aiohttp answered, as plain integers (see the module): counts by (family, status
+    class) and latencies by family, per bucket of ``metrics.LATENCY_BUCKETS`` then +Inf."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, int], int] = {}
+        self.latencies: dict[str, list[int]] = {}
+        self.seconds: dict[str, float] = {}
+        self._flushed: dict[tuple[str, int], int] = {}
+        self._flushed_latencies: dict[str, list[int]] = {}
+        self._flushed_seconds: dict[str, float] = {}
+
+    def add(self, family: str, status_class: int, seconds: float | None) -> None:
+        key = (family, status_class)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if seconds is not None:
+            buckets = self.latencies.get(family)
+            if buckets is None:
+                buckets = self.latencies[family] = [0] * (len(metrics.LATENCY_BUCKETS) + 1)
+            buckets[bisect.bisect_left(metrics.LATENCY_BUCKETS, seconds)] += 1
+            self.seconds[family] = self.seconds.get(family, 0.0) + seconds
+
+    def flush(self) -> None:
+        """Add what was tallied since the last flush to the Prometheus metrics."""
+        for (family, status_class), count in list(self.counts.items()):
+            grown = count - self._flushed.get((family, status_class), 0)
+            if grown:
+                metrics.REQUESTS.labels(family, f"{status_class}xx", "app").inc(grown)
+                self._flushed[(family, status_class)] = count
+        for family, buckets in list(self.latencies.items()):
+            before = self._flushed_latencies.get(family) or [0] * len(buckets)
+            grown_buckets = [now - then for now, then in zip(buckets, before, strict=True)]
+            if any(grown_buckets):
+                seconds = self.seconds[family]
+                metrics.add_latencies(family, grown_buckets, seconds - self._flushed_seconds.get(family, 0.0))
+                self._flushed_latencies[family] = list(buckets)
+                self._flushed_seconds[family] = seconds
+
+
+TALLY_KEY = web.AppKey("request_tally", RequestTally)
+
+
 @web.middleware
 async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Count and time every request aiohttp answers (the outermost middleware: the final status)."""
@@ -84,18 +126,9 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
         status = exc.status
         raise
     finally:
-        observe, count = _children(family_of(request.path), status // 100)
-        if timed:
-            observe(time.perf_counter() - started)
-        count()
-
-
-@functools.cache  # a few dozen pairs; labels() would hash and lock on every request
-def _children(family: str, status_class: int) -> tuple[Callable[[float], None], Callable[[], None]]:
-    return (
-        metrics.LATENCY.labels(family).observe,
-        metrics.REQUESTS.labels(family, f"{status_class}xx", "app").inc,
-    )
+        request.app[TALLY_KEY].add(
+            family_of(request.path), status // 100, time.perf_counter() - started if timed else None
+        )
 
 
 class Sync:
@@ -107,6 +140,7 @@ class Sync:
 
     def __call__(self) -> None:
         app = self.app
+        app[TALLY_KEY].flush()
         for family, count in app[LANE_COUNTS_KEY].items():
             self._add(f"lane:{family}", count, metrics.REQUESTS.labels(family, "2xx", "fast").inc)
         self._add("catchup", app[CATCHUP_KEY].renders, metrics.CATCHUP_BUILDS.inc)

@@ -15,7 +15,7 @@ from rcmedia.profiles import load_profiles
 from rcmedia.storage.local import LocalStorage
 from rcmedia.web.app import RunningServer, create_app, start_server
 from rcmedia.web.fast_lane import FastLaneRunner
-from rcmedia.web.metrics import count_requests
+from rcmedia.web.metrics import TALLY_KEY, RequestTally, count_requests
 from tests.integration.web.accounts import add_accounts
 from tests.integration.web.metrics_text import Scrape
 from tests.integration.web.published import AiohttpClient
@@ -105,6 +105,7 @@ async def test_event_streams_are_counted_but_not_timed(aiohttp_client: AiohttpCl
         return response
 
     app = web.Application(middlewares=[count_requests])
+    app[TALLY_KEY] = tally = RequestTally()
     app.router.add_get("/api/v1/test-events", stream)
     client = await aiohttp_client(app)
     before = Scrape(metrics.exposition().decode())
@@ -112,8 +113,51 @@ async def test_event_streams_are_counted_but_not_timed(aiohttp_client: AiohttpCl
     response = await client.get("/api/v1/test-events")
     assert await response.read() == b"data: one\n\n"
 
+    tally.flush()
     after = Scrape(metrics.exposition().decode())
     requests = "rcmedia_http_requests_total"
     timed = "rcmedia_http_request_duration_seconds_count"
     assert after.value(requests, family="api") - before.value(requests, family="api") == 1
     assert after.value(timed, family="api") == before.value(timed, family="api")
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [
+        pytest.param([0.0004, 0.003, 0.003, 0.7, 99.0], id="spread"),
+        pytest.param([0.001, 0.0025, 10.0], id="on-the-bounds"),
+    ],
+)
+def test_latencies_added_in_bulk_are_what_observing_each_gives(seconds: list[float]) -> None:
+    """The tally's bulk add reaches into prometheus-client (metrics.add_latencies): a new version
+    that moved its histogram's internals fails here, not silently in production."""
+    bulk, observed = f"bulk-{len(seconds)}", f"observed-{len(seconds)}"  # fresh labels per case
+    child = metrics.LATENCY.labels(bulk)
+    assert isinstance(getattr(child, "_buckets", None), list)
+    assert hasattr(child, "_sum")
+    tally = RequestTally()
+    before = Scrape(metrics.exposition().decode())
+    for value in seconds:
+        tally.add(bulk, 2, value)
+        metrics.LATENCY.labels(observed).observe(value)
+
+    tally.flush()
+    tally.flush()  # nothing new: nothing added twice
+
+    after = Scrape(metrics.exposition().decode())
+    name = "rcmedia_http_request_duration_seconds"
+
+    def samples(suffix: str, family: str) -> list[tuple[str | None, float]]:
+        return [
+            (sample.labels.get("le"), sample.value)
+            for f in after.families
+            for sample in f.samples
+            if sample.name == name + suffix and sample.labels["family"] == family
+        ]
+
+    assert len(samples("_bucket", bulk)) == len(metrics.LATENCY_BUCKETS) + 1
+    for suffix in ("_bucket", "_count"):
+        assert samples(suffix, bulk) == samples(suffix, observed)
+    assert after.value(name + "_sum", family=bulk) == pytest.approx(sum(seconds))
+    assert before.value(name + "_count", family=bulk) == 0
+    assert after.value("rcmedia_http_requests_total", family=bulk, status="2xx") == len(seconds)
