@@ -1,10 +1,12 @@
 """``GET /metrics`` and what feeds it from the web layer: a middleware timing every request
 aiohttp handles, the fast lane's counts, and the gauges read at scrape time.
 
-The hot paths keep plain integers (``fast_lane.Lanes.counts``, ``CatchupPlaylists.renders``,
-``MissingSegments.count``): no lock, no shared file per request. :class:`Sync` copies their growth
-into the Prometheus counters once a second and before each scrape, so a scrape of one worker
-sees the others' counts at most a second late.
+The hot paths keep plain integers (:class:`RequestTally` for the middleware,
+``fast_lane.Lanes.counts``, ``CatchupPlaylists.renders``, ``MissingSegments.count``): no lock, no
+shared file per request (written one by one, a request's count and latency cost ~10 µs under
+``serve``'s multiprocess files). :class:`Sync` adds their growth to the Prometheus metrics once a
+second and before each scrape, so a scrape of one worker sees the others' counts at most a
+second late.
 """
 
 from __future__ import annotations
