@@ -648,6 +648,29 @@ class Catalog:
                 or 0
             )
 
+    def job_counts(self) -> dict[JobState, int]:
+        """How many jobs are in each state (one grouped count; the metrics read it at each scrape)."""
+        with self._session() as session:
+            rows = session.execute(select(JobRow.state, func.count(JobRow.id)).group_by(JobRow.state)).all()
+        counts = dict.fromkeys(JobState, 0)
+        for state, count in rows:
+            counts[JobState(state)] = count
+        return counts
+
+    def ping(self) -> None:
+        """A trivial query: CatalogError when the database does not answer it."""
+        with self._session() as session:
+            session.execute(select(1))
+
+    def pool_usage(self) -> tuple[int, int]:
+        """The connection pool's (checked out, size); (0, 0) for a pool without a size."""
+        pool = self.engine.pool
+        checked_out = getattr(pool, "checkedout", None)
+        size = getattr(pool, "size", None)
+        if not callable(checked_out) or not callable(size):
+            return 0, 0
+        return int(checked_out()), int(size())
+
     # --- editor changes --------------------------------------------------------------------
     # Each moves assets.updated_at: the EPG watch (ScheduleStore.change_fingerprint) rebuilds then.
     # With an ``actor``, each writes its audit entry (before and after) in its own transaction.

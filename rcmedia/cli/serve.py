@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from rcmedia import metrics_files
 from rcmedia.bootstrap import open_context
 from rcmedia.config import Settings
 from rcmedia.ingest.context import IngestContext
@@ -56,7 +57,9 @@ def serve_until_stopped(
     _access_log(access_log)
     if workers > 1:  # before the jobs start: a hot folder file must not be taken for nothing
         check_address(host, port)
-    runner = JobRunner(ictx)
+    from rcmedia import metrics
+
+    runner = JobRunner(ictx, on_finished=metrics.job_finished)
     runner.start()
     scheduler = start_jobs(
         settings, schedule=jobs, hot_folder=HotFolder(ictx, settings.hot_folder), runner=runner
@@ -65,7 +68,9 @@ def serve_until_stopped(
     try:
         if workers > 1:
             worker = functools.partial(_serve_worker, settings, host, port, access_log)
-            status = run_workers(workers, worker, host=host, port=port, on_ready=on_ready)
+            status = run_workers(
+                workers, worker, host=host, port=port, on_ready=on_ready, on_exit=metrics.process_exited
+            )
         else:
             app = _origin_app(ictx)
             run_event_loop(serve(app, host=host, port=port, on_ready=on_ready, stop_on=(signal.SIGTERM,)))
@@ -155,18 +160,22 @@ def serve(
     """
     settings = settings_of(ctx, host=host, port=port, workers=workers)
     count = worker_count(settings.workers)
-    with open_context(settings) as ictx:
-        serve_until_stopped(
-            ictx,
-            settings.host,
-            settings.port,
-            on_ready=lambda server: console.print(
-                f"serving on {server.url}" + (f" with {count} worker processes" if count > 1 else "")
-            ),
-            jobs=not no_scheduler,
-            workers=count,
-            access_log=access_log,
-        )
+    shared = metrics_files.prepare(settings.home)  # before anything loads prometheus-client
+    try:
+        with open_context(settings) as ictx:
+            serve_until_stopped(
+                ictx,
+                settings.host,
+                settings.port,
+                on_ready=lambda server: console.print(
+                    f"serving on {server.url}" + (f" with {count} worker processes" if count > 1 else "")
+                ),
+                jobs=not no_scheduler,
+                workers=count,
+                access_log=access_log,
+            )
+    finally:
+        metrics_files.remove(shared)
 
 
 @click.command()

@@ -120,6 +120,10 @@ class LiveChannels:
             return loaded
         return await asyncio.shield(task)
 
+    def loaded(self) -> list[ChannelOutput]:
+        """The channel outputs loaded so far (those viewers asked for), as last loaded."""
+        return list(self._loaded.values())
+
     async def settle(self) -> None:
         """Wait for the reloads in flight (tests, shutdown)."""
         while self._loading:

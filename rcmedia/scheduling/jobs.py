@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from multiprocessing.process import BaseProcess
@@ -73,11 +74,17 @@ class BuildProcess:
             )
             process.start()
             self._running = process
+        started = time.monotonic()
         try:
             process.join()
         finally:
             with self._lock:
                 self._running = None
+        if not self.stopped:
+            # imported here: under `serve`, only once the metrics folder is chosen (rcmedia.metrics_files)
+            from rcmedia import metrics  # noqa: PLC0415
+
+            metrics.epg_built(time.monotonic() - started, ok=process.exitcode == 0)
         if process.exitcode != 0 and not self.stopped:
             raise BuildFailedError(f"the EPG build process exited with status {process.exitcode}")
 

@@ -84,3 +84,13 @@ class PresignedMedia(Protocol):
     """A store whose files a client can fetch itself from a signed URL (S3)."""
 
     def presigned_url(self, key: str, expires_seconds: int) -> str: ...
+
+
+@runtime_checkable
+class Reachable(Protocol):
+    """A storage that can tell whether it is usable now (``GET /readyz``): local disk checks that
+    its root takes a file; an object store would ask for its bucket (S3 ``HeadBucket``)."""
+
+    def check_reachable(self) -> str | None:
+        """None (or a detail) when usable; raises ``OSError`` or ``RcmediaError`` saying why not."""
+        ...

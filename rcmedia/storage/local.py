@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +27,13 @@ class LocalStorage:
         if not path.is_relative_to(self.root):  # a symlink inside the store pointing out of it
             raise UnsafePathError(key)
         return path
+
+    def check_reachable(self) -> str | None:
+        """The root exists and takes a file (a full or read-only disk fails here)."""
+        fd, name = tempfile.mkstemp(prefix="ready-", dir=self.root / STAGING)
+        os.close(fd)
+        os.unlink(name)
+        return None
 
     def staging_dir(self, name: str) -> Path:
         path = self.root / STAGING / safe_key(name)

@@ -196,6 +196,16 @@ class S3Storage:
         ]
         return max(times) if times else None
 
+    def check_reachable(self) -> str | None:
+        """``GET /readyz``: the bucket answers (HeadBucket) with these credentials."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise StorageError(
+                f"bucket {self.bucket!r} is not reachable: {_reason(exc, self.bucket)}"
+            ) from exc
+        return f"s3://{self.bucket}"
+
     def exists(self, key: str) -> bool:
         try:
             name = self._object(key)

@@ -50,6 +50,7 @@ from rcmedia.web import (
     job_events,
     live,
     media,
+    metrics,
     open_files,
     openapi,
     operator_api,
@@ -138,6 +139,8 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(f"/api/v1/channels/{CHANNEL}/asrun", channels_api.channel_asrun)
     router.add_get(openapi.OPENAPI_PATH, openapi.openapi_json)  # every /api/v1 route is described there
     router.add_get("/healthz", health.healthz)
+    router.add_get("/readyz", health.readyz)
+    router.add_get("/metrics", metrics.metrics_page)
     # Viewer pages (add_get answers HEAD too); any other /watch/… address gets the friendly 404.
     router.add_get("/watch", pages.watch_index)
     router.add_get("/watch/vod/{asset}", pages.watch_vod)
@@ -213,7 +216,7 @@ def create_app(
 
     ``clock`` (default: the system's) is what the schedule endpoints take as now.
     """
-    app = web.Application(middlewares=[error_middleware, write_guard])
+    app = web.Application(middlewares=[metrics.count_requests, error_middleware, write_guard])
     app[SETTINGS_KEY] = settings
     app[CATALOG_KEY] = catalog
     app[SCHEDULES_KEY] = catalog.schedules
@@ -237,6 +240,10 @@ def create_app(
         )
     )
     app[MISSING_KEY] = MissingSegments(app[LIVE_KEY], app[SHIFTED_KEY])
+    app[metrics.TALLY_KEY] = metrics.RequestTally()
+    app[metrics.LANE_COUNTS_KEY] = metrics.new_lane_counts()
+    app[metrics.SYNC_KEY] = metrics.Sync(app)
+    app.cleanup_ctx.append(metrics.run_sync)
     app[uploads.STAGING_KEY] = UploadStaging(
         settings.uploads_dir, expiry=timedelta(hours=settings.upload_expiry_hours)
     )
@@ -345,6 +352,7 @@ def _lanes(worker: int | None) -> Callable[[web.Application], fast_lane.Lanes]:
             cors_origin=app[SETTINGS_KEY].cors_origin,
             worker=str(worker) if worker is not None else None,
             aired=app[AIRED_KEY].segments,
+            counts=app[metrics.LANE_COUNTS_KEY],
         )
 
     return lanes

@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import hdrs, web
 
+from rcmedia import metrics
 from rcmedia.config import Settings
 from rcmedia.core.accounts import MAX_NAME, MAX_PASSWORD, Role, User
 from rcmedia.core.throttle import FailureThrottle, LoginLimits
@@ -272,6 +273,7 @@ async def login(request: web.Request) -> web.Response:
         raise
     if user is None:
         log.warning("failed login for %r from %s", name, address)
+        metrics.LOGIN_FAILURES.inc()
         return _refusal(json_client, 401, WRONG, name, next_path)
     limits.succeeded(name, address)
     lifetime = timedelta(hours=app[SETTINGS_KEY].session_hours)

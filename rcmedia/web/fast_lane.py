@@ -258,6 +258,7 @@ class Lanes:
         cors_origin: str,
         worker: str | None,
         aired: AiredSegments | None = None,
+        counts: dict[str, int] | None = None,
     ) -> None:
         # as web.cors.add_cors_headers and web.app's worker header add them on /live/ and /media/
         extra = cors_headers(cors_origin)
@@ -271,6 +272,10 @@ class Lanes:
         self.media = MediaLane(storage, tail) if sendfile else None
         self.aired = AiredLane(aired, tail) if sendfile and aired is not None else None
         self.answered = 0  # requests the lanes answered (tests and benchmarks read it)
+        # by route family, for the metrics (rcmedia.web.metrics copies them once a second)
+        self.counts = counts if counts is not None else {}
+        for family in ("live_playlist", "air_segment", "media"):
+            self.counts.setdefault(family, 0)
 
     def answer(self, message: RawRequestMessage) -> Answer | None:
         """The answer to ``message``, or None for the usual path."""
@@ -279,13 +284,14 @@ class Lanes:
             return None
         answer: Answer | None = None
         if target.startswith("/live/"):
-            answer = self.live.answer(target.split("/"), message.headers)
+            answer, family = self.live.answer(target.split("/"), message.headers), "live_playlist"
         elif target.startswith("/air/") and self.aired is not None:
-            answer = self.aired.answer(target, message.headers)
+            answer, family = self.aired.answer(target, message.headers), "air_segment"
         elif target.startswith("/media/") and self.media is not None:
-            answer = self.media.answer(target, message.headers)
+            answer, family = self.media.answer(target, message.headers), "media"
         if answer is not None:
             self.answered += 1
+            self.counts[family] += 1
         return answer
 
 

@@ -132,8 +132,11 @@ def run_workers(
     host: str,
     port: int,
     on_ready: Callable[[Listening], None] | None = None,
+    on_exit: Callable[[int], None] | None = None,
 ) -> int:
     """Run ``target`` in ``count`` worker processes until a signal or a worker's death; the exit status.
+
+    ``on_exit`` is told each worker's pid once it has exited (the metrics drop its live gauges).
 
     ``target`` must be picklable (a module-level function or a ``functools.partial`` of one): the
     workers are fresh interpreters (``spawn``), never forks of a parent that already runs threads
@@ -166,6 +169,10 @@ def run_workers(
         status = _supervise(processes, ready_from, wake_from, stop_asked, host, port, on_ready)
     finally:
         _stop(processes)
+        if on_exit is not None:
+            for ended in processes:
+                if ended.pid is not None:
+                    on_exit(ended.pid)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         for end in (ready_from, ready_to):

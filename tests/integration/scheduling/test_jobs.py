@@ -88,3 +88,25 @@ def test_a_stopped_build_process_starts_no_build(settings: Settings) -> None:
     started = time.monotonic()
     builds.run(settings.replace(database_url="sqlite:////nonexistent/never/opened.db"))
     assert time.monotonic() - started < 1, "no process was started"
+
+
+def test_builds_are_counted_with_their_outcome_and_duration(settings: Settings, tmp_path: Path) -> None:
+    from rcmedia import metrics
+    from tests.integration.web.metrics_text import Scrape
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    before = Scrape(metrics.exposition().decode())
+
+    BuildProcess().run(settings)
+    with pytest.raises(BuildFailedError):
+        BuildProcess().run(settings.replace(database_url=f"sqlite:///{tmp_path / 'no' / 'such' / 'x.db'}"))
+
+    after = Scrape(metrics.exposition().decode())
+    for name, labels, grown in (
+        ("rcmedia_epg_builds_total", {"outcome": "ok"}, 1),
+        ("rcmedia_epg_builds_total", {"outcome": "failed"}, 1),
+        ("rcmedia_epg_build_duration_seconds_count", {}, 1),
+    ):
+        assert after.value(name, **labels) - before.value(name, **labels) == grown, name

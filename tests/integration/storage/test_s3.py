@@ -110,3 +110,11 @@ def test_open_storage_reads_s3_settings(s3_server: S3Server, tmp_path: Path) -> 
     assert isinstance(store, S3Storage)
     assert store.url == url
     assert store.staging_dir("job-1-1").is_relative_to(tmp_path / "var")
+
+
+def test_readiness_asks_for_the_bucket(s3_server: S3Server, tmp_path: Path) -> None:
+    store = S3Storage(s3_server.new_bucket(), staging_root=tmp_path, endpoint=s3_server.endpoint)
+    assert store.check_reachable() == f"s3://{store.bucket}"
+    missing = S3Storage("s3://no-such-bucket-here/p", staging_root=tmp_path, endpoint=s3_server.endpoint)
+    with pytest.raises(StorageError, match="no-such-bucket-here"):
+        missing.check_reachable()

@@ -32,6 +32,8 @@ VIEWER_PATHS = frozenset(
         "/epg.xml",
         "/channels.m3u",
         "/healthz",
+        "/readyz",
+        "/metrics",  # for Prometheus; the edge does not pass it on (deploy/)
         OPENAPI_PATH,
         "/api/v1/assets",
         "/api/v1/assets/{id}",
