@@ -14,7 +14,7 @@ import pytest
 from rcmedia.config import Settings
 from rcmedia.web.workers import WORKER_HEADER
 from tests.integration.web.metrics_text import Scrape
-from tests.integration.web.test_workers import LIVE, _get, _start, _wait_for, on_air_now
+from tests.integration.web.test_workers import LIVE, _get, on_air_now, serving_workers
 
 __all__ = ["on_air_now"]  # the fixture, shared with test_workers
 
@@ -39,15 +39,9 @@ def _keep_alive_gets(base: str, path: str, count: int) -> None:
 def serving(
     settings: Settings, on_air_now: None, tmp_path: Path, unused_tcp_port: int
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    process = _start(settings, tmp_path, unused_tcp_port, workers=2)
-    base = f"http://127.0.0.1:{unused_tcp_port}"
-    try:
-        _wait_for(f"{base}/healthz", process)
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.communicate(timeout=60)
+    """Ready once ``/healthz`` answers: no live playlist is asked for before the test counts."""
+    with serving_workers(settings, tmp_path, unused_tcp_port, ready="/healthz") as running:
+        yield running
 
 
 def _scrape(base: str) -> Scrape:

@@ -75,9 +75,14 @@ class Library:
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Library:
     """The slate and the programme ingested with ffmpeg, the channel applied and two days built."""
-    home = tmp_path_factory.mktemp("missing")
+    return put_on_air(tmp_path_factory.mktemp("missing"), environ={})
+
+
+def put_on_air(home: Path, *, environ: dict[str, str]) -> Library:
+    """Ingest the slate and an 8 s programme in ``home`` (storage as ``environ`` says), and put
+    the channel on air at NOW: its files applied and two days built."""
     settings = load_settings(
-        environ={},
+        environ=environ,
         cwd=home,
         overrides={"home": str(home / "var"), "profiles_dir": str(RESOURCES / "profiles"), "profile": "tiny"},
     )

@@ -4,66 +4,30 @@ from the bucket is answered with the house slate, read from S3 and rewritten to 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import m3u8
 import pytest
 
-from rcmedia.bootstrap import open_context
 from rcmedia.catalog.db import make_engine
 from rcmedia.catalog.repository import Catalog
-from rcmedia.catalog.schedules import ScheduleStore
-from rcmedia.config import Settings, load_settings
-from rcmedia.core.models import AssetMetadata, JobState
-from rcmedia.ingest.intake import submit, submit_slate
-from rcmedia.ingest.runner import JobRunner
-from rcmedia.media.samples import make_clip
-from rcmedia.service.channels import apply_channel_files
-from rcmedia.service.schedules import build_all
 from rcmedia.storage.factory import open_storage
 from rcmedia.storage.s3 import S3Storage
 from rcmedia.web.app import RunningServer, start_server
-from tests.conftest import RESOURCES
 from tests.integration.media.test_timeshift import decode_errors
 from tests.integration.web.schedules import FixedClock, origin_app
-from tests.integration.web.test_missing_segment import CHANNEL, NOW, PLAYLIST
+from tests.integration.web.test_missing_segment import NOW, PLAYLIST, Library, put_on_air
 from tests.s3_server import S3Server
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Library:
-    settings: Settings
-    programme_id: int
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory, s3_server: S3Server) -> Library:
     """The slate and a programme ingested into S3 (storage chosen by the settings), on air."""
-    home = tmp_path_factory.mktemp("s3-slate")
-    settings = load_settings(
-        environ={"RCMEDIA_STORAGE": s3_server.new_bucket(), "RCMEDIA_S3_ENDPOINT": s3_server.endpoint},
-        cwd=home,
-        overrides={"home": str(home / "var"), "profiles_dir": str(RESOURCES / "profiles"), "profile": "tiny"},
-    )
-    with open_context(settings) as ctx:
-        assert isinstance(ctx.storage, S3Storage)
-        clip = make_clip(home / "programme.mp4", ffmpeg=ctx.ffmpeg, duration=8.0)
-        jobs = [
-            submit_slate(ctx, title="真 · 马上回来"),
-            submit(ctx, clip, metadata=AssetMetadata(title="节目 第1集", series="节目", episode=1)),
-        ]
-        done = JobRunner(ctx).run_jobs(jobs)
-        assert all(job.state is JobState.PUBLISHED for job in done), [j.failure_reason for j in done]
-        files = home / "playlists"
-        files.mkdir()
-        (files / "real.toml").write_text(CHANNEL, encoding="utf-8")
-        store = ScheduleStore(ctx.catalog.engine)
-        apply_channel_files(store, [files / "real.toml"], now=NOW - timedelta(days=1))
-        build_all(store, first_day=(NOW - timedelta(days=1)).date(), days=2, now=NOW - timedelta(days=1))
-        return Library(settings=settings, programme_id=done[1].asset_id)
+    environ = {"RCMEDIA_STORAGE": s3_server.new_bucket(), "RCMEDIA_S3_ENDPOINT": s3_server.endpoint}
+    library = put_on_air(tmp_path_factory.mktemp("s3-slate"), environ=environ)
+    assert isinstance(open_storage(library.settings), S3Storage)
+    return library
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -94,20 +95,33 @@ def on_air_now(settings: Settings, catalog: Catalog, storage: LocalStorage, tmp_
     on_air.rebuild(first_day=(now - timedelta(days=1)).date(), days=3, now=now)
 
 
+@contextmanager
+def serving_workers(
+    settings: Settings, folder: Path, port: int, *, ready: str, workers: int = 2
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``rcmedia serve --workers N`` on ``port``, once ``ready`` answers; stopped with SIGTERM."""
+    process = _start(settings, folder, port, workers=workers)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}{ready}", process)
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+
+
 @pytest.fixture
 def serving(
     settings: Settings, on_air_now: None, tmp_path: Path, unused_tcp_port: int
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``rcmedia serve --workers 2`` over the two test channels."""
-    process = _start(settings, tmp_path, unused_tcp_port, workers=2)
-    base = f"http://127.0.0.1:{unused_tcp_port}"
-    try:
-        _wait_for(f"{base}{LIVE}", process)
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    with serving_workers(settings, tmp_path, unused_tcp_port, ready=LIVE) as running:
+        yield running
 
 
 def test_every_worker_answers_with_the_same_live_playlist(serving: tuple[subprocess.Popen[str], str]) -> None:
