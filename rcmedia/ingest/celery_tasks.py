@@ -74,6 +74,9 @@ def make_app(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         worker_send_task_events=False,
+        # a lost broker connection leaves running transcodes running: their messages come back
+        # to the queue, and whoever takes one waits for the job's lease (the catalog decides)
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         enable_utc=True,
     )
     app.task(
