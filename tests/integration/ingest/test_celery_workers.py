@@ -7,6 +7,7 @@ queues; with S3 storage, sources travel through the bucket to the worker.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import subprocess
 import sys
@@ -29,10 +30,12 @@ from rcmedia.storage.s3 import S3Storage
 from tests.integration.ingest.celery_workers import (
     Workers,
     celery_settings,
+    delete_queue,
     running_workers,
     wait_finished,
     worker_env,
 )
+from tests.integration.web.published import AiohttpClient
 from tests.s3_server import S3Server
 
 pytestmark = pytest.mark.slow
@@ -208,3 +211,26 @@ def test_sources_for_remote_workers_travel_through_the_bucket(
     # the hot folder still settles its own file: it finds the job by its bucket reference
     hot.settle()
     assert [p.name for p in hot.folders.done.iterdir()] == ["hot.mp4"]
+
+
+@pytest.mark.parametrize("celery_ctx", [pytest.param("rabbitmq", id="rabbitmq")], indirect=True)
+async def test_the_origin_sends_finished_uploads_and_retries_to_the_broker(
+    celery_ctx: IngestContext, aiohttp_client: AiohttpClient
+) -> None:
+    from kombu import Connection
+
+    from rcmedia.web.app import create_app
+    from rcmedia.web.uploads import INGEST_KEY
+
+    ctx = celery_ctx
+    app = create_app(settings=ctx.settings, catalog=ctx.catalog, storage=ctx.storage, profiles=ctx.profiles)
+    await aiohttp_client(app)  # starts the app's cleanup contexts, closes the enqueuer after
+    upload_ctx = app[INGEST_KEY]
+    assert isinstance(upload_ctx.enqueue, Enqueuer)
+    await asyncio.to_thread(upload_ctx.enqueue, 41)
+    try:
+        with Connection(ctx.settings.broker_url) as conn:
+            declared = conn.default_channel.queue_declare(ctx.settings.broker_queue, passive=True)
+        assert declared.message_count == 1
+    finally:
+        delete_queue(ctx.settings)
