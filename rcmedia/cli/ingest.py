@@ -116,7 +116,7 @@ def worker(ctx: click.Context) -> None:
             f"ingest worker (Celery, {settings.worker_slots} transcode(s) at a time) on queue "
             f"{settings.broker_queue!r}; Ctrl-C stops it"
         )
-        run_worker(settings)
+        run_worker(settings, open_context)
         return
     with open_context(settings) as ictx:
         runner = JobRunner(ictx)

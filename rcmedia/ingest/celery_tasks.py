@@ -29,15 +29,17 @@ import ctypes
 import logging
 import os
 import signal
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from celery import Celery, Task, signals
 from kombu.exceptions import KombuError
 
-from rcmedia.bootstrap import open_catalog, open_context
 from rcmedia.config import Settings
 from rcmedia.core.models import JobState
 from rcmedia.errors import BrokerError
+from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.runner import JobRunner, release_dead_workers, run_delivered
 
 log = logging.getLogger(__name__)
@@ -46,9 +48,12 @@ TASK_NAME = "rcmedia.ingest.run_job"
 SEND_RETRY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2.0}
 PR_SET_PDEATHSIG = 1
 
-# the worker's settings, set by run_worker before the pool forks; each pool process opens its own
+OpenContext = Callable[[Settings], AbstractContextManager[IngestContext]]
+
+# the worker's settings and how to wire a context from them (rcmedia.bootstrap.open_context, passed
+# in by the entry point), set by run_worker before the pool forks; each pool process opens its own
 # catalog connection on its first job (a connection must never cross a fork)
-_settings: Settings | None = None
+_settings: tuple[Settings, OpenContext] | None = None
 _runner: tuple[int, JobRunner] | None = None
 _open = contextlib.ExitStack()
 
@@ -125,8 +130,9 @@ def _process_runner() -> JobRunner:
     global _runner  # noqa: PLW0603 - one per process, made after the fork
     if _runner is None or _runner[0] != os.getpid():
         assert _settings is not None, "run_worker sets the settings before the pool starts"
+        settings, open_context = _settings
         _open.pop_all()  # a copy inherited through fork belongs to the parent
-        ctx = _open.enter_context(open_context(_settings))
+        ctx = _open.enter_context(open_context(settings))
         _runner = (os.getpid(), JobRunner(ctx, slots=1))
     return _runner[1]
 
@@ -140,7 +146,7 @@ def _die_with_the_worker(**_: object) -> None:
 signals.worker_process_init.connect(_die_with_the_worker)
 
 
-def requeue_waiting(settings: Settings, enqueue: Enqueuer) -> int:
+def requeue_waiting(settings: Settings, open_context: OpenContext, enqueue: Enqueuer) -> int:
     """Send a message for every job that may have lost its own: queued ones, and running ones
     (their worker may be dead; a live one's lease keeps the message waiting). Duplicates are
     harmless (the catalog's claim). Jobs held by dead processes of this machine are freed first."""
@@ -160,15 +166,17 @@ def requeue_waiting(settings: Settings, enqueue: Enqueuer) -> int:
     return sent
 
 
-def run_worker(settings: Settings, *, name: str | None = None) -> None:
-    """Run a Celery worker for ingest jobs until stopped (SIGTERM: warm shutdown)."""
+def run_worker(settings: Settings, open_context: OpenContext, *, name: str | None = None) -> None:
+    """Run a Celery worker for ingest jobs until stopped (SIGTERM: warm shutdown).
+
+    ``open_context`` wires an ingest context from settings (the catalog migrated first); each
+    pool process calls it once, and this process once before the pool starts (then disposes of it).
+    """
     global _settings  # noqa: PLW0603 - read by the pool processes forked below
-    _settings = settings
-    with open_catalog(settings):  # migrate before any job runs; disposed of before the fork
-        pass
+    _settings = (settings, open_context)
     enqueue = Enqueuer(settings)
     try:
-        sent = requeue_waiting(settings, enqueue)
+        sent = requeue_waiting(settings, open_context, enqueue)
     finally:
         enqueue.close()
     if sent:
