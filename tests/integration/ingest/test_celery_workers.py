@@ -19,6 +19,7 @@ import pytest
 
 from rcmedia.config import Settings
 from rcmedia.core.models import AssetStatus, JobState
+from rcmedia.errors import StorageError
 from rcmedia.ingest.celery_tasks import Enqueuer
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.hotfolder import HotFolder
@@ -234,3 +235,16 @@ async def test_the_origin_sends_finished_uploads_and_retries_to_the_broker(
         assert declared.message_count == 1
     finally:
         delete_queue(ctx.settings)
+
+
+@pytest.mark.parametrize("celery_ctx", [pytest.param("rabbitmq", id="rabbitmq")], indirect=True)
+def test_a_source_the_bucket_refuses_makes_no_job(
+    tmp_path: Path, celery_ctx: IngestContext, s3_server: S3Server, ffmpeg: str
+) -> None:
+    missing = "s3://rc-no-such-bucket/rcmedia"
+    settings = celery_ctx.settings.replace(storage=missing, s3_endpoint=s3_server.endpoint)
+    storage = S3Storage(missing, staging_root=settings.work_dir / "s3-staging", endpoint=s3_server.endpoint)
+    ctx = dataclasses.replace(celery_ctx, settings=settings, storage=storage)
+    with pytest.raises(StorageError, match="rc-no-such-bucket"):
+        _submit(ctx, make_clip(tmp_path / "a.mp4", ffmpeg=ffmpeg, duration=1.0))
+    assert list(ctx.catalog.find_jobs().items) == []
