@@ -233,6 +233,7 @@ def run_delivered(runner: JobRunner, job_id: int) -> float | None:
         return None
     if job.state.finished:
         log.info("job %s is already %s; message dropped", job_id, job.state.value)
+        drop_source(ctx, job)  # finished elsewhere (cancelled, given up): its bucket source goes too
         return None
     if (
         job.state.running
@@ -244,7 +245,8 @@ def run_delivered(runner: JobRunner, job_id: int) -> float | None:
     finished = runner.run_one(job_id)
     if finished is None:  # another worker holds it (a live lease), or another delivery took it
         again = ctx.catalog.get_job(job_id)
-        if again.state.finished:
+        if again.state.finished:  # given up on by the claim (its worker kept dying)
+            drop_source(ctx, again)
             return None
         log.info("job %s is held by %s; looking again in %.0f s", job_id, again.worker, lease)
         return lease
