@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -248,3 +251,50 @@ def test_a_source_the_bucket_refuses_makes_no_job(
     with pytest.raises(StorageError, match="rc-no-such-bucket"):
         _submit(ctx, make_clip(tmp_path / "a.mp4", ffmpeg=ffmpeg, duration=1.0))
     assert list(ctx.catalog.find_jobs().items) == []
+
+
+@pytest.mark.parametrize("celery_ctx", [pytest.param("rabbitmq", id="rabbitmq")], indirect=True)
+def test_serve_enqueues_hot_folder_files_and_runs_no_job_itself(
+    tmp_path: Path, celery_ctx: IngestContext, workers: Workers, ffmpeg: str, unused_tcp_port: int
+) -> None:
+    ctx = celery_ctx
+    env = worker_env(ctx.settings) | {"RCMEDIA_HOT_FOLDER_POLL_SECONDS": "0.3"}
+    base = f"http://127.0.0.1:{unused_tcp_port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rcmedia", "serve", "--port", str(unused_tcp_port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=5) as answer:  # noqa: S310 - loopback
+                    ready = json.loads(answer.read())
+                break
+            except OSError:
+                assert server.poll() is None, "serve stopped"
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        assert ready["checks"]["broker"] == {"ok": True}
+        inbox = ctx.settings.hot_folder / "inbox"
+        make_clip(inbox / "drop.mp4", ffmpeg=ffmpeg, duration=2.0)
+        while not (jobs := ctx.catalog.find_jobs().items):
+            assert time.monotonic() < deadline, "the hot folder file was never queued"
+            time.sleep(0.2)
+        time.sleep(2.0)  # serve runs no transcodes: the job waits for a worker
+        assert ctx.catalog.get_job(jobs[0].id).state is JobState.QUEUED
+        workers.start("a")
+        (job,) = wait_finished(ctx, [jobs[0].id], workers)
+        assert job.state is JobState.PUBLISHED, job.failure_reason
+        done = ctx.settings.hot_folder / "done" / "drop.mp4"
+        while not done.exists():  # settled by serve's hot folder on a later poll
+            assert time.monotonic() < deadline + 30, "the file never reached done/"
+            time.sleep(0.2)
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
