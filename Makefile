@@ -11,7 +11,7 @@ HLS_JS := $(STATIC)/vendor/hls.min.js
 TUS_JS := $(STATIC)/vendor/tus.min.js
 NPM_STAMP := $(STATIC)/node_modules/.rcmedia-npm-ci
 
-.PHONY: demo test lint typecheck pytest serve bench clean venv player bench-origin bench-catalog
+.PHONY: demo test lint typecheck pytest serve bench clean venv player bench-origin bench-catalog bench-workers
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is required (python3.11+ not found on PATH)"; exit 1; }
@@ -89,6 +89,10 @@ bench-origin: $(VENV)/.installed-test
 # Catalog search at 20,000 courses on SQLite and PostgreSQL (127.0.0.1:5432); a few minutes.
 bench-catalog: $(VENV)/.installed-test
 	$(BIN)/python bench/catalog.py
+
+# Ingest of 8 short files in-process vs 1 and 2 Celery workers (RabbitMQ at 127.0.0.1:5672); a few minutes.
+bench-workers: $(VENV)/.installed-test
+	$(BIN)/python bench/workers.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache $(STATIC)/node_modules $(STATIC)/vendor

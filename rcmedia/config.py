@@ -19,6 +19,8 @@ from rcmedia import defaults
 from rcmedia.errors import ConfigError
 
 ENV_PREFIX = "RCMEDIA_"
+EXECUTORS = ("inprocess", "celery")
+BROKER_SCHEMES = ("amqp://", "amqps://", "pyamqp://", "redis://", "rediss://")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -196,6 +198,44 @@ SETTINGS: tuple[Setting, ...] = (
         doc="A running job whose worker has not renewed its lease for this long is taken over.",
     ),
     Setting(
+        name="executor",
+        kind="str",
+        default="inprocess",
+        doc="Who runs ingest jobs: `inprocess` (threads of `serve`, `rcmedia ingest` or `rcmedia "
+        "worker`, polling the catalog) or `celery` (`rcmedia worker` processes fed by a message "
+        "broker, on any number of machines; `serve` and `rcmedia ingest` only enqueue). Needs "
+        "`pip install 'rcmedia[celery]'`.",
+    ),
+    Setting(
+        name="broker_url",
+        kind="str",
+        default="",
+        doc="Message broker of `executor = celery`: RabbitMQ `amqp://user:password@host:5672/vhost` "
+        "(preferred) or Redis `redis://host:6379/0`.",
+    ),
+    Setting(
+        name="broker_queue",
+        kind="str",
+        default="rcmedia-ingest",
+        doc="Broker queue the ingest jobs go through (one per installation sharing a broker).",
+    ),
+    Setting(
+        name="broker_visibility_timeout_seconds",
+        kind="float",
+        default=86400.0,
+        doc="Redis only: how long a taken but unacknowledged job message stays invisible before "
+        "Redis hands it to another worker. Keep it above the longest transcode (a re-delivered "
+        "message for a running job only waits for its lease, but costs a worker slot). RabbitMQ "
+        "has no such timeout (mind its `consumer_timeout`, deploy/README.md).",
+    ),
+    Setting(
+        name="job_retry_seconds",
+        kind="float",
+        default=15.0,
+        doc="`executor = celery`: wait before a job whose attempt failed for a transient reason "
+        "(tool crash) is tried again; doubled on each further attempt, at most 20 times this.",
+    ),
+    Setting(
         name="aired_cache_bytes",
         kind="int",
         default=4 << 30,
@@ -363,6 +403,11 @@ class Settings:
     ingest_concurrency: int
     job_attempts: int
     job_lease_seconds: float
+    executor: str
+    broker_url: str = field(repr=False)
+    broker_queue: str
+    broker_visibility_timeout_seconds: float
+    job_retry_seconds: float
     aired_cache_bytes: int
     host: str
     port: int
@@ -391,6 +436,12 @@ class Settings:
         if self.ingest_concurrency > 0:
             return self.ingest_concurrency
         return max(1, (os.cpu_count() or 2) // 2)
+
+    @property
+    def worker_slots(self) -> int:
+        """Transcodes one Celery worker runs at once: the setting, else one (one ffmpeg per worker
+        already uses every core; add workers, not slots)."""
+        return self.ingest_concurrency if self.ingest_concurrency > 0 else 1
 
     @property
     def work_dir(self) -> Path:
@@ -477,6 +528,17 @@ def _validate(values: dict[str, Any]) -> None:
         (values["freeze_seconds"] >= 0, "freeze_seconds must not be negative"),
         (values["schedule_lock_wait_seconds"] > 0, "schedule_lock_wait_seconds must be positive"),
         (values["job_lease_seconds"] > 0, "job_lease_seconds must be positive"),
+        (values["executor"] in EXECUTORS, "executor must be 'inprocess' or 'celery'"),
+        (
+            values["executor"] != "celery" or values["broker_url"].startswith(BROKER_SCHEMES),
+            f"broker_url must be amqp://… or redis://… with executor 'celery', got {values['broker_url']!r}",
+        ),
+        (bool(values["broker_queue"].strip()), "broker_queue must not be empty"),
+        (
+            values["broker_visibility_timeout_seconds"] > 0,
+            "broker_visibility_timeout_seconds must be positive",
+        ),
+        (values["job_retry_seconds"] >= 0, "job_retry_seconds must not be negative"),
         (values["aired_cache_bytes"] >= 0, "aired_cache_bytes must be 0 (memory only) or more"),
         (values["hot_folder_poll_seconds"] > 0, "hot_folder_poll_seconds must be positive"),
         (values["session_hours"] > 0, "session_hours must be positive"),

@@ -96,6 +96,10 @@ class StorageError(RcmediaError, OSError):
     """The storage backend could not read, write or publish."""
 
 
+class BrokerError(RcmediaError, ConnectionError):
+    """The message broker (``broker_url``) did not take or give a job message."""
+
+
 class CatalogError(RcmediaError):
     """The catalog database refused an operation."""
 

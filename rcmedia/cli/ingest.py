@@ -27,6 +27,13 @@ from rcmedia.terminal import shown
 @click.option("--source", type=click.Choice([s.value for s in Source]), help="Who supplied it.")
 @click.option("--language", help="Language code (default zh).")
 @click.option("--profile", help="Transcode profile (default: the `profile` setting).")
+@click.option(
+    "--wait/--no-wait",
+    default=None,
+    help="Follow the jobs to their outcome with progress bars. Default: with executor 'inprocess' "
+    "the jobs run here and are waited for; with 'celery' they are followed when stdout is a "
+    "terminal, else the command prints the job ids and exits once they are queued.",
+)
 @click.pass_context
 @guard
 def ingest(
@@ -38,17 +45,30 @@ def ingest(
     source: str | None,
     language: str | None,
     profile: str | None,
+    wait: bool | None,
 ) -> None:
     """Ingest files: probe, condition, transcode once into the ladder, verify, publish.
 
     A NAME.toml next to a file gives its metadata (see ingest/README.md); flags override it.
-    Exits non-zero if any file failed, with each reason.
+    Exits non-zero if any file failed, with each reason. With executor 'celery' the files go to
+    the workers (`rcmedia worker`); --no-wait only queues them (also with 'inprocess': a running
+    `serve` or `worker` takes them).
     """
     if len(paths) > 1 and (title or episode is not None):
         raise click.UsageError("--title and --episode name one file; give one path, or use sidecar files")
     overrides = {"title": title, "series": series, "episode": episode, "source": source, "language": language}
-    with open_context(settings_of(ctx)) as ictx:
-        jobs = ingest_files(ictx, [(p, overrides) for p in paths], profile=profile)
+    settings = settings_of(ctx)
+    if wait is None:
+        wait = settings.executor == "inprocess" or sys.stdout.isatty()
+    run_here = settings.executor == "inprocess" and wait
+    with open_context(settings) as ictx:
+        jobs = ingest_files(
+            ictx, [(p, overrides) for p in paths], profile=profile, run_here=run_here, wait=wait
+        )
+    if not wait:
+        if len(jobs) != len(paths):
+            sys.exit(1)
+        return
     if not report(jobs, len(paths)):
         sys.exit(1)
 
@@ -80,8 +100,24 @@ def jobs(ctx: click.Context, state: str | None, limit: int) -> None:
 @click.pass_context
 @guard
 def worker(ctx: click.Context) -> None:
-    """Run queued ingest jobs until stopped (Ctrl-C or SIGTERM)."""
+    """Run queued ingest jobs until stopped (Ctrl-C or SIGTERM).
+
+    With executor 'celery': a Celery worker on `broker_url` (`worker_slots` transcodes at once,
+    default one); otherwise threads that poll the catalog for queued jobs.
+    """
     settings = settings_of(ctx)
+    if settings.executor == "celery":
+        from rcmedia.bootstrap import celery_enqueuer
+
+        celery_enqueuer(settings).close()  # a missing celery extra fails here, naming the setting
+        from rcmedia.ingest.celery_tasks import run_worker
+
+        console.print(
+            f"ingest worker (Celery, {settings.worker_slots} transcode(s) at a time) on queue "
+            f"{settings.broker_queue!r}; Ctrl-C stops it"
+        )
+        run_worker(settings, open_context)
+        return
     with open_context(settings) as ictx:
         runner = JobRunner(ictx)
         stop = threading.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +60,17 @@ class IngestProgress:
 
 
 def ingest_files(
-    ictx: IngestContext, submissions: list[tuple[Path, dict[str, Any]]], *, profile: str | None = None
+    ictx: IngestContext,
+    submissions: list[tuple[Path, dict[str, Any]]],
+    *,
+    profile: str | None = None,
+    run_here: bool = True,
+    wait: bool = True,
 ) -> list[Job]:
-    """Queue ``submissions`` and run them here with progress bars; returns the finished jobs."""
+    """Queue ``submissions`` and run them here (or follow them, run elsewhere) with progress bars.
+
+    Returns the finished jobs, or with neither ``run_here`` nor ``wait`` the queued ones.
+    """
     progress = IngestProgress()
     job_ids = []
     for path, overrides in submissions:
@@ -73,9 +82,36 @@ def ingest_files(
             continue
         progress.add(job_id, path.name)
         job_ids.append(job_id)
-    runner = JobRunner(ictx, on_progress=progress.update, on_finished=progress.finish)
+    if not run_here and not wait:
+        jobs = [ictx.catalog.get_job(job_id) for job_id in job_ids]
+        for job in jobs:
+            console.print(f"queued {shown(job.original_filename)} as job {job.id}")
+        return jobs
     with progress.bars:
-        return runner.run_jobs(job_ids)
+        if run_here:
+            runner = JobRunner(ictx, on_progress=progress.update, on_finished=progress.finish)
+            return runner.run_jobs(job_ids)
+        return follow(ictx, job_ids, progress)
+
+
+def follow(
+    ictx: IngestContext, job_ids: list[int], progress: IngestProgress, *, poll_seconds: float = 0.5
+) -> list[Job]:
+    """Watch jobs that others run (Celery workers) until each is finished, updating the bars."""
+    pending = set(job_ids)
+    finished: dict[int, Job] = {}
+    while pending:
+        for job_id in sorted(pending):
+            job = ictx.catalog.get_job(job_id)
+            if job.state.finished:
+                progress.finish(job)
+                finished[job_id] = job
+                pending.discard(job_id)
+            else:
+                progress.update(job, job.state, job.progress, job.speed)
+        if pending:
+            time.sleep(poll_seconds)
+    return [finished[job_id] for job_id in job_ids]
 
 
 def report(jobs: list[Job], expected: int) -> bool:

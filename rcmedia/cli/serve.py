@@ -59,8 +59,10 @@ def serve_until_stopped(
         check_address(host, port)
     from rcmedia import metrics
 
-    runner = JobRunner(ictx, on_finished=metrics.job_finished)
-    runner.start()
+    runner: JobRunner | None = None
+    if settings.executor == "inprocess":  # with "celery", `rcmedia worker` processes run the jobs
+        runner = JobRunner(ictx, on_finished=metrics.job_finished)
+        runner.start()
     scheduler = start_jobs(
         settings, schedule=jobs, hot_folder=HotFolder(ictx, settings.hot_folder), runner=runner
     )
@@ -78,7 +80,8 @@ def serve_until_stopped(
         pass
     finally:
         stop_jobs(scheduler)
-        runner.stop()
+        if runner is not None:
+            runner.stop()
     if status:
         console.print("[red]✗ a worker process failed; the origin stopped[/] (its error is above)")
         sys.exit(status)

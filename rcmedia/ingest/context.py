@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
@@ -21,6 +22,14 @@ class IngestContext:
     profiles: dict[str, Profile]
     ffmpeg: str
     clock: Clock
+    # hands a committed, queued job to whoever runs jobs: nothing in-process (the runners poll
+    # the catalog), a broker message with ``executor = "celery"`` (rcmedia.ingest.celery_tasks)
+    enqueue: Callable[[int], None] = field(default=lambda _job_id: None, repr=False)
+
+    @property
+    def remote_workers(self) -> bool:
+        """Jobs run on other machines: their sources must travel through the bucket."""
+        return self.settings.executor == "celery" and self.settings.storage.startswith("s3://")
 
     @property
     def limits(self) -> IntakeLimits:

@@ -19,6 +19,7 @@ from rcmedia.errors import ConfigError, RcmediaError
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.intake import submit
 from rcmedia.ingest.sidecar import read_sidecar
+from rcmedia.ingest.sources import source_reference
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +104,10 @@ class HotFolder:
         files = [p for p in self.folders.processing.iterdir() if p.is_file() and p.suffix != ".toml"]
         if not files:
             return
-        jobs = self.ctx.catalog.jobs_by_source_path([str(p) for p in files])
+        references = {path: source_reference(self.ctx, path) for path in files}
+        jobs = self.ctx.catalog.jobs_by_source_path(list(references.values()))
         for path in files:
-            job = jobs.get(str(path))
+            job = jobs.get(references[path])
             if job is None or not job.state.finished:
                 continue
             original = path.name.split(SEPARATOR, 1)[-1]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from rcmedia.core.models import AssetMetadata
 from rcmedia.core.text import without_controls
-from rcmedia.errors import RejectedInputError
+from rcmedia.errors import BrokerError, RejectedInputError, StorageError
 from rcmedia.ingest.context import IngestContext
+from rcmedia.ingest.sources import IN_BUCKET, source_reference, upload_source
 from rcmedia.profiles import pick_profile
+
+log = logging.getLogger(__name__)
 
 
 def submit(
@@ -25,6 +29,11 @@ def submit(
     Only cheap checks happen here; the probe runs in the job so that a bad file fails its own job.
     A file's name is whatever the file system allows: its control characters are replaced in the
     ``original_filename`` stored (and shown to operators), never refused.
+
+    With remote workers (``executor = "celery"`` and S3 storage) the file is uploaded to the bucket
+    first (rcmedia.ingest.sources). The job is handed to the executor only once its row is
+    committed; a broker that does not take it leaves the job queued in the catalog, where a
+    starting ``rcmedia worker`` finds it.
     """
     name = without_controls(original_filename or source.name)
     chosen = pick_profile(ctx.profiles, profile or ctx.settings.profile)
@@ -35,15 +44,33 @@ def submit(
         raise RejectedInputError(
             name, f"the file is {size} bytes, over the limit of {ctx.settings.max_upload_bytes}"
         )
-    _asset_id, job_id = ctx.catalog.create_ingest(
-        metadata,
-        original_filename=name,
-        source_path=str(source.resolve()),
-        profile=chosen.name,
-        max_attempts=ctx.settings.job_attempts,
-        now=ctx.clock.now(),
-    )
+    reference = source_reference(ctx, source)
+    upload_source(ctx, source, reference)
+    try:
+        _asset_id, job_id = ctx.catalog.create_ingest(
+            metadata,
+            original_filename=name,
+            source_path=reference,
+            profile=chosen.name,
+            max_attempts=ctx.settings.job_attempts,
+            now=ctx.clock.now(),
+        )
+    except BaseException:
+        if reference.startswith(IN_BUCKET):  # no job refers to the uploaded copy
+            try:
+                ctx.storage.remove(reference.removeprefix(IN_BUCKET))
+            except StorageError:
+                log.warning("cannot delete the unused source %s", reference, exc_info=True)
+        raise
+    _enqueue(ctx, job_id)
     return job_id
+
+
+def _enqueue(ctx: IngestContext, job_id: int) -> None:
+    try:
+        ctx.enqueue(job_id)
+    except BrokerError as exc:
+        log.error("job %s is queued in the catalog, but the broker did not take it: %s", job_id, exc)
 
 
 GENERATED_SLATE = "generated:house-slate"  # a job source that is made, not read
@@ -64,4 +91,5 @@ def submit_slate(ctx: IngestContext, *, title: str, series: str = "slate", profi
         max_attempts=ctx.settings.job_attempts,
         now=ctx.clock.now(),
     )
+    _enqueue(ctx, job_id)
     return job_id

@@ -11,6 +11,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 from rcmedia.core.assets import Job
@@ -22,6 +23,7 @@ from rcmedia.errors import JobError, RejectedInputError
 from rcmedia.hls.playlists import render_master
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.intake import GENERATED_SLATE
+from rcmedia.ingest.sources import local_source
 from rcmedia.media.command import transcode_args
 from rcmedia.media.ffmpeg import FfmpegFailed, Progress, run_ffmpeg
 from rcmedia.media.inspect import inspect_rung
@@ -75,33 +77,29 @@ def run_attempt(
         report(JobState.PROBING, 0.0)
         asset = catalog.get_asset(job.asset_id)
         profile = pick_profile(ctx.profiles, job.profile)
-        source: Path | None = None
-        if job.source_path == GENERATED_SLATE:
-            plan = plan_slate(profile, title=asset.metadata.title)
-        else:
-            source = Path(job.source_path)
-            if not source.is_file():
-                log.warning("job %s: source %s is missing", job.id, job.source_path)
-                raise RejectedInputError(
-                    job.original_filename, "the uploaded file is no longer on the server"
+        with ExitStack() as sources:
+            source: Path | None = None
+            if job.source_path == GENERATED_SLATE:
+                plan = plan_slate(profile, title=asset.metadata.title)
+            else:
+                source = sources.enter_context(local_source(ctx, job))
+                facts = probe(source, display_name=job.original_filename)
+                check_acceptable(facts, ctx.limits)
+                loudness = measure_loudness(source, ffmpeg_bin=ctx.ffmpeg) if facts.has_audio else None
+                plan = plan_transcode(
+                    facts, profile, title=asset.metadata.title, loudness=loudness, target=ctx.loudness_target
                 )
-            facts = probe(source, display_name=job.original_filename)
-            check_acceptable(facts, ctx.limits)
-            loudness = measure_loudness(source, ffmpeg_bin=ctx.ffmpeg) if facts.has_audio else None
-            plan = plan_transcode(
-                facts, profile, title=asset.metadata.title, loudness=loudness, target=ctx.loudness_target
+            log.info(
+                "job %s: %r → %s, %d frames, rungs %s%s",
+                job.id,
+                job.original_filename,
+                profile.name,
+                plan.frames,
+                [g.name for g in plan.ladder],
+                " (deinterlace)" if plan.deinterlace else "",
             )
-        log.info(
-            "job %s: %r → %s, %d frames, rungs %s%s",
-            job.id,
-            job.original_filename,
-            profile.name,
-            plan.frames,
-            [g.name for g in plan.ladder],
-            " (deinterlace)" if plan.deinterlace else "",
-        )
-        out = ctx.storage.staging_dir(stage)
-        _transcode(ctx, job, plan, source, out, report, cancel, stage)
+            out = ctx.storage.staging_dir(stage)
+            _transcode(ctx, job, plan, source, out, report, cancel, stage)
 
         report(JobState.VERIFYING, 1.0)
         measured = [inspect_rung(out / g.name, segment_type=profile.segment_type) for g in plan.ladder]

@@ -20,6 +20,7 @@ from rcmedia.core.models import JobState
 from rcmedia.errors import CatalogError, NotFoundError, RcmediaError, RejectedInputError
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.pipeline import ProgressCallback, run_attempt
+from rcmedia.ingest.sources import drop_source
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +132,10 @@ class JobRunner:
             with self._lock:
                 self._active.discard(cancel)
         finished = ctx.catalog.get_job(job.id)
-        if finished.state.finished and self.on_finished is not None:
-            self.on_finished(finished)
+        if finished.state.finished:
+            drop_source(ctx, finished)
+            if self.on_finished is not None:
+                self.on_finished(finished)
         return finished
 
     def _keep_lease(self, job: Job, name: str, cancel: threading.Event) -> None:
@@ -203,3 +206,50 @@ class JobRunner:
             if ran is None:
                 self._wake.wait(self.poll_seconds)
                 self._wake.clear()
+
+
+def retry_delay(settings_retry_seconds: float, attempts: int) -> float:
+    """Backoff before attempt ``attempts + 1``: doubling from the base, at most 20 times it."""
+    return min(settings_retry_seconds * 2.0 ** max(0, attempts - 1), settings_retry_seconds * 20)
+
+
+def run_delivered(runner: JobRunner, job_id: int) -> float | None:
+    """Handle one delivery of "run job ``job_id``" (a broker message, possibly a duplicate).
+
+    Returns None when the message is done with, or the seconds after which it should be delivered
+    again. The catalog decides, never the message: a finished job returns at once; a job another
+    live worker holds is looked at again when its lease could have run out; one held by a dead
+    process on this machine is released and run here; a claimed job runs one attempt, and an
+    attempt that failed for a transient reason (the catalog put the job back in the queue) is
+    tried again after a growing delay. Two deliveries never run a job twice at once: only one
+    claim can win (``Catalog.claim_job``).
+    """
+    ctx = runner.ctx
+    lease = ctx.settings.job_lease_seconds
+    try:
+        job = ctx.catalog.get_job(job_id)
+    except NotFoundError:
+        log.warning("job %s: no such job; message dropped", job_id)
+        return None
+    if job.state.finished:
+        log.info("job %s is already %s; message dropped", job_id, job.state.value)
+        drop_source(ctx, job)  # finished elsewhere (cancelled, given up): its bucket source goes too
+        return None
+    if (
+        job.state.running
+        and job.worker is not None
+        and _died_here(job.worker)
+        and ctx.catalog.expire_lease(job_id, worker=job.worker, now=ctx.clock.now())
+    ):
+        log.info("job %s: its worker %s is gone; resuming it", job_id, job.worker)
+    finished = runner.run_one(job_id)
+    if finished is None:  # another worker holds it (a live lease), or another delivery took it
+        again = ctx.catalog.get_job(job_id)
+        if again.state.finished:  # given up on by the claim (its worker kept dying)
+            drop_source(ctx, again)
+            return None
+        log.info("job %s is held by %s; looking again in %.0f s", job_id, again.worker, lease)
+        return lease
+    if finished.state is JobState.QUEUED:
+        return retry_delay(ctx.settings.job_retry_seconds, finished.attempts)
+    return None

@@ -94,3 +94,16 @@ class Reachable(Protocol):
     def check_reachable(self) -> str | None:
         """None (or a detail) when usable; raises ``OSError`` or ``RcmediaError`` saying why not."""
         ...
+
+
+@runtime_checkable
+class ObjectFiles(Protocol):
+    """A store that takes and gives back single files (S3): how a source reaches a remote worker."""
+
+    def put_file(self, path: Path, key: str) -> None:
+        """Upload the local file ``path`` as ``key`` (multipart when large)."""
+        ...
+
+    def fetch_file(self, key: str, target: Path) -> None:
+        """Download ``key`` into the local file ``target``; ``NotFoundError`` when absent."""
+        ...

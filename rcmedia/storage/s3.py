@@ -29,7 +29,7 @@ import botocore.exceptions
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
-from rcmedia.errors import ConfigError, StorageError
+from rcmedia.errors import ConfigError, NotFoundError, StorageError
 from rcmedia.storage.base import safe_key
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,22 @@ class S3Storage:
             raise StorageError(f"cannot upload {self._key(name)!r}: {_reason(exc, self.bucket)}") from exc
         except boto3.exceptions.S3UploadFailedError as exc:
             raise StorageError(f"cannot upload {self._key(name)!r}: {exc}") from exc
+
+    def put_file(self, path: Path, key: str) -> None:
+        self._upload(path, self._object(key))
+
+    def fetch_file(self, key: str, target: Path) -> None:
+        name = self._object(key)
+        try:
+            self.client.download_file(self.bucket, name, str(target), Config=self.transfer)
+        except botocore.exceptions.ClientError as exc:
+            target.unlink(missing_ok=True)
+            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
+                raise NotFoundError("stored file", key) from exc
+            raise StorageError(f"cannot download {key!r}: {_reason(exc, self.bucket)}") from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            target.unlink(missing_ok=True)
+            raise StorageError(f"cannot download {key!r}: {_reason(exc, self.bucket)}") from exc
 
     def remove(self, prefix: str) -> None:
         base = self._object(prefix)

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from rcmedia.bootstrap import celery_enqueuer
 from rcmedia.catalog.repository import Catalog
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
@@ -204,6 +205,21 @@ async def _watch_live_channels(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+def _enqueuer(app: web.Application, settings: Settings) -> Callable[[int], None]:
+    """How a finished upload or a retried job reaches the workers: nothing in-process (the runner
+    polls the catalog), a broker message with ``executor = "celery"`` (closed with the app)."""
+    if settings.executor != "celery":
+        return lambda _job_id: None
+    enqueuer = celery_enqueuer(settings)
+
+    async def close(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        enqueuer.close()
+
+    app.cleanup_ctx.append(close)
+    return enqueuer
+
+
 def create_app(
     *,
     settings: Settings,
@@ -255,6 +271,7 @@ def create_app(
         profiles=dict(profiles),
         ffmpeg=settings.ffmpeg,
         clock=app[CLOCK_KEY],
+        enqueue=_enqueuer(app, settings),
     )
     app.cleanup_ctx.append(_close_epg_renders)
     app.cleanup_ctx.append(_watch_live_channels)

@@ -84,9 +84,9 @@ def check_broker(settings: Settings) -> str | None:
     The hook for ``executor = "celery"``: a TCP connection to ``broker_url``'s host proves the
     broker is up and routable without a Celery dependency in the origin.
     """
-    if getattr(settings, "executor", "inprocess") != "celery":
+    if settings.executor != "celery":
         return "not configured"
-    url = urlsplit(str(getattr(settings, "broker_url", "")))
+    url = urlsplit(settings.broker_url)
     port = url.port or BROKER_PORTS.get(url.scheme)
     if not url.hostname or port is None:
         raise OSError(f"cannot tell the broker's address from broker_url {url.scheme}://{url.hostname}")

@@ -16,10 +16,12 @@ import logging
 from aiohttp import web
 
 from rcmedia.core.accounts import Role
+from rcmedia.errors import BrokerError
 from rcmedia.web.access import require_role
 from rcmedia.web.documents import job_document
 from rcmedia.web.json_response import json_response
 from rcmedia.web.keys import CATALOG_KEY, CLOCK_KEY
+from rcmedia.web.uploads import INGEST_KEY
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,11 @@ async def retry_job(request: web.Request) -> web.Response:
     catalog, now = request.app[CATALOG_KEY], request.app[CLOCK_KEY].now()
     job = await asyncio.to_thread(catalog.retry_job, int(request.match_info["id"]), now=now, actor=user.name)
     log.info("job %d retried by %r", job.id, user.name)
+    if INGEST_KEY in request.app:  # executor "celery": a broker message to the workers
+        try:
+            await asyncio.to_thread(request.app[INGEST_KEY].enqueue, job.id)
+        except BrokerError as exc:
+            log.error("job %d is queued in the catalog, but the broker did not take it: %s", job.id, exc)
     return json_response(job_document(job))
 
 

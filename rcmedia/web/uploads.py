@@ -21,7 +21,7 @@ from aiohttp import ClientPayloadError, hdrs, web
 from rcmedia.core import tus
 from rcmedia.core.accounts import Role, User
 from rcmedia.core.audit import AuditAction
-from rcmedia.errors import CatalogError, InvalidFieldError, NotFoundError, RejectedInputError
+from rcmedia.errors import CatalogError, InvalidFieldError, NotFoundError, RejectedInputError, StorageError
 from rcmedia.ingest.context import IngestContext
 from rcmedia.ingest.uploads import Upload, UploadStaging
 from rcmedia.web.access import TUS_PATH, require_role
@@ -212,6 +212,13 @@ async def _finish(request: web.Request, upload: Upload) -> Upload:
         done = await asyncio.to_thread(request.app[STAGING_KEY].finish, upload, ctx, spool)
     except RejectedInputError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from exc
+    except StorageError as exc:
+        # with remote workers the source goes to the bucket first (rcmedia.ingest.sources); the
+        # bytes stay staged, so the client's retry of its last PATCH queues it later
+        log.warning("upload %s: cannot hand the source to the workers: %s", upload.id, exc)
+        raise web.HTTPServiceUnavailable(
+            text=f"the storage is not reachable, try again: {exc}", headers={"Retry-After": "30"}
+        ) from exc
     log.info("upload %s complete: ingest job %d", upload.id, done.job_id)
     # recorded after the job was queued, in a transaction of its own (the job is in the hot
     # folder's and the catalog's hands by now): a failure to record is logged, and the upload

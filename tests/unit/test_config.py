@@ -269,3 +269,42 @@ def test_every_setting_is_in_the_docs_and_the_generated_table(setting: Any) -> N
 
 def test_docs_hold_the_current_generated_table() -> None:
     assert settings_markdown() in DOCS.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        pytest.param({"RCMEDIA_EXECUTOR": "threads"}, "executor", id="unknown-executor"),
+        pytest.param({"RCMEDIA_EXECUTOR": "celery"}, "broker_url", id="celery-without-broker"),
+        pytest.param(
+            {"RCMEDIA_EXECUTOR": "celery", "RCMEDIA_BROKER_URL": "http://127.0.0.1:5672"},
+            "broker_url",
+            id="celery-with-a-web-url",
+        ),
+        pytest.param({"RCMEDIA_BROKER_QUEUE": " "}, "broker_queue", id="empty-queue"),
+        pytest.param(
+            {"RCMEDIA_BROKER_VISIBILITY_TIMEOUT_SECONDS": "0"},
+            "broker_visibility_timeout_seconds",
+            id="no-visibility-timeout",
+        ),
+    ],
+)
+def test_bad_executor_settings_fail_at_start_up_naming_the_key(
+    tmp_path: Path, environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load_settings(environ=environ, cwd=tmp_path)
+
+
+def test_the_embedded_default_runs_jobs_in_process_and_a_celery_worker_runs_one_at_a_time(
+    tmp_path: Path,
+) -> None:
+    default = load_settings(environ={}, cwd=tmp_path)
+    assert default.executor == "inprocess"
+    celery = load_settings(
+        environ={"RCMEDIA_EXECUTOR": "celery", "RCMEDIA_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//"},
+        cwd=tmp_path,
+    )
+    assert celery.worker_slots == 1
+    assert "guest" not in repr(celery), "the broker URL may hold a password"
+    assert celery.replace(ingest_concurrency=3).worker_slots == 3

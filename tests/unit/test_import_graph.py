@@ -139,3 +139,16 @@ def test_boto3_is_imported_by_the_s3_storage_only() -> None:
     assert not wrong, sorted(wrong)
     importers = {name for name, tree in modules() for t in imported(name, tree) if t.startswith("boto3")}
     assert importers == {"rcmedia.storage.s3"}  # the check looks where boto3 is
+
+
+def test_celery_is_imported_by_the_celery_adapter_only() -> None:
+    wrong = {
+        f"{name} imports {target}"
+        for name, tree in modules()
+        for target in imported(name, tree)
+        if target.split(".")[0] in ("celery", "kombu", "billiard", "amqp", "redis")
+        and name != "rcmedia.ingest.celery_tasks"
+    }
+    assert not wrong, sorted(wrong)
+    importers = {name for name, tree in modules() for t in imported(name, tree) if t.startswith("celery")}
+    assert importers == {"rcmedia.ingest.celery_tasks"}  # the check looks where celery is
