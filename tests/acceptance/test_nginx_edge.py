@@ -23,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import m3u8
@@ -192,6 +193,11 @@ async def test_the_edge_shields_the_origin_and_outlives_it_for_a_bounded_time(
             # (b) segments come from the cache: a second fetch is a HIT and the origin is not asked
             async with session.get(f"{base}{LIVE}/360p.m3u8") as response:
                 playlist = m3u8.loads(await response.text())
+                # viewers get the boundary (Expires), not the max-age the edge got seconds ago
+                assert "Cache-Control" not in response.headers
+                expires = parsedate_to_datetime(response.headers["Expires"])
+                date = parsedate_to_datetime(response.headers["Date"])
+                assert 0 <= (expires - date).total_seconds() <= TARGET_S
             listed = [segment.uri for segment in playlist.segments]
             assert all(uri.startswith("/air/") for uri in listed), listed
             newest = listed[-1]
