@@ -183,7 +183,7 @@ async def test_the_edge_shields_the_origin_and_outlives_it_for_a_bounded_time(
             asked = {rung: log.count(f"{LIVE}/{rung}.m3u8") - before[rung] for rung in RUNGS}
             served = sum(seen.values())
             assert set(seen) <= {"200 HIT", "200 UPDATING", "200 STALE", "200 MISS", "200 EXPIRED"}, seen
-            assert served > 20 * VIEWERS, seen  # the viewers did poll, and the edge answered them all
+            assert served > 10 * VIEWERS, seen  # the viewers did poll (~40 each), and the edge answered all
             segments = POLL_S / TARGET_S
             for rung in RUNGS:
                 # one per segment (the edge keeps each playlist to its boundary, rounded up to the
