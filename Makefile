@@ -11,7 +11,7 @@ HLS_JS := $(STATIC)/vendor/hls.min.js
 TUS_JS := $(STATIC)/vendor/tus.min.js
 NPM_STAMP := $(STATIC)/node_modules/.rcmedia-npm-ci
 
-.PHONY: demo test lint typecheck pytest serve bench clean venv player bench-origin bench-catalog bench-workers
+.PHONY: demo test lint typecheck pytest serve bench clean venv player bench-origin bench-catalog bench-workers bench-edge
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 or newer is required (python3.11+ not found on PATH)"; exit 1; }
@@ -85,6 +85,11 @@ bench: $(VENV)/.installed-test
 # channels in one origin; a few minutes.
 bench-origin: $(VENV)/.installed-test
 	$(BIN)/python bench/origin.py
+
+# A live playlist and a segment through the shipped nginx edge (deploy/nginx/) vs straight to the
+# origin (installs nginx and wrk with apt-get); about a minute and a half.
+bench-edge: $(VENV)/.installed-test
+	$(BIN)/python bench/edge.py
 
 # Catalog search at 20,000 courses on SQLite and PostgreSQL (127.0.0.1:5432); a few minutes.
 bench-catalog: $(VENV)/.installed-test

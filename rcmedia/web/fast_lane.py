@@ -115,14 +115,20 @@ class LiveLane:
         )
         if rendered is None:
             return None
-        body, max_age, gzipped = playlist_answer(rendered, now_us, gzipped=gzipped)
+        body, cache_control, gzipped = playlist_answer(rendered, now_us, gzipped=gzipped)
         date = rfc822_formatted_time()
-        return _playlist_head(rendered.valid_until_us, max_age, gzipped, len(body), date, self.tail) + body
+        head = _playlist_head(rendered.valid_until_us, cache_control, gzipped, len(body), date, self.tail)
+        return head + body
 
 
 @functools.lru_cache(maxsize=4096)  # a few per playlist per second
-def _playlist_head(until_us: int, max_age: int, gzipped: bool, length: int, date: str, tail: str) -> bytes:
-    fields = [*media_playlist_headers(until_us, max_age, gzipped).items(), ("Content-Length", str(length))]
+def _playlist_head(
+    until_us: int, cache_control: str, gzipped: bool, length: int, date: str, tail: str
+) -> bytes:
+    fields = [
+        *media_playlist_headers(until_us, cache_control, gzipped).items(),
+        ("Content-Length", str(length)),
+    ]
     return _head(fields, date, tail)
 
 

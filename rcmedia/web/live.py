@@ -3,6 +3,14 @@
 The playlists are computed from the schedule and the clock (rcmedia.core.timeline); nothing is
 transcoded. A media playlist is the same bytes for every viewer until the next segment boundary,
 so it says so to caches in front (``Cache-Control: max-age`` up to that instant, ``Expires`` at it).
+
+Shared caches (the nginx edge, deploy/nginx/) get three more directives, which nginx honours:
+``s-maxage`` counts in nginx's whole seconds (see :func:`live_cache_control`),
+``stale-while-revalidate=1`` lets the edge answer from its copy while one request fetches the next
+(so a crowd at the boundary reaches the origin once), and ``stale-if-error`` bounds how long the edge
+may keep answering with the last playlist when no origin answers: three target durations, what a
+player holding the recommended three segments behind the live edge still has to play from it
+(RFC 8216bis §6.3.3); after that a frozen list only stalls players, so they get the error instead.
 """
 
 from __future__ import annotations
@@ -31,12 +39,37 @@ _OUTPUTS = {output.value: output for output in Output}  # a dict lookup, not Enu
 takes_gzip = functools.lru_cache(maxsize=256)(accepts_gzip)  # a client sends one value
 
 
+STALE_IF_ERROR_TARGETS = 3  # target durations an edge may answer with the last playlist when origins fail
+
+
+def live_cache_control(valid_until_us: int, now_us: int, target_duration: int) -> str:
+    """``Cache-Control`` of a live media playlist at ``now_us`` that changes at ``valid_until_us``.
+
+    ``max-age`` is the whole seconds left (0 in the last second: a browser asks again).
+    ``s-maxage`` is for nginx, which keeps a response with max-age ``n`` until its clock's whole
+    second reaches ``floor(now) + n + 1`` and takes ``n = 0`` as "do not store": this ``n`` makes
+    that the first whole second at or after the boundary (never before it, less than a second
+    after), and at least 1, so a request in the boundary's own second is still stored.
+    """
+    max_age = max(0, (valid_until_us - now_us) // US)
+    shared = max(1, -(-valid_until_us // US) - now_us // US - 1)
+    return _cache_control(max_age, shared, STALE_IF_ERROR_TARGETS * target_duration)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cache_control(max_age: int, shared: int, stale_if_error: int) -> str:
+    return (
+        f"public, max-age={max_age}, s-maxage={shared}, stale-while-revalidate=1, "
+        f"stale-if-error={stale_if_error}"
+    )
+
+
 @functools.lru_cache(maxsize=16384)  # per expiry and max-age in flight; a miss costs 5 µs
-def media_playlist_headers(valid_until_us: int, max_age: int, gzipped: bool) -> CIMultiDictProxy[str]:
+def media_playlist_headers(valid_until_us: int, cache_control: str, gzipped: bool) -> CIMultiDictProxy[str]:
     headers = CIMultiDict(
         {
             hdrs.CONTENT_TYPE: PLAYLIST_TYPE,
-            hdrs.CACHE_CONTROL: f"public, max-age={max_age}",
+            hdrs.CACHE_CONTROL: cache_control,
             hdrs.EXPIRES: format_datetime(at_us(valid_until_us), usegmt=True),
             hdrs.VARY: "Accept-Encoding",
         }
@@ -90,15 +123,17 @@ async def _live_media_playlist(request: web.Request, *, continuous: bool) -> web
     return _media_response(rendered, now_us, gzipped=gzipped)
 
 
-def playlist_answer(rendered: RenderedPlaylist, now_us: int, *, gzipped: bool) -> tuple[bytes, int, bool]:
+def playlist_answer(rendered: RenderedPlaylist, now_us: int, *, gzipped: bool) -> tuple[bytes, str, bool]:
     """What a client gets of ``rendered`` at ``now_us``: the body (gzipped when it takes gzip),
-    the seconds caches may keep it (to the next segment boundary), and whether it is gzipped."""
-    max_age = max(0, (rendered.valid_until_us - now_us) // US)
+    its ``Cache-Control`` (caches keep it to the next segment boundary), and whether it is gzipped."""
+    cache_control = live_cache_control(rendered.valid_until_us, now_us, rendered.source.target_duration)
     if gzipped and rendered.gzipped is not None:
-        return rendered.gzipped, max_age, True
-    return rendered.body, max_age, False
+        return rendered.gzipped, cache_control, True
+    return rendered.body, cache_control, False
 
 
 def _media_response(rendered: RenderedPlaylist, now_us: int, *, gzipped: bool) -> web.Response:
-    body, max_age, gzipped = playlist_answer(rendered, now_us, gzipped=gzipped)
-    return web.Response(body=body, headers=media_playlist_headers(rendered.valid_until_us, max_age, gzipped))
+    body, cache_control, gzipped = playlist_answer(rendered, now_us, gzipped=gzipped)
+    return web.Response(
+        body=body, headers=media_playlist_headers(rendered.valid_until_us, cache_control, gzipped)
+    )

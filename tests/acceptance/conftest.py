@@ -33,7 +33,7 @@ from rcmedia.profiles import load_profiles
 from rcmedia.service.channels import apply_channel_files
 from rcmedia.service.schedules import build_all
 from rcmedia.storage.local import LocalStorage
-from rcmedia.web.app import create_app, start_server
+from rcmedia.web.app import RunningServer, create_app, start_server
 from tests.conftest import require_system
 
 Serve = Callable[..., Awaitable[str]]
@@ -155,14 +155,7 @@ async def origin(
     servers = []
 
     async def start(clock: Clock | None = None) -> str:
-        app: web.Application = create_app(
-            settings=settings.replace(profile=profile),  # the house ladder the media was made in
-            catalog=catalog,
-            storage=storage,
-            profiles=load_profiles(settings.profiles_dir),
-            clock=clock,
-        )
-        server = await start_server(app, host="127.0.0.1", port=0)
+        server = await start_origin(settings, catalog, storage, profile, clock=clock)
         servers.append(server)
         return server.url
 
@@ -171,6 +164,20 @@ async def origin(
     finally:
         for server in servers:
             await server.stop()
+
+
+async def start_origin(
+    settings: Settings, catalog: Catalog, storage: LocalStorage, profile: str, *, clock: Clock | None = None
+) -> RunningServer:
+    """The origin on a free port, for a test that stops it itself (``origin`` stops what it started)."""
+    app: web.Application = create_app(
+        settings=settings.replace(profile=profile),  # the house ladder the media was made in
+        catalog=catalog,
+        storage=storage,
+        profiles=load_profiles(settings.profiles_dir),
+        clock=clock,
+    )
+    return await start_server(app, host="127.0.0.1", port=0)
 
 
 def put_short_channel_on_air(ctx: IngestContext, catalog: Catalog, folder: Path, now: datetime) -> None:
