@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from rcmedia.catalog.audit import add_entry
 from rcmedia.catalog.db import Transactions
-from rcmedia.catalog.search import FIELDS, index_asset, matching_fields
+from rcmedia.catalog.search import FIELDS, index_asset, match_count, matching_fields, ranked_page
 from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow, RightsRow
 from rcmedia.core.assets import Asset, Job, Rendition
 from rcmedia.core.audit import AuditAction, asset_target
@@ -565,19 +565,23 @@ class Catalog:
                     .offset(query.offset)
                 ).all()
             else:
-                # Every match's id in rank order, in one read of the index: the count and the page
-                # come from it (two queries would look the terms up twice).
+                # Ranked and paged in SQL (rcmedia.catalog.search.ranked_page): only the page's ids
+                # come back; the count is a second pass over the same postings.
                 found = matching_fields(terms)
                 if conditions:
                     found = found.join(AssetRow, AssetRow.id == found.selected_columns[0]).where(*conditions)
-                ids = list(dict.fromkeys(asset_id for asset_id, _ in session.execute(found)))
-                total = len(ids)
-                shown = ids[query.offset : query.offset + query.limit]
+                total = session.scalar(match_count(found)) or 0
+                shown = list(
+                    session.scalars(ranked_page(found, limit=query.limit, offset=query.offset))
+                    if query.offset < total
+                    else ()
+                )
                 by_id = {
                     row.id: row
                     for row in session.scalars(
                         select(AssetRow).where(AssetRow.id.in_(shown)).options(*loaded)
                     ).all()
+                    if shown
                 }
                 rows = [by_id[asset_id] for asset_id in shown]
             return Page(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from sqlalchemy import Select, and_, delete, insert, select
+from sqlalchemy import Select, and_, delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
@@ -61,13 +61,11 @@ def index_all(connection: Connection, *, batch: int = 5000) -> int:
 
 
 def matching_fields(terms: Collection[str]) -> Select[int, int]:
-    """(asset_id, field) for each field that has every one of ``terms``, best field first, then id.
+    """(asset_id, field) for each field that has every one of ``terms`` (unordered).
 
-    An asset with the terms in several fields comes once per field: its first row is its rank.
-    The first term's postings are a range of the (term, field, asset_id) key, already in this
-    order; each further term is a lookup of that key (a join the planner may reorder: PostgreSQL
-    starts from the rarest term by its statistics). Measured against one GROUP BY over every
-    term's postings: its sort grew to 38 ms for a five-bigram query on SQLite at 20,000 assets.
+    An asset with the terms in several fields comes once per field. The first term's postings
+    are a range of the (term, field, asset_id) key; each further term is a lookup of that key (a
+    join the planner may reorder: PostgreSQL starts from the rarest term by its statistics).
     """
     first, *others = sorted(terms)
     driver = aliased(AssetTermRow)
@@ -78,4 +76,24 @@ def matching_fields(terms: Collection[str]) -> Select[int, int]:
             other,
             and_(other.term == term, other.field == driver.field, other.asset_id == driver.asset_id),
         )
-    return found.order_by(driver.field, driver.asset_id)
+    return found
+
+
+def ranked_page(matches: Select[int, int], *, limit: int, offset: int) -> Select[int]:
+    """One page of the ids in ``matches`` (rows of :func:`matching_fields`), best first: by the
+    best field an asset matched in, then by id.
+
+    Ranked and cut in SQL, so a page costs one pass over the postings and never brings every
+    match's id into Python. Measured at 20,000 assets (bench/catalog.py): "党", a term of 6,000
+    assets, took 11 ms as every id fetched and ranked in Python, 3 ms as this (both databases).
+    """
+    found = matches.subquery()
+    best = select(found.c.asset_id, func.min(found.c.field).label("rank")).group_by(found.c.asset_id)
+    ranked = best.subquery()
+    return select(ranked.c.asset_id).order_by(ranked.c.rank, ranked.c.asset_id).limit(limit).offset(offset)
+
+
+def match_count(matches: Select[int, int]) -> Select[int]:
+    """How many assets ``matches`` (rows of :func:`matching_fields`) holds."""
+    found = matches.subquery()
+    return select(func.count(func.distinct(found.c.asset_id)))
