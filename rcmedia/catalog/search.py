@@ -80,20 +80,26 @@ def matching_fields(terms: Collection[str]) -> Select[int, int]:
 
 
 def ranked_page(matches: Select[int, int], *, limit: int, offset: int) -> Select[int]:
-    """One page of the ids in ``matches`` (rows of :func:`matching_fields`), best first: by the
-    best field an asset matched in, then by id.
+    """One page of the ids in ``matches`` (:func:`matching_fields`, perhaps filtered), best first:
+    by the best field an asset matched in, then by id.
 
     Ranked and cut in SQL, so a page costs one pass over the postings and never brings every
     match's id into Python. Measured at 20,000 assets (bench/catalog.py): "党", a term of 6,000
     assets, took 11 ms as every id fetched and ranked in Python, 3 ms as this (both databases).
+    The same statement with other columns, not a subquery of it: building a subquery's column
+    collection costs about a millisecond of Python per search.
     """
-    found = matches.subquery()
-    best = select(found.c.asset_id, func.min(found.c.field).label("rank")).group_by(found.c.asset_id)
-    ranked = best.subquery()
-    return select(ranked.c.asset_id).order_by(ranked.c.rank, ranked.c.asset_id).limit(limit).offset(offset)
+    asset_id, field = matches.selected_columns
+    return (
+        matches.with_only_columns(asset_id)
+        .group_by(asset_id)
+        .order_by(func.min(field), asset_id)
+        .limit(limit)
+        .offset(offset)
+    )
 
 
 def match_count(matches: Select[int, int]) -> Select[int]:
-    """How many assets ``matches`` (rows of :func:`matching_fields`) holds."""
-    found = matches.subquery()
-    return select(func.count(func.distinct(found.c.asset_id)))
+    """How many assets ``matches`` (:func:`matching_fields`, perhaps filtered) holds."""
+    asset_id = matches.selected_columns[0]
+    return matches.with_only_columns(func.count(func.distinct(asset_id)))
