@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # imported where used: these modules import this one
     from rcmedia.catalog.audit import AuditLog
     from rcmedia.catalog.playout import PlayoutReads
     from rcmedia.catalog.schedules import ScheduleStore
+    from rcmedia.catalog.withdrawn import WithdrawnPackages
 
 T = TypeVar("T")
 RUNNING_STATES = tuple(s.value for s in JobState if s.running)
@@ -198,6 +199,13 @@ class Catalog:
         from rcmedia.catalog.audit import AuditLog  # noqa: PLC0415 - imported where used, like the others
 
         return AuditLog(self.engine)
+
+    @functools.cached_property
+    def withdrawn(self) -> WithdrawnPackages:
+        """Withdrawn assets' packages past their grace (rcmedia.catalog.withdrawn)."""
+        from rcmedia.catalog.withdrawn import WithdrawnPackages  # noqa: PLC0415 - like the others
+
+        return WithdrawnPackages(self.engine)
 
     # --- ingest ----------------------------------------------------------------------------
 
@@ -762,6 +770,7 @@ class Catalog:
             before = _asset(row)
             _bump(session, row, now)
             row.status = AssetStatus.WITHDRAWN.value
+            row.withdrawn_at = now
             session.flush()
             after = _asset(row)
             _audit(session, actor, AuditAction.ASSET_WITHDRAW, before, after, now)

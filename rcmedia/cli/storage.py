@@ -2,8 +2,9 @@
 
 ``rcmedia storage check [--json]`` audits every published package against the catalog
 (rcmedia.storage.audit) and exits 1 when it finds a missing, truncated or orphaned file.
-``rcmedia storage sweep [--grace-hours 24]`` deletes the orphaned packages nothing changed in for
-that long (a crashed ingest's upload that no attempt came back for).
+``rcmedia storage sweep [--grace-hours 24]`` deletes the packages of assets withdrawn longer than
+``withdrawn_grace_days`` ago (rcmedia.service.withdrawn), then the orphaned packages nothing
+changed in for ``--grace-hours`` (a crashed ingest's upload that no attempt came back for).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from rcmedia.bootstrap import open_catalog
+from rcmedia.catalog.withdrawn import WithdrawnPackage
 from rcmedia.cli.common import guard, settings_of
 from rcmedia.config import Settings
 from rcmedia.core.models import AssetStatus
 from rcmedia.core.text import visible
+from rcmedia.service.withdrawn import delete_withdrawn_packages
 from rcmedia.storage.audit import AuditReport, ProblemKind, audit_packages, sweep_orphans
 from rcmedia.storage.factory import open_storage
 
@@ -32,6 +35,17 @@ def sweep_storage(settings: Settings, *, grace: timedelta, now: datetime) -> lis
             return {i: (s.status, s.storage_prefix) for i, s in asrun.asset_states(asset_ids).items()}
 
         return sweep_orphans(open_storage(settings), states, now=now, grace=grace)
+
+
+def sweep_withdrawn(settings: Settings, *, now: datetime) -> list[WithdrawnPackage]:
+    """Delete the packages of assets withdrawn ``withdrawn_grace_days`` or longer before ``now``."""
+    with open_catalog(settings, migrate=False) as catalog:
+        return delete_withdrawn_packages(
+            catalog,
+            open_storage(settings),
+            now=now,
+            grace=timedelta(days=settings.withdrawn_grace_days),
+        )
 
 
 def check_storage(settings: Settings) -> AuditReport:
@@ -77,8 +91,17 @@ def check(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 @guard
 def sweep(ctx: click.Context, grace_hours: float) -> None:
-    """Delete orphaned packages: uploads of crashed ingests that no catalog row refers to."""
-    removed = sweep_storage(settings_of(ctx), grace=timedelta(hours=grace_hours), now=datetime.now(UTC))
+    """Delete withdrawn assets' packages after `withdrawn_grace_days`, and orphaned packages:
+    uploads of crashed ingests that no catalog row refers to."""
+    settings, now = settings_of(ctx), datetime.now(UTC)
+    withdrawn = sweep_withdrawn(settings, now=now)
+    for package in withdrawn:
+        click.echo(f"deleted {visible(package.storage_prefix)} (asset {package.asset_id}, withdrawn)")
+    click.echo(
+        f"{len(withdrawn)} withdrawn package(s) deleted "
+        f"(withdrawn more than {settings.withdrawn_grace_days:g} day(s) ago)"
+    )
+    removed = sweep_storage(settings, grace=timedelta(hours=grace_hours), now=now)
     for key in removed:
         click.echo(f"deleted {visible(key)}")
     click.echo(f"{len(removed)} orphaned package(s) deleted")
