@@ -476,7 +476,8 @@ def _validate(values: dict[str, Any]) -> None:
         (values["port"] in range(65536), "port must be between 0 and 65535"),
         (values["s3_media"] in ("redirect", "proxy"), "s3_media must be 'redirect' or 'proxy'"),
         (values["s3_presign_seconds"] >= 60, "s3_presign_seconds must be at least 60"),
-        (values["withdrawn_grace_days"] >= 0, "withdrawn_grace_days must be 0 or more"),
+        # a live window may list a just-withdrawn asset's segments for a minute: never the same day
+        (values["withdrawn_grace_days"] >= 1, "withdrawn_grace_days must be at least 1"),
         (values["workers"] >= 0, "workers must be 0 (one per CPU core) or more"),
         (values["max_upload_bytes"] > 0, "max_upload_bytes must be positive"),
         (values["upload_expiry_hours"] > 0, "upload_expiry_hours must be positive"),

@@ -2,6 +2,8 @@
 
 ``rcmedia storage check [--json]`` audits every published package against the catalog
 (rcmedia.storage.audit) and exits 1 when it finds a missing, truncated or orphaned file.
+``rcmedia storage cors [--origin URL] [--check]`` lets the web player's pages read an S3 bucket
+(after the origin's redirect, the browser fetches segments from the bucket itself).
 ``rcmedia storage sweep [--grace-hours 24]`` deletes the packages of assets withdrawn longer than
 ``withdrawn_grace_days`` ago (rcmedia.service.withdrawn), then the orphaned packages nothing
 changed in for ``--grace-hours`` (a crashed ingest's upload that no attempt came back for).
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import click
 
@@ -23,6 +26,7 @@ from rcmedia.core.models import AssetStatus
 from rcmedia.core.text import visible
 from rcmedia.service.withdrawn import delete_withdrawn_packages
 from rcmedia.storage.audit import AuditReport, ProblemKind, audit_packages, sweep_orphans
+from rcmedia.storage.base import BucketCors
 from rcmedia.storage.factory import open_storage
 
 
@@ -76,6 +80,8 @@ def check(ctx: click.Context, as_json: bool) -> None:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         _print(report)
+        if warning := _cors_warning(settings_of(ctx)):
+            click.echo(warning, err=True)
     if not report.ok:
         ctx.exit(1)
 
@@ -105,6 +111,63 @@ def sweep(ctx: click.Context, grace_hours: float) -> None:
     for key in removed:
         click.echo(f"deleted {visible(key)}")
     click.echo(f"{len(removed)} orphaned package(s) deleted")
+
+
+def web_origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url`` (a page's origin, as a browser sends it in ``Origin``)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="origin/public_url")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _player_origin(settings: Settings, origin: str | None) -> str:
+    if origin:
+        return web_origin(origin)
+    if not settings.public_url:
+        raise click.UsageError("no origin: pass --origin https://tv.example.org or set public_url")
+    return web_origin(settings.public_url)
+
+
+@storage.command()
+@click.option("--origin", help="The player pages' origin (default: public_url's scheme, host and port).")
+@click.option("--check", "only_check", is_flag=True, help="Only check; exit status 1 if GET is not allowed.")
+@click.pass_context
+@guard
+def cors(ctx: click.Context, origin: str | None, only_check: bool) -> None:
+    """Allow the web player's pages to GET media from the S3 bucket (its CORS rules)."""
+    settings = settings_of(ctx)
+    store = open_storage(settings)
+    if not isinstance(store, BucketCors):
+        click.echo("storage is local: the origin serves media itself, no CORS rule is needed")
+        return
+    allowed = _player_origin(settings, origin)
+    if only_check:
+        if store.cors_allows(allowed):
+            click.echo(f"the bucket's CORS rules let pages on {allowed} GET media")
+            return
+        click.echo(
+            f"the bucket's CORS rules do not let pages on {allowed} GET media: run rcmedia storage cors"
+        )
+        ctx.exit(1)
+    store.allow_cors(allowed)
+    click.echo(f"the bucket's CORS rules now let pages on {allowed} GET and HEAD media")
+
+
+def _cors_warning(settings: Settings) -> str | None:
+    """Why browsers cannot play from the bucket after a redirect, if the settings tell; else None."""
+    if settings.s3_media != "redirect" or not settings.public_url:
+        return None
+    store = open_storage(settings)
+    if not isinstance(store, BucketCors):
+        return None
+    origin = web_origin(settings.public_url)
+    if store.cors_allows(origin):
+        return None
+    return (
+        f"warning: the bucket's CORS rules do not let pages on {origin} GET media; the web player "
+        "cannot follow s3_media redirects (run rcmedia storage cors)"
+    )
 
 
 def _print(report: AuditReport) -> None:

@@ -94,3 +94,13 @@ class Reachable(Protocol):
     def check_reachable(self) -> str | None:
         """None (or a detail) when usable; raises ``OSError`` or ``RcmediaError`` saying why not."""
         ...
+
+
+@runtime_checkable
+class BucketCors(Protocol):
+    """A store browsers fetch media from directly (S3 with ``s3_media = "redirect"``): its CORS
+    rules must let the player's page read it (``rcmedia storage cors``)."""
+
+    def cors_allows(self, origin: str) -> bool: ...
+
+    def allow_cors(self, origin: str) -> None: ...

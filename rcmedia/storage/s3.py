@@ -40,6 +40,8 @@ PART_BYTES = 8 * 1024 * 1024
 UPLOAD_THREADS = 16  # files uploaded at once by one publish
 PART_THREADS = 4  # parts of one large file uploaded at once
 DELETE_BATCH = 1000  # DeleteObjects' limit
+CORS_RULE_ID = "rcmedia-player"  # the bucket CORS rule `rcmedia storage cors` owns
+CORS_MAX_AGE = 3600  # seconds a browser may keep the preflight's answer
 # what a presigned URL's answer says it holds (the system's mime tables disagree about .ts and .m4s)
 MEDIA_TYPES = {
     ".ts": "video/mp2t",
@@ -205,6 +207,53 @@ class S3Storage:
                 f"bucket {self.bucket!r} is not reachable: {_reason(exc, self.bucket)}"
             ) from exc
         return f"s3://{self.bucket}"
+
+    # --- CORS: the web player follows redirects to the bucket ----------------------------------
+
+    def cors_allows(self, origin: str) -> bool:
+        """Whether the bucket's CORS rules let a page on ``origin`` GET its objects (hls.js fetches
+        segments with XHR: after the origin's 307 to a presigned URL, the browser asks the bucket)."""
+        return any(
+            "GET" in rule.get("AllowedMethods", ())
+            and any(allowed in ("*", origin) for allowed in rule.get("AllowedOrigins", ()))
+            for rule in self._cors_rules()
+        )
+
+    def allow_cors(self, origin: str) -> None:
+        """Add (or replace) rcmedia's CORS rule: GET and HEAD from ``origin``; other rules are kept."""
+        rules = [rule for rule in self._cors_rules() if rule.get("ID") != CORS_RULE_ID]
+        rules.append(
+            {
+                "ID": CORS_RULE_ID,
+                "AllowedOrigins": [origin],
+                "AllowedMethods": ["GET", "HEAD"],
+                "AllowedHeaders": ["*"],  # hls.js may send Range
+                "ExposeHeaders": ["Content-Length", "Content-Range", "ETag"],
+                "MaxAgeSeconds": CORS_MAX_AGE,
+            }
+        )
+        try:
+            self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": rules})
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise StorageError(
+                f"cannot set the CORS rules of {self.bucket!r}: {_reason(exc, self.bucket)}"
+            ) from exc
+
+    def _cors_rules(self) -> list[dict[str, Any]]:
+        try:
+            answer = self.client.get_bucket_cors(Bucket=self.bucket)
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) == "NoSuchCORSConfiguration":
+                return []
+            raise StorageError(
+                f"cannot read the CORS rules of {self.bucket!r}: {_reason(exc, self.bucket)}"
+            ) from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise StorageError(
+                f"cannot read the CORS rules of {self.bucket!r}: {_reason(exc, self.bucket)}"
+            ) from exc
+        rules: list[dict[str, Any]] = answer.get("CORSRules", [])
+        return rules
 
     def exists(self, key: str) -> bool:
         try:
