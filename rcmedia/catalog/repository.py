@@ -573,17 +573,15 @@ class Catalog:
                     .offset(query.offset)
                 ).all()
             else:
-                # Ranked and paged in SQL (rcmedia.catalog.search.ranked_page): only the page's ids
-                # come back; the count is a second pass over the same postings.
+                # Ranked, counted and paged in SQL (rcmedia.catalog.search.ranked_page): only the
+                # page's ids come back, each with the count of every match.
                 found = matching_fields(terms)
                 if conditions:
                     found = found.join(AssetRow, AssetRow.id == found.selected_columns[0]).where(*conditions)
-                total = session.scalar(match_count(found)) or 0
-                shown = list(
-                    session.scalars(ranked_page(found, limit=query.limit, offset=query.offset))
-                    if query.offset < total
-                    else ()
-                )
+                page = session.execute(ranked_page(found, limit=query.limit, offset=query.offset)).all()
+                shown = [asset_id for asset_id, _ in page]
+                # past the end (or nothing found) no row carries the count: ask for it then
+                total = page[0][1] if page else (session.scalar(match_count(found)) or 0)
                 by_id = {
                     row.id: row
                     for row in session.scalars(
