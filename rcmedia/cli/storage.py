@@ -6,7 +6,8 @@
 (after the origin's redirect, the browser fetches segments from the bucket itself).
 ``rcmedia storage sweep [--grace-hours 24]`` deletes the packages of assets withdrawn longer than
 ``withdrawn_grace_days`` ago (rcmedia.service.withdrawn), then the orphaned packages nothing
-changed in for ``--grace-hours`` (a crashed ingest's upload that no attempt came back for).
+changed in for ``--grace-hours`` (a crashed ingest's upload that no attempt came back for), and on
+S3 the multipart uploads a killed publish left unfinished that long ago.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from rcmedia.config import Settings
 from rcmedia.core.models import AssetStatus
 from rcmedia.core.text import visible
 from rcmedia.service.withdrawn import delete_withdrawn_packages
-from rcmedia.storage.audit import AuditReport, ProblemKind, audit_packages, sweep_orphans
-from rcmedia.storage.base import BucketCors
+from rcmedia.storage.audit import ASSETS, AuditReport, ProblemKind, audit_packages, sweep_orphans
+from rcmedia.storage.base import BucketCors, UnfinishedUploads
 from rcmedia.storage.factory import open_storage
 
 
@@ -39,6 +40,14 @@ def sweep_storage(settings: Settings, *, grace: timedelta, now: datetime) -> lis
             return {i: (s.status, s.storage_prefix) for i, s in asrun.asset_states(asset_ids).items()}
 
         return sweep_orphans(open_storage(settings), states, now=now, grace=grace)
+
+
+def abort_unfinished_uploads(settings: Settings, *, grace: timedelta, now: datetime) -> list[str]:
+    """Abort the package uploads (S3 multipart) a killed publish left unfinished ``grace`` ago."""
+    store = open_storage(settings)
+    if not isinstance(store, UnfinishedUploads):
+        return []  # local disk: a killed copy leaves files, which the orphan sweep deletes
+    return store.abort_stale_uploads(ASSETS, before=now - grace)
 
 
 def sweep_withdrawn(settings: Settings, *, now: datetime) -> list[WithdrawnPackage]:
@@ -108,9 +117,14 @@ def sweep(ctx: click.Context, grace_hours: float) -> None:
         f"(withdrawn more than {settings.withdrawn_grace_days:g} day(s) ago)"
     )
     removed = sweep_storage(settings, grace=timedelta(hours=grace_hours), now=now)
+    aborted = abort_unfinished_uploads(settings, grace=timedelta(hours=grace_hours), now=now)
+    for key in aborted:
+        click.echo(f"aborted the unfinished upload of {visible(key)}")
     for key in removed:
         click.echo(f"deleted {visible(key)}")
     click.echo(f"{len(removed)} orphaned package(s) deleted")
+    if aborted:
+        click.echo(f"{len(aborted)} unfinished upload(s) aborted")
 
 
 def web_origin(url: str) -> str:

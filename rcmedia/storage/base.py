@@ -104,3 +104,10 @@ class BucketCors(Protocol):
     def cors_allows(self, origin: str) -> bool: ...
 
     def allow_cors(self, origin: str) -> None: ...
+
+
+@runtime_checkable
+class UnfinishedUploads(Protocol):
+    """A store where a killed upload leaves invisible parts behind (S3 multipart uploads)."""
+
+    def abort_stale_uploads(self, parent: str, *, before: datetime) -> list[str]: ...

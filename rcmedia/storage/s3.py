@@ -5,8 +5,9 @@ prefix with parallel (multipart, for large files) uploads. Object stores have no
 prefix itself is the staging area: ingest names a prefix nobody has used, and nothing refers to it
 until the catalog's publish switches the asset's row to it in one transaction. A crash before that
 switch leaves an unreferenced prefix, which the job's next attempt (``remove_unreferenced``) and
-``rcmedia storage audit`` find and delete, exactly as for a local folder renamed into place. A
-failed upload deletes what it wrote before raising.
+``rcmedia storage sweep`` find and delete, exactly as for a local folder renamed into place; the
+sweep also aborts multipart uploads a killed publish never completed (``abort_stale_uploads``).
+A failed upload deletes what it wrote before raising.
 
 Credentials come from the standard AWS chain (environment, shared files, instance role); the
 settings hold only the endpoint and region. Every call blocks: callers on an event loop use a thread.
@@ -173,6 +174,30 @@ class S3Storage:
                     f"cannot remove {prefix!r}: {len(errors)} objects refused, first "
                     f"{self._key(first.get('Key', '?'))!r}: {first.get('Message', first.get('Code'))}"
                 )
+
+    def abort_stale_uploads(self, parent: str, *, before: datetime) -> list[str]:
+        """Abort the multipart uploads under ``parent`` started before ``before``; their keys.
+
+        A publish killed in the middle of a large file leaves a multipart upload that was never
+        completed: no object, so no listing shows it and ``remove`` cannot delete it, but the store
+        keeps (and bills) its parts until it is aborted.
+        """
+        base = self._object(parent)
+        aborted = []
+        try:
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{base}/"):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] < before:
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                        aborted.append(self._key(upload["Key"]))
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise StorageError(
+                f"cannot abort unfinished uploads under {parent!r}: {_reason(exc, self.bucket)}"
+            ) from exc
+        return aborted
 
     # --- listing, reading --------------------------------------------------------------------
 
