@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from rcmedia.catalog.audit import add_entry
 from rcmedia.catalog.db import Transactions
-from rcmedia.catalog.search import FIELDS, index_asset, match_count, matching_fields, ranked_page
+from rcmedia.catalog.search import (
+    FIELDS,
+    index_asset,
+    match_count,
+    matching_fields,
+    ranked_page,
+    rarest_first,
+)
 from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow, RightsRow
 from rcmedia.core.assets import Asset, Job, Rendition
 from rcmedia.core.audit import AuditAction, asset_target
@@ -575,7 +582,7 @@ class Catalog:
             else:
                 # Ranked, counted and paged in SQL (rcmedia.catalog.search.ranked_page): only the
                 # page's ids come back, each with the count of every match.
-                found = matching_fields(terms)
+                found = matching_fields(rarest_first(session, terms))
                 if conditions:
                     found = found.join(AssetRow, AssetRow.id == found.selected_columns[0]).where(*conditions)
                 page = session.execute(ranked_page(found, limit=query.limit, offset=query.offset)).all()

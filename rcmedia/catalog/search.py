@@ -60,14 +60,36 @@ def index_all(connection: Connection, *, batch: int = 5000) -> int:
     return written
 
 
-def matching_fields(terms: Collection[str]) -> Select[int, int]:
+def rarest_first(session: Session, terms: Collection[str]) -> list[str]:
+    """``terms`` by how many postings each has, fewest first (then alphabetically).
+
+    :func:`matching_fields` walks its first term's postings and looks the others up for each:
+    the rarest first is the cheapest. PostgreSQL's planner finds that order by itself from its
+    statistics; SQLite's statistics say nothing about a single term, so it keeps the given order.
+    Measured (SQLite, 20,000 courses): "高质量发展" took 18.6 ms from "发展" (13,000 postings) and
+    8.4 ms from "高质" (2,700); counting the postings costs under a millisecond.
+    """
+    if len(terms) < 2 or session.get_bind().dialect.name != "sqlite":
+        return sorted(terms)
+    sizes = dict(
+        session.execute(
+            select(AssetTermRow.term, func.count())
+            .where(AssetTermRow.term.in_(sorted(terms)))
+            .group_by(AssetTermRow.term)
+        ).tuples()
+    )
+    return sorted(terms, key=lambda term: (sizes.get(term, 0), term))
+
+
+def matching_fields(terms: Sequence[str]) -> Select[int, int]:
     """(asset_id, field) for each field that has every one of ``terms`` (unordered).
 
     An asset with the terms in several fields comes once per field. The first term's postings
     are a range of the (term, field, asset_id) key; each further term is a lookup of that key (a
-    join the planner may reorder: PostgreSQL starts from the rarest term by its statistics).
+    join the planner may reorder: PostgreSQL starts from the rarest term by its statistics; give
+    SQLite the terms :func:`rarest_first`).
     """
-    first, *others = sorted(terms)
+    first, *others = terms
     driver = aliased(AssetTermRow)
     found = select(driver.asset_id, driver.field).where(driver.term == first)
     for term in others:
