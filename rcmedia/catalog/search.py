@@ -71,13 +71,12 @@ def rarest_first(session: Session, terms: Collection[str]) -> list[str]:
     """
     if len(terms) < 2 or session.get_bind().dialect.name != "sqlite":
         return sorted(terms)
-    sizes = dict(
-        session.execute(
-            select(AssetTermRow.term, func.count())
-            .where(AssetTermRow.term.in_(sorted(terms)))
-            .group_by(AssetTermRow.term)
-        ).tuples()
+    counted = session.execute(
+        select(AssetTermRow.term, func.count())
+        .where(AssetTermRow.term.in_(sorted(terms)))
+        .group_by(AssetTermRow.term)
     )
+    sizes: dict[str, int] = dict(counted.all())
     return sorted(terms, key=lambda term: (sizes.get(term, 0), term))
 
 
