@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from rcmedia.catalog.repository import Catalog
 from rcmedia.catalog.withdrawn import WithdrawnPackage
-from rcmedia.storage.base import Storage
 
 log = logging.getLogger(__name__)
 
 
+class Packages(Protocol):
+    """What this needs of a storage (rcmedia.storage.base.Storage has it; the service layer does
+    not import the adapters)."""
+
+    def remove(self, prefix: str) -> None: ...
+
+
 def delete_withdrawn_packages(
-    catalog: Catalog, storage: Storage, *, now: datetime, grace: timedelta
+    catalog: Catalog, storage: Packages, *, now: datetime, grace: timedelta
 ) -> list[WithdrawnPackage]:
     """Delete the packages of assets withdrawn at least ``grace`` before ``now``; the ones deleted.
     Blocking (storage and catalog)."""
