@@ -87,6 +87,16 @@ SETTINGS: tuple[Setting, ...] = (
         doc="Lifetime of a presigned media URL. The redirect itself may be cached a tenth of it.",
     ),
     Setting(
+        name="withdrawn_grace_days",
+        kind="float",
+        default=30.0,
+        doc="How long a withdrawn asset's package stays in storage. `rcmedia storage sweep` deletes "
+        "the packages of assets withdrawn longer ago (and marks them gone in the catalog and the "
+        "audit log). A withdrawn asset never plays again (VOD answers 404, live and catch-up put "
+        "the slate in its place), so this is only how long a mistaken withdrawal can be undone "
+        "from storage by hand.",
+    ),
+    Setting(
         name="ffmpeg",
         kind="str",
         default="",
@@ -385,6 +395,7 @@ class Settings:
     s3_region: str
     s3_media: str
     s3_presign_seconds: int
+    withdrawn_grace_days: float
     ffmpeg: str
     slate_font: str
     profiles_dir: Path
@@ -516,6 +527,8 @@ def _validate(values: dict[str, Any]) -> None:
         (values["port"] in range(65536), "port must be between 0 and 65535"),
         (values["s3_media"] in ("redirect", "proxy"), "s3_media must be 'redirect' or 'proxy'"),
         (values["s3_presign_seconds"] >= 60, "s3_presign_seconds must be at least 60"),
+        # a live window may list a just-withdrawn asset's segments for a minute: never the same day
+        (values["withdrawn_grace_days"] >= 1, "withdrawn_grace_days must be at least 1"),
         (values["workers"] >= 0, "workers must be 0 (one per CPU core) or more"),
         (values["max_upload_bytes"] > 0, "max_upload_bytes must be positive"),
         (values["upload_expiry_hours"] > 0, "upload_expiry_hours must be positive"),

@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from rcmedia.catalog.audit import add_entry
 from rcmedia.catalog.db import Transactions
-from rcmedia.catalog.search import FIELDS, index_asset, matching_fields
+from rcmedia.catalog.search import (
+    FIELDS,
+    index_asset,
+    match_count,
+    matching_fields,
+    ranked_page,
+    rarest_first,
+)
 from rcmedia.catalog.tables import AssetRow, JobRow, RenditionRow, RightsRow
 from rcmedia.core.assets import Asset, Job, Rendition
 from rcmedia.core.audit import AuditAction, asset_target
@@ -33,6 +40,7 @@ if TYPE_CHECKING:  # imported where used: these modules import this one
     from rcmedia.catalog.audit import AuditLog
     from rcmedia.catalog.playout import PlayoutReads
     from rcmedia.catalog.schedules import ScheduleStore
+    from rcmedia.catalog.withdrawn import WithdrawnPackages
 
 T = TypeVar("T")
 RUNNING_STATES = tuple(s.value for s in JobState if s.running)
@@ -198,6 +206,13 @@ class Catalog:
         from rcmedia.catalog.audit import AuditLog  # noqa: PLC0415 - imported where used, like the others
 
         return AuditLog(self.engine)
+
+    @functools.cached_property
+    def withdrawn(self) -> WithdrawnPackages:
+        """Withdrawn assets' packages past their grace (rcmedia.catalog.withdrawn)."""
+        from rcmedia.catalog.withdrawn import WithdrawnPackages  # noqa: PLC0415 - like the others
+
+        return WithdrawnPackages(self.engine)
 
     # --- ingest ----------------------------------------------------------------------------
 
@@ -565,19 +580,21 @@ class Catalog:
                     .offset(query.offset)
                 ).all()
             else:
-                # Every match's id in rank order, in one read of the index: the count and the page
-                # come from it (two queries would look the terms up twice).
-                found = matching_fields(terms)
+                # Ranked, counted and paged in SQL (rcmedia.catalog.search.ranked_page): only the
+                # page's ids come back, each with the count of every match.
+                found = matching_fields(rarest_first(session, terms))
                 if conditions:
                     found = found.join(AssetRow, AssetRow.id == found.selected_columns[0]).where(*conditions)
-                ids = list(dict.fromkeys(asset_id for asset_id, _ in session.execute(found)))
-                total = len(ids)
-                shown = ids[query.offset : query.offset + query.limit]
+                page = session.execute(ranked_page(found, limit=query.limit, offset=query.offset)).all()
+                shown = [asset_id for asset_id, _ in page]
+                # past the end (or nothing found) no row carries the count: ask for it then
+                total = page[0][1] if page else (session.scalar(match_count(found)) or 0)
                 by_id = {
                     row.id: row
                     for row in session.scalars(
                         select(AssetRow).where(AssetRow.id.in_(shown)).options(*loaded)
                     ).all()
+                    if shown
                 }
                 rows = [by_id[asset_id] for asset_id in shown]
             return Page(
@@ -758,6 +775,7 @@ class Catalog:
             before = _asset(row)
             _bump(session, row, now)
             row.status = AssetStatus.WITHDRAWN.value
+            row.withdrawn_at = now
             session.flush()
             after = _asset(row)
             _audit(session, actor, AuditAction.ASSET_WITHDRAW, before, after, now)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from sqlalchemy import Select, and_, delete, insert, select
+from sqlalchemy import Select, and_, delete, func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
@@ -60,16 +60,35 @@ def index_all(connection: Connection, *, batch: int = 5000) -> int:
     return written
 
 
-def matching_fields(terms: Collection[str]) -> Select[int, int]:
-    """(asset_id, field) for each field that has every one of ``terms``, best field first, then id.
+def rarest_first(session: Session, terms: Collection[str]) -> list[str]:
+    """``terms`` by how many postings each has, fewest first (then alphabetically).
 
-    An asset with the terms in several fields comes once per field: its first row is its rank.
-    The first term's postings are a range of the (term, field, asset_id) key, already in this
-    order; each further term is a lookup of that key (a join the planner may reorder: PostgreSQL
-    starts from the rarest term by its statistics). Measured against one GROUP BY over every
-    term's postings: its sort grew to 38 ms for a five-bigram query on SQLite at 20,000 assets.
+    :func:`matching_fields` walks its first term's postings and looks the others up for each:
+    the rarest first is the cheapest. PostgreSQL's planner finds that order by itself from its
+    statistics; SQLite's statistics say nothing about a single term, so it keeps the given order.
+    Measured (SQLite, 20,000 courses): "高质量发展" took 18.6 ms from "发展" (13,000 postings) and
+    8.4 ms from "高质" (2,700); counting the postings costs under a millisecond.
     """
-    first, *others = sorted(terms)
+    if len(terms) < 2 or session.get_bind().dialect.name != "sqlite":
+        return sorted(terms)
+    counted = session.execute(
+        select(AssetTermRow.term, func.count())
+        .where(AssetTermRow.term.in_(sorted(terms)))
+        .group_by(AssetTermRow.term)
+    )
+    sizes: dict[str, int] = dict(counted.all())
+    return sorted(terms, key=lambda term: (sizes.get(term, 0), term))
+
+
+def matching_fields(terms: Sequence[str]) -> Select[int, int]:
+    """(asset_id, field) for each field that has every one of ``terms`` (unordered).
+
+    An asset with the terms in several fields comes once per field. The first term's postings
+    are a range of the (term, field, asset_id) key; each further term is a lookup of that key (a
+    join the planner may reorder: PostgreSQL starts from the rarest term by its statistics; give
+    SQLite the terms :func:`rarest_first`).
+    """
+    first, *others = terms
     driver = aliased(AssetTermRow)
     found = select(driver.asset_id, driver.field).where(driver.term == first)
     for term in others:
@@ -78,4 +97,34 @@ def matching_fields(terms: Collection[str]) -> Select[int, int]:
             other,
             and_(other.term == term, other.field == driver.field, other.asset_id == driver.asset_id),
         )
-    return found.order_by(driver.field, driver.asset_id)
+    return found
+
+
+def ranked_page(matches: Select[int, int], *, limit: int, offset: int) -> Select[int, int]:
+    """One page of the ids in ``matches`` (:func:`matching_fields`, perhaps filtered), best first
+    (by the best field an asset matched in, then by id), each with how many assets match in all.
+
+    Ranked, counted and cut in SQL, in one pass over the postings: only the page's ids come back.
+    Measured at 20,000 assets (bench/catalog.py): "党", a term of 6,000 assets, took 11 ms as
+    every id fetched and ranked in Python, 5 ms as a count and a page, 4 ms as this. The count
+    is a window over the grouped matches (``count(*) OVER ()``, SQLite ≥ 3.25 and PostgreSQL),
+    so a page past the end has no row to carry it: :func:`match_count` answers then. The same
+    statement with other columns, not a subquery of it: building a subquery's column collection
+    costs about a millisecond of Python per search. Tried and dropped: one branch per field in
+    id order, merged and cut at the page (UNION ALL with NOT EXISTS for better fields) was
+    slower on both databases for every query measured, 5× for a four-character word.
+    """
+    asset_id, field = matches.selected_columns
+    return (
+        matches.with_only_columns(asset_id, func.count().over())
+        .group_by(asset_id)
+        .order_by(func.min(field), asset_id)
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+def match_count(matches: Select[int, int]) -> Select[int]:
+    """How many assets ``matches`` (:func:`matching_fields`, perhaps filtered) holds."""
+    asset_id = matches.selected_columns[0]
+    return matches.with_only_columns(func.count(func.distinct(asset_id)))

@@ -70,6 +70,8 @@ class AssetRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when it was withdrawn: its package is deleted withdrawn_grace_days later (storage sweep)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     rights: Mapped[list[RightsRow]] = relationship(
         back_populates="asset", cascade="all, delete-orphan", order_by="RightsRow.id"

@@ -22,6 +22,7 @@ class AuditAction(StrEnum):
     ASSET_UPDATE = "asset.update"
     ASSET_RIGHTS = "asset.rights"
     ASSET_WITHDRAW = "asset.withdraw"
+    ASSET_PACKAGE_DELETE = "asset.package_delete"  # a withdrawn asset's package, after the grace
     UPLOAD_FINISH = "upload.finish"
     JOB_RETRY = "job.retry"
     JOB_CANCEL = "job.cancel"

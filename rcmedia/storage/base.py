@@ -107,3 +107,20 @@ class ObjectFiles(Protocol):
     def fetch_file(self, key: str, target: Path) -> None:
         """Download ``key`` into the local file ``target``; ``NotFoundError`` when absent."""
         ...
+
+
+@runtime_checkable
+class BucketCors(Protocol):
+    """A store browsers fetch media from directly (S3 with ``s3_media = "redirect"``): its CORS
+    rules must let the player's page read it (``rcmedia storage cors``)."""
+
+    def cors_allows(self, origin: str) -> bool: ...
+
+    def allow_cors(self, origin: str) -> None: ...
+
+
+@runtime_checkable
+class UnfinishedUploads(Protocol):
+    """A store where a killed upload leaves invisible parts behind (S3 multipart uploads)."""
+
+    def abort_stale_uploads(self, parent: str, *, before: datetime) -> list[str]: ...

@@ -5,8 +5,9 @@ prefix with parallel (multipart, for large files) uploads. Object stores have no
 prefix itself is the staging area: ingest names a prefix nobody has used, and nothing refers to it
 until the catalog's publish switches the asset's row to it in one transaction. A crash before that
 switch leaves an unreferenced prefix, which the job's next attempt (``remove_unreferenced``) and
-``rcmedia storage audit`` find and delete, exactly as for a local folder renamed into place. A
-failed upload deletes what it wrote before raising.
+``rcmedia storage sweep`` find and delete, exactly as for a local folder renamed into place; the
+sweep also aborts multipart uploads a killed publish never completed (``abort_stale_uploads``).
+A failed upload deletes what it wrote before raising.
 
 Credentials come from the standard AWS chain (environment, shared files, instance role); the
 settings hold only the endpoint and region. Every call blocks: callers on an event loop use a thread.
@@ -40,6 +41,8 @@ PART_BYTES = 8 * 1024 * 1024
 UPLOAD_THREADS = 16  # files uploaded at once by one publish
 PART_THREADS = 4  # parts of one large file uploaded at once
 DELETE_BATCH = 1000  # DeleteObjects' limit
+CORS_RULE_ID = "rcmedia-player"  # the bucket CORS rule `rcmedia storage cors` owns
+CORS_MAX_AGE = 3600  # seconds a browser may keep the preflight's answer
 # what a presigned URL's answer says it holds (the system's mime tables disagree about .ts and .m4s)
 MEDIA_TYPES = {
     ".ts": "video/mp2t",
@@ -188,6 +191,30 @@ class S3Storage:
                     f"{self._key(first.get('Key', '?'))!r}: {first.get('Message', first.get('Code'))}"
                 )
 
+    def abort_stale_uploads(self, parent: str, *, before: datetime) -> list[str]:
+        """Abort the multipart uploads under ``parent`` started before ``before``; their keys.
+
+        A publish killed in the middle of a large file leaves a multipart upload that was never
+        completed: no object, so no listing shows it and ``remove`` cannot delete it, but the store
+        keeps (and bills) its parts until it is aborted.
+        """
+        base = self._object(parent)
+        aborted = []
+        try:
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{base}/"):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] < before:
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                        aborted.append(self._key(upload["Key"]))
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise StorageError(
+                f"cannot abort unfinished uploads under {parent!r}: {_reason(exc, self.bucket)}"
+            ) from exc
+        return aborted
+
     # --- listing, reading --------------------------------------------------------------------
 
     def list_prefixes(self, parent: str) -> list[str]:
@@ -221,6 +248,53 @@ class S3Storage:
                 f"bucket {self.bucket!r} is not reachable: {_reason(exc, self.bucket)}"
             ) from exc
         return f"s3://{self.bucket}"
+
+    # --- CORS: the web player follows redirects to the bucket ----------------------------------
+
+    def cors_allows(self, origin: str) -> bool:
+        """Whether the bucket's CORS rules let a page on ``origin`` GET its objects (hls.js fetches
+        segments with XHR: after the origin's 307 to a presigned URL, the browser asks the bucket)."""
+        return any(
+            "GET" in rule.get("AllowedMethods", ())
+            and any(allowed in ("*", origin) for allowed in rule.get("AllowedOrigins", ()))
+            for rule in self._cors_rules()
+        )
+
+    def allow_cors(self, origin: str) -> None:
+        """Add (or replace) rcmedia's CORS rule: GET and HEAD from ``origin``; other rules are kept."""
+        rules = [rule for rule in self._cors_rules() if rule.get("ID") != CORS_RULE_ID]
+        rules.append(
+            {
+                "ID": CORS_RULE_ID,
+                "AllowedOrigins": [origin],
+                "AllowedMethods": ["GET", "HEAD"],
+                "AllowedHeaders": ["*"],  # hls.js may send Range
+                "ExposeHeaders": ["Content-Length", "Content-Range", "ETag"],
+                "MaxAgeSeconds": CORS_MAX_AGE,
+            }
+        )
+        try:
+            self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": rules})
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise StorageError(
+                f"cannot set the CORS rules of {self.bucket!r}: {_reason(exc, self.bucket)}"
+            ) from exc
+
+    def _cors_rules(self) -> list[dict[str, Any]]:
+        try:
+            answer = self.client.get_bucket_cors(Bucket=self.bucket)
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) == "NoSuchCORSConfiguration":
+                return []
+            raise StorageError(
+                f"cannot read the CORS rules of {self.bucket!r}: {_reason(exc, self.bucket)}"
+            ) from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise StorageError(
+                f"cannot read the CORS rules of {self.bucket!r}: {_reason(exc, self.bucket)}"
+            ) from exc
+        rules: list[dict[str, Any]] = answer.get("CORSRules", [])
+        return rules
 
     def exists(self, key: str) -> bool:
         try:

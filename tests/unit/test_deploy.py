@@ -57,7 +57,14 @@ def test_a_unit_runs_in_its_own_folder_on_the_settings_rcmedia_init_wrote(path: 
 
 
 def test_there_are_units() -> None:
-    assert [p.stem for p in UNITS] == ["rcmedia-scheduler", "rcmedia-serve", "rcmedia-worker"]
+    assert [p.stem for p in UNITS] == [
+        "rcmedia-scheduler",
+        "rcmedia-serve",
+        "rcmedia-storage-sweep",
+        "rcmedia-worker",
+    ]
+    # the sweep's service runs on its timer
+    assert (PROJECT / "deploy" / "rcmedia-storage-sweep.timer").is_file()
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in UNITS])

@@ -136,3 +136,46 @@ def test_the_migration_indexes_the_assets_already_there(any_catalog: Catalog) ->
 
     assert found(any_catalog, "党建") == [first, second]
     assert found(any_catalog, "长征") == [second]
+
+
+def reference(titles: list[tuple[int, str, str | None, str]], text: str) -> list[int]:
+    """The search by its definition, in Python: the ids whose fields hold every query term, by the
+    best such field, then id (what the SQL ranks and pages)."""
+    from rcmedia.core.search_terms import index_terms, query_terms
+
+    wanted = query_terms(text)
+    ranked = []
+    for asset_id, title, series, description in titles:
+        fields = (title, series or "", description, "course.mxf")
+        ranks = [rank for rank, field in enumerate(fields) if wanted <= index_terms(field)]
+        if ranks:
+            ranked.append((min(ranks), asset_id))
+    return [asset_id for _, asset_id in sorted(ranked)]
+
+
+def test_many_matches_rank_and_page_as_the_reference(any_catalog: Catalog) -> None:
+    """Sixty courses where common terms hit most of them in several fields: every page of every
+    query is the reference's slice, the count its length; a two-character word is found inside
+    longer text and nowhere it is not a substring."""
+    words = ["党建引领", "长征精神", "乡村振兴", "Python 入门", "党史学习", "精神文明"]
+    catalog_rows = []
+    for n in range(60):
+        title = f"{words[n % 6]}第{n}讲"
+        series = f"{words[(n * 7) % 6]}系列" if n % 3 else None
+        description = f"本讲结合{words[(n * 5 + 1) % 6]}与{words[(n + 2) % 6]}展开"
+        catalog_rows.append(
+            (ingest(any_catalog, title, series=series, description=description), title, series, description)
+        )
+
+    for text in ["党", "党建", "精神", "长征精神", "python", "入门 Python", "第1", "讲", "振兴 党建", "量子"]:
+        expected = reference(catalog_rows, text)
+        for offset in (0, 7, 21, len(expected), len(expected) + 5):
+            page = any_catalog.find_assets(AssetQuery(text=text, limit=7, offset=offset))
+            assert page.total == len(expected), text
+            assert [a.id for a in page.items] == expected[offset : offset + 7], (text, offset)
+    assert len(reference(catalog_rows, "党")) > 40  # a common term: several fields, many assets
+    by_id = {row[0]: row for row in catalog_rows}
+    for word in ("党建", "精神", "长征"):
+        hits = set(found(any_catalog, word, limit=200))
+        assert hits == {i for i, *fields in catalog_rows if any(word in (f or "") for f in fields)}
+        assert all(word in "".join(f or "" for f in by_id[i][1:]) for i in hits)

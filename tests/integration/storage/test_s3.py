@@ -3,13 +3,17 @@ errors turned into storage errors, presigned URLs. Against moto's server over re
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
 import pytest
 
-from rcmedia.config import load_settings
+from rcmedia.catalog.repository import Catalog
+from rcmedia.cli.storage import abort_unfinished_uploads
+from rcmedia.config import Settings, load_settings
 from rcmedia.errors import StorageError
 from rcmedia.storage.factory import open_storage
 from rcmedia.storage.s3 import S3Storage
@@ -118,3 +122,31 @@ def test_readiness_asks_for_the_bucket(s3_server: S3Server, tmp_path: Path) -> N
     missing = S3Storage("s3://no-such-bucket-here/p", staging_root=tmp_path, endpoint=s3_server.endpoint)
     with pytest.raises(StorageError, match="no-such-bucket-here"):
         missing.check_reachable()
+
+
+def test_the_sweep_aborts_unfinished_multipart_uploads_under_assets(
+    s3_server: S3Server, s3: S3Storage, settings: Settings, catalog: Catalog
+) -> None:
+    """A publish killed in the middle of a large file: its parts are in no listing, only in the
+    bucket's unfinished uploads, until the sweep aborts them (after the grace)."""
+    crashed = f"{s3.root}/assets/1/crashed/720p/seg_00001.ts"
+    elsewhere = f"{s3.root}/sources/job-7/lecture.mxf"  # not a package: not the sweep's
+    for key in (crashed, elsewhere):
+        upload = s3.client.create_multipart_upload(Bucket=s3.bucket, Key=key)
+        s3.client.upload_part(
+            Bucket=s3.bucket, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=b"\x47" * 188
+        )
+    assert s3.list_prefixes("assets") == []  # invisible to every listing
+    on_s3 = dataclasses.replace(settings, storage=s3.url, s3_endpoint=s3_server.endpoint)
+    now, grace = datetime.now(UTC), timedelta(hours=24)
+
+    # moto lists every upload as started at 2010-11-10T20:48:33Z (a fixed value in its responses),
+    # so "too recent to abort" is shown at that time: an hour after it, within the grace
+    started = datetime(2010, 11, 10, 20, 48, 33, tzinfo=UTC)
+    assert abort_unfinished_uploads(on_s3, grace=grace, now=started + timedelta(hours=1)) == []
+    aborted = abort_unfinished_uploads(on_s3, grace=grace, now=now + timedelta(hours=25))
+
+    assert aborted == ["assets/1/crashed/720p/seg_00001.ts"]
+    left = s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])
+    assert [u["Key"] for u in left] == [elsewhere]
+    assert abort_unfinished_uploads(on_s3, grace=grace, now=now + timedelta(hours=25)) == []
