@@ -18,6 +18,8 @@ from rcmedia.config import ENV_PREFIX, SETTINGS
 from tests.conftest import PROJECT
 
 DEPLOY = PROJECT / "deploy"
+
+
 def compose() -> dict[str, Any]:
     loaded = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
     assert isinstance(loaded, dict)
