@@ -654,6 +654,18 @@ class Catalog:
             ).all()
             return {row.source_path: _job(row) for row in rows}
 
+    def unfinished_source_paths(self, prefix: str) -> set[str]:
+        """The ``source_path`` of every queued or running job that starts with ``prefix``."""
+        with self._session() as session:
+            return set(
+                session.scalars(
+                    select(JobRow.source_path).where(
+                        JobRow.state.in_((JobState.QUEUED.value, *RUNNING_STATES)),
+                        JobRow.source_path.startswith(prefix, autoescape=True),
+                    )
+                )
+            )
+
     def pending_job_count(self) -> int:
         with self._session() as session:
             return (

@@ -7,7 +7,8 @@
 ``rcmedia storage sweep [--grace-hours 24]`` deletes the packages of assets withdrawn longer than
 ``withdrawn_grace_days`` ago (rcmedia.service.withdrawn), then the orphaned packages nothing
 changed in for ``--grace-hours`` (a crashed ingest's upload that no attempt came back for), and on
-S3 the multipart uploads a killed publish left unfinished that long ago.
+S3 the multipart uploads a killed publish left unfinished that long ago, and the job sources
+(``sources/``, for remote workers) that no queued or running job needs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rcmedia.cli.common import guard, settings_of
 from rcmedia.config import Settings
 from rcmedia.core.models import AssetStatus
 from rcmedia.core.text import visible
+from rcmedia.ingest.sources import sweep_sources
 from rcmedia.service.withdrawn import delete_withdrawn_packages
 from rcmedia.storage.audit import ASSETS, AuditReport, ProblemKind, audit_packages, sweep_orphans
 from rcmedia.storage.base import BucketCors, UnfinishedUploads
@@ -48,6 +50,12 @@ def abort_unfinished_uploads(settings: Settings, *, grace: timedelta, now: datet
     if not isinstance(store, UnfinishedUploads):
         return []  # local disk: a killed copy leaves files, which the orphan sweep deletes
     return store.abort_stale_uploads(ASSETS, before=now - grace)
+
+
+def sweep_unneeded_sources(settings: Settings, *, grace: timedelta, now: datetime) -> list[str]:
+    """Delete the job sources in the bucket that no queued or running job needs (rcmedia.ingest.sources)."""
+    with open_catalog(settings, migrate=False) as catalog:
+        return sweep_sources(catalog, open_storage(settings), now=now, grace=grace)
 
 
 def sweep_withdrawn(settings: Settings, *, now: datetime) -> list[WithdrawnPackage]:
@@ -106,8 +114,9 @@ def check(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 @guard
 def sweep(ctx: click.Context, grace_hours: float) -> None:
-    """Delete withdrawn assets' packages after `withdrawn_grace_days`, and orphaned packages:
-    uploads of crashed ingests that no catalog row refers to."""
+    """Delete withdrawn assets' packages after `withdrawn_grace_days`, orphaned packages
+    (uploads of crashed ingests that no catalog row refers to), and job sources in the bucket
+    that no queued or running job needs."""
     settings, now = settings_of(ctx), datetime.now(UTC)
     withdrawn = sweep_withdrawn(settings, now=now)
     for package in withdrawn:
@@ -125,6 +134,11 @@ def sweep(ctx: click.Context, grace_hours: float) -> None:
     click.echo(f"{len(removed)} orphaned package(s) deleted")
     if aborted:
         click.echo(f"{len(aborted)} unfinished upload(s) aborted")
+    sources = sweep_unneeded_sources(settings, grace=timedelta(hours=grace_hours), now=now)
+    for key in sources:
+        click.echo(f"deleted {visible(key)} (a source no job needs)")
+    if sources:
+        click.echo(f"{len(sources)} job source(s) deleted")
 
 
 def web_origin(url: str) -> str:

@@ -17,12 +17,14 @@ import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from rcmedia.catalog.repository import Catalog
 from rcmedia.core.assets import Job
 from rcmedia.errors import NotFoundError, RejectedInputError, StorageError
 from rcmedia.ingest.context import IngestContext
-from rcmedia.storage.base import ObjectFiles
+from rcmedia.storage.base import ObjectFiles, Storage
 
 log = logging.getLogger(__name__)
 
@@ -107,3 +109,30 @@ def drop_source(ctx: IngestContext, job: Job) -> None:
         log.warning("job %s: cannot delete its source %s from the bucket", job.id, key, exc_info=True)
     else:
         log.info("job %s: source %s deleted from the bucket", job.id, key)
+
+
+def sweep_sources(catalog: Catalog, storage: Storage, *, now: datetime, grace: timedelta) -> list[str]:
+    """Delete the source objects no queued or running job needs, unchanged for ``grace``.
+
+    A finished job deletes its own source (:func:`drop_source`); this catches the rest: a job
+    cancelled or given up on while no worker held it, a worker killed between publishing and
+    deleting, an intake whose job row was never written after the upload. The grace covers that
+    last window (upload, then the row) and a clock a little off. Returns the folders deleted.
+    """
+    if not isinstance(storage, ObjectFiles):
+        return []  # sources travel through object storage only
+    needed = {
+        path.removeprefix(IN_BUCKET).rpartition("/")[0]
+        for path in catalog.unfinished_source_paths(f"{IN_BUCKET}{SOURCES}/")
+    }
+    removed = []
+    for folder in storage.list_prefixes(SOURCES):
+        if folder in needed:
+            continue
+        changed = storage.modified(folder)
+        if changed is not None and now - changed < grace:
+            continue
+        storage.remove(folder)
+        log.info("deleted the unneeded source %s", folder)
+        removed.append(folder)
+    return removed
