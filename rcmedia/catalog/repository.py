@@ -666,6 +666,18 @@ class Catalog:
                 )
             )
 
+    def quiet_queued_jobs(self, *, before: datetime, limit: int) -> list[int]:
+        """Ids of queued jobs unchanged since ``before``, the longest-waiting first."""
+        with self._session() as session:
+            return list(
+                session.scalars(
+                    select(JobRow.id)
+                    .where(JobRow.state == JobState.QUEUED.value, JobRow.updated_at < before)
+                    .order_by(JobRow.updated_at, JobRow.id)
+                    .limit(limit)
+                )
+            )
+
     def pending_job_count(self) -> int:
         with self._session() as session:
             return (

@@ -31,16 +31,18 @@ import os
 import signal
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from typing import Any
 
 from celery import Celery, Task, signals
 from kombu.exceptions import KombuError
 
+from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
 from rcmedia.core.models import JobState
 from rcmedia.errors import BrokerError
 from rcmedia.ingest.context import IngestContext
-from rcmedia.ingest.runner import JobRunner, release_dead_workers, run_delivered
+from rcmedia.ingest.runner import JobRunner, lost_jobs, release_dead_workers, run_delivered
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,19 @@ class Enqueuer:
         except (KombuError, OSError) as exc:
             raise BrokerError(f"cannot enqueue job {job_id!r}: {exc}") from exc
 
+    def waiting(self) -> int | None:
+        """Messages waiting in the queue (not those a worker holds), or None when the queue does
+        not exist yet (no worker has started; the first one re-sends every waiting job)."""
+        try:
+            with self.app.connection_for_write() as connection:
+                try:
+                    declared = connection.default_channel.queue_declare(self.queue, passive=True)
+                except connection.channel_errors:  # NOT_FOUND: closes the channel, not the link
+                    return None
+        except (KombuError, OSError) as exc:
+            raise BrokerError(f"cannot read the queue {self.queue!r}: {exc}") from exc
+        return int(declared.message_count)
+
     def close(self) -> None:
         self.app.close()
 
@@ -164,6 +179,30 @@ def requeue_waiting(settings: Settings, open_context: OpenContext, enqueue: Enqu
                     break
                 offset += 500
     return sent
+
+
+class LostMessages:
+    """The scheduler's ``ingest-resend`` job (``executor = "celery"``): re-send queued jobs whose
+    message may be lost, e.g. a send that failed after the job row was committed."""
+
+    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+        self.settings, self.catalog = settings, catalog
+        self.enqueue = Enqueuer(settings)
+
+    def __call__(self, now: datetime | None = None) -> list[int]:
+        depth = self.enqueue.waiting()
+        if depth is None:
+            return []
+        queued = self.catalog.job_counts()[JobState.QUEUED]
+        jobs = lost_jobs(self.catalog, queued=queued, waiting=depth, now=now or datetime.now(UTC))
+        for job_id in jobs:
+            self.enqueue(job_id)
+        if jobs:
+            log.warning("re-sent %d queued job(s) whose message may be lost: %s", len(jobs), jobs)
+        return jobs
+
+    def close(self) -> None:
+        self.enqueue.close()
 
 
 def run_worker(settings: Settings, open_context: OpenContext, *, name: str | None = None) -> None:

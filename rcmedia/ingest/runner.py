@@ -14,7 +14,9 @@ import socket
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
+from rcmedia.catalog.repository import Catalog
 from rcmedia.core.assets import Job
 from rcmedia.core.models import JobState
 from rcmedia.errors import CatalogError, NotFoundError, RcmediaError, RejectedInputError
@@ -58,6 +60,25 @@ def release_dead_workers(ctx: IngestContext) -> list[int]:
             log.info("job %s: its worker %s is gone; resuming it", job_id, worker)
             released.append(job_id)
     return released
+
+
+LOST_AFTER = timedelta(minutes=10)  # a queued job this quiet may have lost its message
+
+
+def lost_jobs(catalog: Catalog, *, queued: int, waiting: int, now: datetime) -> list[int]:
+    """Queued jobs to send a message for again: as many as the catalog's ``queued`` jobs
+    outnumber the broker's ``waiting`` messages, taken from those quiet for ``LOST_AFTER``,
+    longest-waiting first.
+
+    The broker cannot say which job a missing message was for; a guess is safe because a message
+    only nudges (a duplicate is dropped once its job is taken). Counting first keeps a backlog of
+    thousands of waiting jobs from being re-sent every round. A job whose retry message a worker
+    holds with a countdown is counted as missing when quiet that long, and gets one early nudge.
+    """
+    missing = queued - waiting
+    if missing <= 0:
+        return []
+    return catalog.quiet_queued_jobs(before=now - LOST_AFTER, limit=missing)
 
 
 def is_permanent(exc: BaseException) -> bool:

@@ -8,6 +8,8 @@
   what players may have seen).
 * ``asrun-close`` (every minute): record the events that finished airing in the as-run log, with
   the slate substitutions of assets that could not air (rcmedia.playout.asrun).
+* ``ingest-resend`` (every minute, ``executor = "celery"`` only): re-send queued jobs whose
+  broker message may be lost (rcmedia.ingest.runner.lost_jobs).
 * ``hot-folder``: scan the ingest hot folder (only where ingest runs).
 
 Both EPG builds run in a child process (:class:`BuildProcess`), so that the origin's event loop
@@ -31,6 +33,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from rcmedia.bootstrap import catalog_for
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
+from rcmedia.errors import BrokerError
 from rcmedia.ingest.hotfolder import HotFolder
 from rcmedia.ingest.runner import JobRunner
 from rcmedia.logs import configure_logging
@@ -166,6 +169,22 @@ class AsRunCloser:
         close_asrun(self.store, self.asrun, self.storage, now=SystemClock().now())
 
 
+class LostMessageWatch:
+    """``ingest-resend`` (``executor = "celery"``): queued jobs whose broker message may be lost
+    (a send that failed after the job was committed) get another (rcmedia.ingest.celery_tasks)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from rcmedia.ingest.celery_tasks import LostMessages  # noqa: PLC0415 - only Celery users need it
+
+        self.resend = LostMessages(settings, catalog_for(settings))
+
+    def __call__(self) -> None:
+        try:
+            self.resend()
+        except BrokerError as exc:
+            log.warning("ingest-resend: %s", exc)
+
+
 def start_jobs(
     settings: Settings,
     *,
@@ -205,6 +224,8 @@ def start_jobs(
             ChangeWatch(settings), "interval", seconds=60, id="epg-watch", next_run_time=datetime.now(UTC)
         )
         scheduler.add_job(AsRunCloser(settings), "interval", seconds=60, id="asrun-close")
+        if settings.executor == "celery":
+            scheduler.add_job(LostMessageWatch(settings), "interval", seconds=60, id="ingest-resend")
     if hot_folder is not None:
         poll: Callable[[], None] = _hot_folder_poll(hot_folder, runner)
         scheduler.add_job(poll, "interval", seconds=settings.hot_folder_poll_seconds, id="hot-folder")
