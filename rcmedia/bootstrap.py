@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rcmedia.catalog.db import make_engine, upgrade
+from rcmedia.catalog.db import close_engine, make_engine, upgrade
 from rcmedia.catalog.repository import Catalog
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
@@ -20,7 +20,7 @@ from rcmedia.storage.factory import open_storage
 
 
 def catalog_for(settings: Settings) -> Catalog:
-    """The catalog ``settings`` name, not migrated; its owner disposes of ``catalog.engine``."""
+    """The catalog ``settings`` name, not migrated; its owner closes ``catalog.engine`` (``close_engine``)."""
     return Catalog(make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds))
 
 
@@ -33,7 +33,7 @@ def open_catalog(settings: Settings, *, migrate: bool = True) -> Iterator[Catalo
             upgrade(catalog.engine)
         yield catalog
     finally:
-        catalog.engine.dispose()
+        close_engine(catalog.engine)
 
 
 @contextmanager

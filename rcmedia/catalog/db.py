@@ -11,7 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
@@ -97,7 +97,7 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
     else:
         kwargs["pool_pre_ping"] = True
         if url.startswith("postgresql"):
-            kwargs["connect_args"] = {"options": f"-c lock_timeout={round(busy_timeout * 1000)}"}
+            kwargs["connect_args"] = {"options": _postgres_options(url, busy_timeout)}
     try:
         engine = create_engine(url, **kwargs)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -105,6 +105,36 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
     return engine
+
+
+def _postgres_options(url: str, busy_timeout: float) -> str:
+    """libpq's ``options``: the lock timeout, then any the URL gives (``?options=-csearch_path%3Dx``),
+    which connect_args would otherwise replace; given later, the URL's win over ours."""
+    ours = f"-c lock_timeout={round(busy_timeout * 1000)}"
+    try:
+        given = make_url(url).query.get("options")
+    except (SQLAlchemyError, ValueError):
+        return ours  # create_engine says what is wrong with the URL
+    if isinstance(given, tuple):
+        given = " ".join(given)
+    return f"{ours} {given}" if given else ours
+
+
+def close_engine(engine: Engine) -> None:
+    """Close every connection of ``engine``, those other threads are still using included.
+
+    ``Engine.dispose`` closes the idle connections only: one that a thread returns afterwards
+    (an origin's background read, cancelled at shutdown, still runs in its thread) goes back into
+    the discarded pool and stays open until the garbage collector happens to free it, with
+    psycopg's "connection ... was deleted while still open" in whatever runs then. So from now on
+    a connection is closed as it comes back, in this pool and the ones ``dispose`` makes after it.
+    """
+    event.listen(engine.pool, "checkin", _close_on_checkin)
+    engine.dispose()
+
+
+def _close_on_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.close()
 
 
 def _redact(url: str) -> str:

@@ -29,6 +29,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from rcmedia.bootstrap import catalog_for
+from rcmedia.catalog.db import close_engine
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.ingest.hotfolder import HotFolder
@@ -133,7 +134,7 @@ def _build_here(settings: Settings) -> None:
         log.exception("EPG build failed")
         raise
     finally:
-        catalog.engine.dispose()
+        close_engine(catalog.engine)
 
 
 class ChangeWatch:
@@ -141,8 +142,12 @@ class ChangeWatch:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = catalog_for(settings).schedules
+        self._catalog = catalog_for(settings)
+        self.store = self._catalog.schedules
         self.seen: tuple[object, ...] | None = None
+
+    def close(self) -> None:
+        close_engine(self._catalog.engine)
 
     def __call__(self) -> None:
         """At start-up, and whenever the fingerprint moves, (re)build from now on."""
@@ -158,9 +163,12 @@ class AsRunCloser:
     """Closes the as-run log up to now (see rcmedia.playout.asrun)."""
 
     def __init__(self, settings: Settings) -> None:
-        catalog = catalog_for(settings)
-        self.store, self.asrun = catalog.schedules, catalog.asrun
+        self._catalog = catalog_for(settings)
+        self.store, self.asrun = self._catalog.schedules, self._catalog.asrun
         self.storage = open_storage(settings)
+
+    def close(self) -> None:
+        close_engine(self._catalog.engine)
 
     def __call__(self) -> None:
         close_asrun(self.store, self.asrun, self.storage, now=SystemClock().now())
@@ -215,7 +223,11 @@ def start_jobs(
 def stop_jobs(scheduler: BackgroundScheduler) -> None:
     """Stop the scheduler without waiting for a running build to store every channel."""
     _BUILDS.stop()
+    jobs = scheduler.get_jobs(jobstore="default")
     scheduler.shutdown(wait=False)
+    for job in jobs:  # the watch and the as-run closer hold a catalog each: its connections closed
+        if isinstance(job.func, ChangeWatch | AsRunCloser):
+            job.func.close()
 
 
 def _hot_folder_poll(hot_folder: HotFolder, runner: JobRunner | None) -> Callable[[], None]:
