@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from rcmedia.catalog.db import Transactions
 from rcmedia.catalog.tables import AsRunMarkRow, AsRunRow, AssetRow, StandInRow
@@ -60,10 +62,21 @@ class AsRunLog:
         until: datetime,
         now: datetime,
     ) -> int:
-        """Record ``entries`` and move the mark to ``until``, together; returns how many were new."""
+        """Record ``entries`` and move the mark to ``until``, together; returns how many were new.
+
+        Closers on several machines (every ``serve`` runs one) take turns on the output's mark:
+        the first close of an output makes the mark (an insert that yields to another closer's),
+        so each entry is recorded once, never a unique-key failure.
+        """
+        key = (channel_id, output.value)
         with self._session() as session:
-            mark = session.get(AsRunMarkRow, (channel_id, output.value), with_for_update=True)
+            mark = session.get(AsRunMarkRow, key, with_for_update=True)
             start = None if mark is None else mark.closed_until
+            if mark is None and not _made_mark(session, channel_id, output, until):
+                # another closer made it meanwhile (and has committed): go on from where it got to
+                mark = session.get(AsRunMarkRow, key, with_for_update=True, populate_existing=True)
+                assert mark is not None
+                start = mark.closed_until
             new = [e for e in entries if start is None or e.actual_start >= start]
             session.add_all(
                 AsRunRow(
@@ -80,9 +93,7 @@ class AsRunLog:
                 )
                 for e in new
             )
-            if mark is None:
-                session.add(AsRunMarkRow(channel_id=channel_id, output=output.value, closed_until=until))
-            elif until > mark.closed_until:
+            if mark is not None and until > mark.closed_until:
                 mark.closed_until = until
             return len(new)
 
@@ -199,3 +210,14 @@ class AsRunLog:
                 StoodIn(asset_id=r.asset_id, index=r.segment_index, rendition=r.rendition, since=r.first_at)
                 for r in rows
             ], total
+
+
+def _made_mark(session: Session, channel_id: str, output: Output, until: datetime) -> bool:
+    """Insert the mark of an output that has none; False when another transaction's is there
+    first (PostgreSQL waits for that one to commit, SQLite for its write lock)."""
+    values = {"channel_id": channel_id, "output": output.value, "closed_until": until}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    made = session.execute(
+        insert(AsRunMarkRow).values(values).on_conflict_do_nothing().returning(AsRunMarkRow.channel_id)
+    )
+    return made.first() is not None  # (psycopg's rowcount of such an insert is -1)

@@ -27,6 +27,7 @@ import pytest
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import func, select, text
 
+from rcmedia.catalog.asrun import AsRunLog
 from rcmedia.catalog.db import close_engine, make_engine
 from rcmedia.catalog.repository import Catalog
 from rcmedia.catalog.schedules import ScheduleStore
@@ -37,6 +38,7 @@ from rcmedia.core.edits import Edit, EditKind
 from rcmedia.core.models import Output
 from rcmedia.core.schedule import Event
 from rcmedia.errors import BusyError, ConflictError
+from rcmedia.playout.asrun import close_channel
 from rcmedia.service import schedules
 from rcmedia.service.channels import find_channel
 from rcmedia.service.schedules import build_all, day_listing, edit_schedule
@@ -339,3 +341,37 @@ def test_the_bound_catches_a_write_that_does_block_reads(
         release.set()
         holder.join()
     assert blocked_for >= READ_BOUND_S
+
+
+def test_schedulers_closing_the_as_run_log_at_once_record_each_event_once(
+    store: ScheduleStore,
+    any_catalog: Catalog,
+    storage: LocalStorage,
+    catalogs: Callable[..., Catalog],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # every origin running `serve` closes the as-run log each minute; the first close of an
+    # output (no mark yet: nothing to lock) is where two met
+    closers = [catalogs() for _ in range(RACERS)]
+    together = threading.Barrier(RACERS)
+    real = AsRunLog.close
+
+    def close_together(self: AsRunLog, *args: Any, **kwargs: Any) -> int:
+        together.wait(timeout=30)  # every closer has its entries and closes the same output now
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsRunLog, "close", close_together)
+    channel = find_channel(store, "rcxf").channel
+
+    def close(index: int) -> int:
+        return close_channel(closers[index].schedules, closers[index].asrun, storage, channel, IPTV, now=NOW)
+
+    outcomes = racing(RACERS, close)
+
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    recorded = [o for o in outcomes if isinstance(o, int)]
+    start, _ = broadcast_day(channel, TODAY - timedelta(days=1))
+    entries = any_catalog.asrun.entries("rcxf", IPTV, start=start, end=NOW)
+    assert len({e.actual_start for e in entries}) == len(entries) == max(recorded) > 0
+    assert sorted(recorded)[:-1] == [0] * (RACERS - 1)  # the others found it closed
+    assert any_catalog.asrun.closed_until("rcxf", IPTV) is not None
