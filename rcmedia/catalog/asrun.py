@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from rcmedia.catalog.db import Transactions
+from rcmedia.catalog.db import Transactions, insert_absent
 from rcmedia.catalog.tables import AsRunMarkRow, AsRunRow, AssetRow, StandInRow
 from rcmedia.core.airings import AssetAiring
 from rcmedia.core.asrun import AsRunEntry, StoodIn
@@ -72,7 +70,8 @@ class AsRunLog:
         with self._session() as session:
             mark = session.get(AsRunMarkRow, key, with_for_update=True)
             start = None if mark is None else mark.closed_until
-            if mark is None and not _made_mark(session, channel_id, output, until):
+            made = {"channel_id": channel_id, "output": output.value, "closed_until": until}
+            if mark is None and not insert_absent(session, AsRunMarkRow, made):
                 # another closer made it meanwhile (and has committed): go on from where it got to
                 mark = session.get(AsRunMarkRow, key, with_for_update=True, populate_existing=True)
                 assert mark is not None
@@ -210,14 +209,3 @@ class AsRunLog:
                 StoodIn(asset_id=r.asset_id, index=r.segment_index, rendition=r.rendition, since=r.first_at)
                 for r in rows
             ], total
-
-
-def _made_mark(session: Session, channel_id: str, output: Output, until: datetime) -> bool:
-    """Insert the mark of an output that has none; False when another transaction's is there
-    first (PostgreSQL waits for that one to commit, SQLite for its write lock)."""
-    values = {"channel_id": channel_id, "output": output.value, "closed_until": until}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    made = session.execute(
-        insert(AsRunMarkRow).values(values).on_conflict_do_nothing().returning(AsRunMarkRow.channel_id)
-    )
-    return made.first() is not None  # (psycopg's rowcount of such an insert is -1)

@@ -11,6 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -80,6 +81,20 @@ class Transactions:
                 log.warning("catalog busy: %s", exc)
                 raise BusyError("the catalog database", retry_after=BUSY_RETRY_AFTER) from exc
             raise CatalogError(f"catalog operation failed: {exc}") from exc
+
+
+def insert_absent(session: Session, row: type[Any], values: dict[str, Any]) -> bool:
+    """Insert ``values`` as a ``row`` unless one with its key is there; whether this one was.
+
+    For a row two writers may both find missing (there is nothing to lock yet): the second's
+    insert waits for the first's transaction (PostgreSQL) or write lock (SQLite), then does
+    nothing, instead of failing on the key; it can then lock and read the first's.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    key = next(iter(row.__table__.primary_key))
+    made = session.execute(insert(row).values(values).on_conflict_do_nothing().returning(key))
+    return made.first() is not None  # (psycopg's rowcount of such an insert is -1)
 
 
 def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:

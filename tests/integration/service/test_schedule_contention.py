@@ -375,3 +375,28 @@ def test_schedulers_closing_the_as_run_log_at_once_record_each_event_once(
     assert len({e.actual_start for e in entries}) == len(entries) == max(recorded) > 0
     assert sorted(recorded)[:-1] == [0] * (RACERS - 1)  # the others found it closed
     assert any_catalog.asrun.closed_until("rcxf", IPTV) is not None
+
+
+def test_applies_of_a_new_channel_at_once_make_it_once(catalogs: Callable[..., Catalog]) -> None:
+    # `rcmedia channels apply` from two deploy scripts: nothing to lock before the row exists
+    stores = [catalogs().schedules for _ in range(RACERS)]
+    outcomes = racing(
+        RACERS,
+        lambda index: stores[index].apply_channels(
+            [("xin", "xin.toml", f"# text {index}\n")], now=NOW, actor=f"cli:{index}"
+        ),
+    )
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    # one made it (version 1); each later one changed the text, so moved the version on
+    assert sorted(o["xin"] for o in outcomes) == list(range(1, RACERS + 1))  # type: ignore[index]
+    (applied,) = stores[0].applied_channels()
+    assert applied.version == RACERS
+    assert len(catalogs().audit.entries(action="grid.apply")) == RACERS
+
+    versioned = racing(
+        RACERS,
+        lambda index: stores[index].apply_channels(
+            [("yan", "yan.toml", f"# text {index}\n")], now=NOW, expected_versions={"yan": 0}
+        ),
+    )
+    assert sorted(type(o).__name__ for o in versioned) == ["ConflictError"] * (RACERS - 1) + ["dict"]
