@@ -144,8 +144,15 @@ def close_engine(engine: Engine) -> None:
     psycopg's "connection ... was deleted while still open" in whatever runs then. So from now on
     a connection is closed as it comes back, in this pool and the ones ``dispose`` makes after it.
     """
-    event.listen(engine.pool, "checkin", _close_on_checkin)
+    close_on_return(engine)
     engine.dispose()
+
+
+def close_on_return(engine: Engine) -> None:
+    """From now on, close each connection of ``engine`` as it is returned, in its pool and those
+    ``dispose`` makes after it: for an engine another library disposes of (APScheduler's job
+    store), while its own threads may still be using it."""
+    event.listen(engine.pool, "checkin", _close_on_checkin)
 
 
 def _close_on_checkin(_dbapi_connection: Any, record: Any) -> None:

@@ -23,13 +23,15 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from multiprocessing.process import BaseProcess
+from weakref import WeakKeyDictionary
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.engine import Engine
 
 from rcmedia.bootstrap import catalog_for
-from rcmedia.catalog.db import close_engine
+from rcmedia.catalog.db import close_engine, close_on_return, make_engine
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.ingest.hotfolder import HotFolder
@@ -102,6 +104,8 @@ class BuildProcess:
 
 
 _BUILDS = BuildProcess()
+# each running scheduler's job store engine, closed by stop_jobs
+_STORE_ENGINES: WeakKeyDictionary[BackgroundScheduler, Engine] = WeakKeyDictionary()
 
 
 def build_schedules(settings: Settings) -> None:
@@ -185,14 +189,16 @@ def start_jobs(
     """Start the scheduler with the jobs this process owns; returns it (stop it with ``stop_jobs``)."""
     global _BUILDS  # noqa: PLW0603 - one per running scheduler; a stopped one stays stopped
     _BUILDS = BuildProcess()
+    store_engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
     scheduler = BackgroundScheduler(
         jobstores={
             "default": MemoryJobStore(),
-            PERSISTENT: SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs"),
+            PERSISTENT: SQLAlchemyJobStore(engine=store_engine, tablename="apscheduler_jobs"),
         },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone="UTC",
     )
+    _STORE_ENGINES[scheduler] = store_engine
     # paused first: a stored daily build whose time passed while we were down is found, and runs
     # once on resume, instead of being replaced by a fresh job that forgets the missed run
     scheduler.start(paused=True)
@@ -220,11 +226,16 @@ def start_jobs(
     return scheduler
 
 
-def stop_jobs(scheduler: BackgroundScheduler) -> None:
-    """Stop the scheduler without waiting for a running build to store every channel."""
+def stop_jobs(scheduler: BackgroundScheduler, *, wait: bool = False) -> None:
+    """Stop the scheduler without waiting for a running build to store every channel (``wait``:
+    for the jobs' threads to return, once the build is stopped)."""
     _BUILDS.stop()
     jobs = scheduler.get_jobs(jobstore="default")
-    scheduler.shutdown(wait=False)
+    store_engine = _STORE_ENGINES.pop(scheduler, None)
+    if store_engine is not None:
+        # the job store disposes of its engine before the scheduler's thread has stopped using it
+        close_on_return(store_engine)
+    scheduler.shutdown(wait=wait)
     for job in jobs:  # the watch and the as-run closer hold a catalog each: its connections closed
         if isinstance(job.func, ChangeWatch | AsRunCloser):
             job.func.close()
