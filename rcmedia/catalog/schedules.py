@@ -107,6 +107,10 @@ class ScheduleStore:
         versions = {}
         expected = expected_versions or {}
         with self._session() as session:
+            # applies take turns: SQLite reads outside a write transaction (FOR UPDATE is not
+            # there), so two applies would both read version n and both store n + 1, the
+            # second's text over the first's with both confirmed
+            _take_write_lock(session, "channels", LOCK_WAIT_S)
             for channel_id, filename, source in files:
                 row = session.get(ChannelRow, channel_id, with_for_update=True)
                 made = False

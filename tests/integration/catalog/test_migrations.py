@@ -315,6 +315,11 @@ ROWS: dict[str, list[tuple[str, dict[str, Any]]]] = {
 }
 
 
+# made from other tables' rows: a later revision may rebuild them (the search index, when its
+# tokenizer changes); checked by what they are for (the search finds the asset) instead
+DERIVED = frozenset({"asset_terms"})
+
+
 def _revisions() -> list[str]:
     """Every revision, oldest first."""
     config = Config()
@@ -368,6 +373,8 @@ def test_every_earlier_revision_upgrades_to_head_keeping_its_data(
     assert _current_revision(any_catalog) == _revisions()[-1]
     with engine.connect() as connection:
         for name, row in written:
+            if name in DERIVED:
+                continue
             stored = _table(engine, name, row)
             key = [stored.c[c.name] == row[c.name] for c in Base.metadata.tables[name].primary_key]
             found = connection.execute(select(*stored.c).where(*key)).mappings().all()

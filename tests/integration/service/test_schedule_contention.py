@@ -193,6 +193,7 @@ def test_edits_on_one_version_apply_once_and_the_rest_are_told(
     assert not {t.start for i, t in enumerate(targets) if i != applied[0]} & locked  # the refused are not
 
 
+@pytest.mark.slow
 async def test_over_http_edits_on_one_version_get_one_200_and_409s(
     aiohttp_client: AiohttpClient,
     any_catalog: Catalog,
@@ -311,6 +312,7 @@ def test_a_build_storing_its_days_never_blocks_viewers_reads(
     assert store.built_days("rcxf", IPTV)[TOMORROW] == seen + 1  # and the build was stored
 
 
+@pytest.mark.slow  # holds its lock HOLD_S
 @pytest.mark.parametrize("any_catalog", ["postgresql"], indirect=True)
 def test_the_bound_catches_a_write_that_does_block_reads(
     store: ScheduleStore, catalogs: Callable[..., Catalog]
@@ -400,3 +402,16 @@ def test_applies_of_a_new_channel_at_once_make_it_once(catalogs: Callable[..., C
         ),
     )
     assert sorted(type(o).__name__ for o in versioned) == ["ConflictError"] * (RACERS - 1) + ["dict"]
+
+    # the grid page's apply of an existing channel, on the version each editor saw: one applies
+    on_version = racing(
+        RACERS,
+        lambda index: stores[index].apply_channels(
+            [("xin", "xin.toml", f"# edit {index}\n")], now=NOW, expected_versions={"xin": RACERS}
+        ),
+    )
+    won = [i for i, o in enumerate(on_version) if isinstance(o, dict)]
+    assert len(won) == 1, on_version
+    assert all(isinstance(o, ConflictError) for i, o in enumerate(on_version) if i != won[0])
+    (xin, _) = stores[0].applied_channels()
+    assert (xin.version, xin.source) == (RACERS + 1, f"# edit {won[0]}\n")
