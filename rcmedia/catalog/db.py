@@ -119,7 +119,27 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
         raise CatalogError(f"cannot use database URL {_redact(url)!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
+        event.listen(engine, "before_cursor_execute", _sqlite_write_lock_for_update)
     return engine
+
+
+def _sqlite_write_lock_for_update(
+    connection: Any, cursor: Any, _statement: Any, _parameters: Any, context: Any, _many: bool
+) -> None:
+    """SQLite: a read ``FOR UPDATE`` takes the database's write lock first (``BEGIN IMMEDIATE``).
+
+    SQLite has no FOR UPDATE (SQLAlchemy leaves it out), and sqlite3 opens a transaction only at
+    the first write, so a read-check-write (an edit on the version its editor saw) read outside
+    any transaction: eight editors on one version all passed the check and all were answered
+    success, seven of them overwritten. Locking before the read makes them take turns, as the
+    row lock does on PostgreSQL; other writers wait the busy timeout, readers never (WAL).
+    """
+    compiled = getattr(context, "compiled", None)
+    if getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is None:
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        cursor.execute("BEGIN IMMEDIATE")
 
 
 def _postgres_options(url: str, busy_timeout: float) -> str:

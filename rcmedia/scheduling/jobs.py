@@ -28,10 +28,10 @@ from weakref import WeakKeyDictionary
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy.engine import Engine
 
 from rcmedia.bootstrap import catalog_for
-from rcmedia.catalog.db import close_engine, close_on_return, make_engine
+from rcmedia.catalog.db import close_engine, close_on_return
+from rcmedia.catalog.repository import Catalog
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.ingest.hotfolder import HotFolder
@@ -104,8 +104,8 @@ class BuildProcess:
 
 
 _BUILDS = BuildProcess()
-# each running scheduler's job store engine, closed by stop_jobs
-_STORE_ENGINES: WeakKeyDictionary[BackgroundScheduler, Engine] = WeakKeyDictionary()
+# the catalog each running scheduler's job store is on, closed by stop_jobs
+_STORES: WeakKeyDictionary[BackgroundScheduler, Catalog] = WeakKeyDictionary()
 
 
 def build_schedules(settings: Settings) -> None:
@@ -189,16 +189,16 @@ def start_jobs(
     """Start the scheduler with the jobs this process owns; returns it (stop it with ``stop_jobs``)."""
     global _BUILDS  # noqa: PLW0603 - one per running scheduler; a stopped one stays stopped
     _BUILDS = BuildProcess()
-    store_engine = make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds)
+    store = catalog_for(settings)
     scheduler = BackgroundScheduler(
         jobstores={
             "default": MemoryJobStore(),
-            PERSISTENT: SQLAlchemyJobStore(engine=store_engine, tablename="apscheduler_jobs"),
+            PERSISTENT: SQLAlchemyJobStore(engine=store.engine, tablename="apscheduler_jobs"),
         },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone="UTC",
     )
-    _STORE_ENGINES[scheduler] = store_engine
+    _STORES[scheduler] = store
     # paused first: a stored daily build whose time passed while we were down is found, and runs
     # once on resume, instead of being replaced by a fresh job that forgets the missed run
     scheduler.start(paused=True)
@@ -231,10 +231,10 @@ def stop_jobs(scheduler: BackgroundScheduler, *, wait: bool = False) -> None:
     for the jobs' threads to return, once the build is stopped)."""
     _BUILDS.stop()
     jobs = scheduler.get_jobs(jobstore="default")
-    store_engine = _STORE_ENGINES.pop(scheduler, None)
-    if store_engine is not None:
+    store = _STORES.pop(scheduler, None)
+    if store is not None:
         # the job store disposes of its engine before the scheduler's thread has stopped using it
-        close_on_return(store_engine)
+        close_on_return(store.engine)
     scheduler.shutdown(wait=wait)
     for job in jobs:  # the watch and the as-run closer hold a catalog each: its connections closed
         if isinstance(job.func, ChangeWatch | AsRunCloser):

@@ -18,9 +18,12 @@ import pytest
 
 from rcmedia.catalog.db import close_engine, make_engine
 from rcmedia.catalog.repository import Catalog
-from rcmedia.core.assets import Job
+from rcmedia.core.assets import Asset, Job
+from rcmedia.core.changes import MetadataChange
 from rcmedia.core.models import JobState
+from rcmedia.errors import ConflictError
 from tests.conftest import database_url
+from tests.integration.catalog.test_asset_changes import published
 from tests.integration.catalog.test_repository import NOW, ingest
 
 T = TypeVar("T")
@@ -113,3 +116,28 @@ def test_claimers_racing_for_one_job_leave_it_to_one(any_catalog: Catalog, worke
 
     (winner,) = [job for job in results if job is not None]
     assert any_catalog.get_job(job_id).worker == winner.worker
+
+
+def test_asset_edits_on_one_version_apply_once(any_catalog: Catalog, workers: list[Catalog]) -> None:
+    # an editor's change names the version it was made on (FOR UPDATE where the database has it;
+    # SQLite's write lock where it has not): two on one version never both apply
+    asset_id = published(any_catalog)
+    seen = any_catalog.get_asset(asset_id).version
+
+    def edit(index: int, catalog: Catalog) -> Asset:
+        change = MetadataChange(title=f"第1课（第{index}稿）")
+        return catalog.update_metadata(asset_id, change, now=NOW, expected_version=seen)
+
+    outcomes = racing(workers, lambda index, catalog: _outcome(edit, index, catalog))
+
+    applied = [o for o in outcomes if isinstance(o, Asset)]
+    assert len(applied) == 1, outcomes
+    assert all(isinstance(o, ConflictError) for o in outcomes if o is not applied[0]), outcomes
+    assert any_catalog.get_asset(asset_id).metadata.title == applied[0].metadata.title
+
+
+def _outcome(work: Callable[[int, Catalog], T], index: int, catalog: Catalog) -> T | Exception:
+    try:
+        return work(index, catalog)
+    except Exception as exc:
+        return exc
