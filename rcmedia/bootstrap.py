@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from typing import TYPE_CHECKING
 
-from rcmedia.catalog.db import make_engine, upgrade
+from rcmedia.catalog.db import close_engine, make_engine, upgrade
 from rcmedia.catalog.repository import Catalog
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def catalog_for(settings: Settings) -> Catalog:
-    """The catalog ``settings`` name, not migrated; its owner disposes of ``catalog.engine``."""
+    """The catalog ``settings`` name, not migrated; its owner closes ``catalog.engine`` (``close_engine``)."""
     return Catalog(make_engine(settings.database_url, busy_timeout=settings.database_busy_timeout_seconds))
 
 
@@ -38,7 +38,7 @@ def open_catalog(settings: Settings, *, migrate: bool = True) -> Iterator[Catalo
             upgrade(catalog.engine)
         yield catalog
     finally:
-        catalog.engine.dispose()
+        close_engine(catalog.engine)
 
 
 @contextmanager

@@ -45,7 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
         kind="str",
         default=None,
         doc="SQLAlchemy URL of the catalog. Default: SQLite (WAL) at `HOME/rcmedia.db`. "
-        "PostgreSQL: `postgresql+psycopg://user@host/db`.",
+        "PostgreSQL: `postgresql+psycopg://user@host/db`; libpq options in the URL are kept (e.g. "
+        "`?options=-csearch_path%3Drcmedia` for a schema of its own).",
     ),
     Setting(
         name="database_busy_timeout_seconds",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
-from rcmedia.catalog.db import make_engine, upgrade
+from rcmedia.catalog.db import close_engine, make_engine, upgrade
 from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings, load_settings
 from rcmedia.storage.local import LocalStorage
@@ -71,51 +74,61 @@ def settings_in(tmp_path: Path) -> Settings:
 def catalog(settings: Settings) -> Iterator[Catalog]:
     """A migrated SQLite catalog file in the test's home."""
     engine = make_engine(settings.database_url)
-    upgrade(engine)
-    yield Catalog(engine)
-    engine.dispose()
+    try:
+        upgrade(engine)
+        yield Catalog(engine)
+    finally:
+        close_engine(engine)
+
+
+def postgres_schema_url(schema: str) -> str:
+    """The test database's URL with ``schema`` first on the search path (what another process uses)."""
+    url = make_url(POSTGRES_URL)
+    given = url.query.get("options")
+    options = f"{given} -csearch_path={schema}" if given else f"-csearch_path={schema}"
+    return url.update_query_dict({"options": options}).render_as_string(hide_password=False)
+
+
+def database_url(catalog: Catalog) -> str:
+    """The URL of the database (and PostgreSQL schema) ``catalog`` is on: another engine made from
+    it, in this process or another, has connections of its own to the same data."""
+    return catalog.engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=[pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql")])
 def any_catalog(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Catalog]:
     """The same catalog contract on SQLite and on the real PostgreSQL (a fresh schema per test)."""
     if request.param == "sqlite":
-        url = settings.database_url
-        engine = make_engine(url)
-        upgrade(engine)
-        yield Catalog(engine)
-        engine.dispose()
+        yield from _migrated(settings.database_url)
         return
     require_system(
         "PostgreSQL at 127.0.0.1:5432",
         port_open("127.0.0.1", 5432),
         "start it or set RCMEDIA_TEST_POSTGRES_URL",
     )
-    import uuid
-
-    from sqlalchemy import text
-
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    from sqlalchemy import event
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            yield from _migrated(postgres_schema_url(schema))
+        finally:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        close_engine(admin)
 
-    scoped = make_engine(POSTGRES_URL)
 
-    @event.listens_for(scoped, "connect")
-    def _search_path(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f'SET search_path TO "{schema}"')
-        cursor.close()
-        dbapi_connection.commit()
-
-    upgrade(scoped)
-    yield Catalog(scoped)
-    scoped.dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+def _migrated(url: str) -> Iterator[Catalog]:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        yield Catalog(engine)
+    finally:
+        # every connection closed, those of threads the test left reading included: one left
+        # open is freed by some later garbage collection, with psycopg's ResourceWarning there
+        close_engine(engine)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from rcmedia.catalog.db import Transactions
+from rcmedia.catalog.db import Transactions, insert_absent
 from rcmedia.catalog.tables import AsRunMarkRow, AsRunRow, AssetRow, StandInRow
 from rcmedia.core.airings import AssetAiring
 from rcmedia.core.asrun import AsRunEntry, StoodIn
@@ -60,10 +60,22 @@ class AsRunLog:
         until: datetime,
         now: datetime,
     ) -> int:
-        """Record ``entries`` and move the mark to ``until``, together; returns how many were new."""
+        """Record ``entries`` and move the mark to ``until``, together; returns how many were new.
+
+        Closers on several machines (every ``serve`` runs one) take turns on the output's mark:
+        the first close of an output makes the mark (an insert that yields to another closer's),
+        so each entry is recorded once, never a unique-key failure.
+        """
+        key = (channel_id, output.value)
         with self._session() as session:
-            mark = session.get(AsRunMarkRow, (channel_id, output.value), with_for_update=True)
+            mark = session.get(AsRunMarkRow, key, with_for_update=True)
             start = None if mark is None else mark.closed_until
+            made = {"channel_id": channel_id, "output": output.value, "closed_until": until}
+            if mark is None and not insert_absent(session, AsRunMarkRow, made):
+                # another closer made it meanwhile (and has committed): go on from where it got to
+                mark = session.get(AsRunMarkRow, key, with_for_update=True, populate_existing=True)
+                assert mark is not None
+                start = mark.closed_until
             new = [e for e in entries if start is None or e.actual_start >= start]
             session.add_all(
                 AsRunRow(
@@ -80,9 +92,7 @@ class AsRunLog:
                 )
                 for e in new
             )
-            if mark is None:
-                session.add(AsRunMarkRow(channel_id=channel_id, output=output.value, closed_until=until))
-            elif until > mark.closed_until:
+            if mark is not None and until > mark.closed_until:
                 mark.closed_until = until
             return len(new)
 

@@ -11,7 +11,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
@@ -82,6 +83,20 @@ class Transactions:
             raise CatalogError(f"catalog operation failed: {exc}") from exc
 
 
+def insert_absent(session: Session, row: type[Any], values: dict[str, Any]) -> bool:
+    """Insert ``values`` as a ``row`` unless one with its key is there; whether this one was.
+
+    For a row two writers may both find missing (there is nothing to lock yet): the second's
+    insert waits for the first's transaction (PostgreSQL) or write lock (SQLite), then does
+    nothing, instead of failing on the key; it can then lock and read the first's.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    key = next(iter(row.__table__.primary_key))
+    made = session.execute(insert(row).values(values).on_conflict_do_nothing().returning(key))
+    return made.first() is not None  # (psycopg's rowcount of such an insert is -1)
+
+
 def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
     """An engine for ``url``; SQLite files get their folder created and WAL mode.
 
@@ -97,14 +112,71 @@ def make_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engi
     else:
         kwargs["pool_pre_ping"] = True
         if url.startswith("postgresql"):
-            kwargs["connect_args"] = {"options": f"-c lock_timeout={round(busy_timeout * 1000)}"}
+            kwargs["connect_args"] = {"options": _postgres_options(url, busy_timeout)}
     try:
         engine = create_engine(url, **kwargs)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise CatalogError(f"cannot use database URL {_redact(url)!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
+        event.listen(engine, "before_cursor_execute", _sqlite_write_lock_for_update)
     return engine
+
+
+def _sqlite_write_lock_for_update(
+    connection: Any, cursor: Any, _statement: Any, _parameters: Any, context: Any, _many: bool
+) -> None:
+    """SQLite: a read ``FOR UPDATE`` takes the database's write lock first (``BEGIN IMMEDIATE``).
+
+    SQLite has no FOR UPDATE (SQLAlchemy leaves it out), and sqlite3 opens a transaction only at
+    the first write, so a read-check-write (an edit on the version its editor saw) read outside
+    any transaction: eight editors on one version all passed the check and all were answered
+    success, seven of them overwritten. Locking before the read makes them take turns, as the
+    row lock does on PostgreSQL; other writers wait the busy timeout, readers never (WAL).
+    """
+    compiled = getattr(context, "compiled", None)
+    if getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is None:
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        cursor.execute("BEGIN IMMEDIATE")
+
+
+def _postgres_options(url: str, busy_timeout: float) -> str:
+    """libpq's ``options``: the lock timeout, then any the URL gives (``?options=-csearch_path%3Dx``),
+    which connect_args would otherwise replace; given later, the URL's win over ours."""
+    ours = f"-c lock_timeout={round(busy_timeout * 1000)}"
+    try:
+        given = make_url(url).query.get("options")
+    except (SQLAlchemyError, ValueError):
+        return ours  # create_engine says what is wrong with the URL
+    if isinstance(given, tuple):
+        given = " ".join(given)
+    return f"{ours} {given}" if given else ours
+
+
+def close_engine(engine: Engine) -> None:
+    """Close every connection of ``engine``, those other threads are still using included.
+
+    ``Engine.dispose`` closes the idle connections only: one that a thread returns afterwards
+    (an origin's background read, cancelled at shutdown, still runs in its thread) goes back into
+    the discarded pool and stays open until the garbage collector happens to free it, with
+    psycopg's "connection ... was deleted while still open" in whatever runs then. So from now on
+    a connection is closed as it comes back, in this pool and the ones ``dispose`` makes after it.
+    """
+    close_on_return(engine)
+    engine.dispose()
+
+
+def close_on_return(engine: Engine) -> None:
+    """From now on, close each connection of ``engine`` as it is returned, in its pool and those
+    ``dispose`` makes after it: for an engine another library disposes of (APScheduler's job
+    store), while its own threads may still be using it."""
+    event.listen(engine.pool, "checkin", _close_on_checkin)
+
+
+def _close_on_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.close()
 
 
 def _redact(url: str) -> str:

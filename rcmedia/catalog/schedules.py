@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from rcmedia.catalog.audit import add_entry
-from rcmedia.catalog.db import Transactions, is_busy
+from rcmedia.catalog.db import Transactions, insert_absent, is_busy
 from rcmedia.catalog.tables import AssetRow, ChannelRow, EventRow, RenditionRow, ScheduleDayRow
 from rcmedia.core.airings import AssetAiring
 from rcmedia.core.audit import AuditAction, channel_target
@@ -107,25 +107,37 @@ class ScheduleStore:
         versions = {}
         expected = expected_versions or {}
         with self._session() as session:
+            # applies take turns: SQLite reads outside a write transaction (FOR UPDATE is not
+            # there), so two applies would both read version n and both store n + 1, the
+            # second's text over the first's with both confirmed
+            _take_write_lock(session, "channels", LOCK_WAIT_S)
             for channel_id, filename, source in files:
-                row = session.get(ChannelRow, channel_id, with_for_update=channel_id in expected)
+                row = session.get(ChannelRow, channel_id, with_for_update=True)
+                made = False
+                if row is None:
+                    # new: made here, unless another apply makes it first (then this one is applied
+                    # over that one's, as if it had come second)
+                    made = insert_absent(
+                        session,
+                        ChannelRow,
+                        {
+                            "id": channel_id,
+                            "filename": filename,
+                            "source": source,
+                            "version": 1,
+                            "applied_at": now,
+                        },
+                    )
+                    row = session.get(ChannelRow, channel_id, with_for_update=True, populate_existing=True)
+                    assert row is not None
                 if channel_id in expected:
-                    current = 0 if row is None else row.version
+                    current = 0 if made else row.version
                     if current != expected[channel_id]:
                         raise ConflictError(
                             f"channel {channel_id!r}", expected=expected[channel_id], current=current
                         )
-                before = (
-                    {"file": row.filename, "version": row.version, "text": row.source}
-                    if row is not None
-                    else None
-                )
-                if row is None:
-                    row = ChannelRow(
-                        id=channel_id, filename=filename, source=source, version=1, applied_at=now
-                    )
-                    session.add(row)
-                elif row.source != source or row.filename != filename:
+                before = None if made else {"file": row.filename, "version": row.version, "text": row.source}
+                if not made and (row.source != source or row.filename != filename):
                     row.filename, row.source, row.version, row.applied_at = (
                         filename,
                         source,

@@ -25,12 +25,15 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from multiprocessing.process import BaseProcess
+from weakref import WeakKeyDictionary
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from rcmedia.bootstrap import catalog_for
+from rcmedia.catalog.db import close_engine, close_on_return
+from rcmedia.catalog.repository import Catalog
 from rcmedia.clock import SystemClock
 from rcmedia.config import Settings
 from rcmedia.errors import BrokerError
@@ -104,6 +107,8 @@ class BuildProcess:
 
 
 _BUILDS = BuildProcess()
+# the catalog each running scheduler's job store is on, closed by stop_jobs
+_STORES: WeakKeyDictionary[BackgroundScheduler, Catalog] = WeakKeyDictionary()
 
 
 def build_schedules(settings: Settings) -> None:
@@ -136,7 +141,7 @@ def _build_here(settings: Settings) -> None:
         log.exception("EPG build failed")
         raise
     finally:
-        catalog.engine.dispose()
+        close_engine(catalog.engine)
 
 
 class ChangeWatch:
@@ -144,8 +149,12 @@ class ChangeWatch:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = catalog_for(settings).schedules
+        self._catalog = catalog_for(settings)
+        self.store = self._catalog.schedules
         self.seen: tuple[object, ...] | None = None
+
+    def close(self) -> None:
+        close_engine(self._catalog.engine)
 
     def __call__(self) -> None:
         """At start-up, and whenever the fingerprint moves, (re)build from now on."""
@@ -161,9 +170,12 @@ class AsRunCloser:
     """Closes the as-run log up to now (see rcmedia.playout.asrun)."""
 
     def __init__(self, settings: Settings) -> None:
-        catalog = catalog_for(settings)
-        self.store, self.asrun = catalog.schedules, catalog.asrun
+        self._catalog = catalog_for(settings)
+        self.store, self.asrun = self._catalog.schedules, self._catalog.asrun
         self.storage = open_storage(settings)
+
+    def close(self) -> None:
+        close_engine(self._catalog.engine)
 
     def __call__(self) -> None:
         close_asrun(self.store, self.asrun, self.storage, now=SystemClock().now())
@@ -196,14 +208,16 @@ def start_jobs(
     """Start the scheduler with the jobs this process owns; returns it (stop it with ``stop_jobs``)."""
     global _BUILDS  # noqa: PLW0603 - one per running scheduler; a stopped one stays stopped
     _BUILDS = BuildProcess()
+    store = catalog_for(settings)
     scheduler = BackgroundScheduler(
         jobstores={
             "default": MemoryJobStore(),
-            PERSISTENT: SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs"),
+            PERSISTENT: SQLAlchemyJobStore(engine=store.engine, tablename="apscheduler_jobs"),
         },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone="UTC",
     )
+    _STORES[scheduler] = store
     # paused first: a stored daily build whose time passed while we were down is found, and runs
     # once on resume, instead of being replaced by a fresh job that forgets the missed run
     scheduler.start(paused=True)
@@ -233,10 +247,19 @@ def start_jobs(
     return scheduler
 
 
-def stop_jobs(scheduler: BackgroundScheduler) -> None:
-    """Stop the scheduler without waiting for a running build to store every channel."""
+def stop_jobs(scheduler: BackgroundScheduler, *, wait: bool = False) -> None:
+    """Stop the scheduler without waiting for a running build to store every channel (``wait``:
+    for the jobs' threads to return, once the build is stopped)."""
     _BUILDS.stop()
-    scheduler.shutdown(wait=False)
+    jobs = scheduler.get_jobs(jobstore="default")
+    store = _STORES.pop(scheduler, None)
+    if store is not None:
+        # the job store disposes of its engine before the scheduler's thread has stopped using it
+        close_on_return(store.engine)
+    scheduler.shutdown(wait=wait)
+    for job in jobs:  # the watch and the as-run closer hold a catalog each: its connections closed
+        if isinstance(job.func, ChangeWatch | AsRunCloser):
+            job.func.close()
 
 
 def _hot_folder_poll(hot_folder: HotFolder, runner: JobRunner | None) -> Callable[[], None]:

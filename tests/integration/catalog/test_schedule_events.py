@@ -18,9 +18,9 @@ from tests.integration.web.schedules import NOW, put_on_air
     "kinds", [pytest.param(None, id="all"), pytest.param([EventKind.PROGRAMME], id="kinds")]
 )
 def test_events_overlapping_a_range_are_every_one_and_only_those(
-    catalog: Catalog, storage: LocalStorage, tmp_path: Path, kinds: list[EventKind] | None
+    any_catalog: Catalog, storage: LocalStorage, tmp_path: Path, kinds: list[EventKind] | None
 ) -> None:
-    store = put_on_air(catalog, storage, tmp_path / "playlists").store
+    store = put_on_air(any_catalog, storage, tmp_path / "playlists").store
     everything = store.events("rcxf", Output.IPTV, start=NOW - timedelta(days=2), end=NOW + timedelta(days=2))
     assert len(everything) > 50
     # instants inside events (the one reaching in from before must come too) and on their starts
@@ -38,10 +38,10 @@ def test_events_overlapping_a_range_are_every_one_and_only_those(
 
 
 def test_start_of_the_first_and_last_event_of_a_kind_in_a_range(
-    catalog: Catalog, storage: LocalStorage, tmp_path: Path
+    any_catalog: Catalog, storage: LocalStorage, tmp_path: Path
 ) -> None:
     """What the guide reads around its window: the programme before it and the one after it."""
-    store = put_on_air(catalog, storage, tmp_path / "playlists").store
+    store = put_on_air(any_catalog, storage, tmp_path / "playlists").store
     everything = store.events("rcxf", Output.IPTV, start=NOW - timedelta(days=2), end=NOW + timedelta(days=2))
     starts = [e.start for e in everything if e.kind is EventKind.PROGRAMME]
     for at in [e.start for e in everything[::9]] + [NOW]:

@@ -20,13 +20,13 @@ from tests.integration.web.schedules import NOW, TODAY, YESTERDAY, OnAir, put_on
 
 
 @pytest.fixture
-def on_air(catalog: Catalog, storage: LocalStorage, tmp_path: Path) -> OnAir:
-    return put_on_air(catalog, storage, tmp_path / "playlists")
+def on_air(any_catalog: Catalog, storage: LocalStorage, tmp_path: Path) -> OnAir:
+    return put_on_air(any_catalog, storage, tmp_path / "playlists")
 
 
 @pytest.fixture
-def asrun(catalog: Catalog) -> AsRunLog:
-    return AsRunLog(catalog.engine)
+def asrun(any_catalog: Catalog) -> AsRunLog:
+    return AsRunLog(any_catalog.engine)
 
 
 def test_closing_records_every_event_that_ended_once(
@@ -58,7 +58,7 @@ def test_a_later_close_picks_up_from_the_mark(on_air: OnAir, asrun: AsRunLog, st
 
 
 def test_an_asset_missing_from_storage_aired_as_the_slate(
-    on_air: OnAir, asrun: AsRunLog, storage: LocalStorage, catalog: Catalog
+    on_air: OnAir, asrun: AsRunLog, storage: LocalStorage, any_catalog: Catalog
 ) -> None:
     rcxf = next(c for c in load_channels(on_air.store) if c.id == "rcxf")
     start, _ = broadcast_day(rcxf, TODAY)
@@ -67,7 +67,7 @@ def test_an_asset_missing_from_storage_aired_as_the_slate(
         for e in on_air.store.events("rcxf", Output.TV, start=start, end=NOW)
         if e.kind is EventKind.PROGRAMME
     )
-    prefix = catalog.get_asset(programme.asset_id).storage_prefix
+    prefix = any_catalog.get_asset(programme.asset_id).storage_prefix
     assert prefix is not None
     folder = storage.local_path(f"{prefix}/master.m3u8")
     assert folder is not None
@@ -77,7 +77,7 @@ def test_an_asset_missing_from_storage_aired_as_the_slate(
 
     entries = {e.scheduled_start: e for e in asrun.entries("rcxf", Output.TV, start=start, end=NOW)}
     substituted = entries[programme.start]
-    slate = catalog.get_asset(substituted.asset_id)
+    slate = any_catalog.get_asset(substituted.asset_id)
     assert (substituted.kind, slate.metadata.series) == (EventKind.SLATE, "slate")
     assert substituted.duration_us == programme.duration_us  # the slate fills it exactly
     assert substituted.substitution == f"asset {programme.asset_id} missing from storage: slate aired"

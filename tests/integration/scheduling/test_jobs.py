@@ -11,8 +11,17 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from rcmedia.catalog.db import make_engine, upgrade
+from rcmedia.catalog.repository import Catalog
 from rcmedia.config import Settings
-from rcmedia.scheduling.jobs import DAILY_BUILD, PERSISTENT, BuildFailedError, BuildProcess, start_jobs
+from rcmedia.scheduling.jobs import (
+    DAILY_BUILD,
+    PERSISTENT,
+    BuildFailedError,
+    BuildProcess,
+    start_jobs,
+    stop_jobs,
+)
+from tests.conftest import database_url
 
 
 def _stored_rows(settings: Settings) -> list[tuple[str, float]]:
@@ -37,20 +46,23 @@ def _overdue(settings: Settings, when: datetime) -> None:
     engine.dispose()
 
 
-def test_daily_build_is_stored_once_and_a_missed_run_happens_at_start_up(settings: Settings) -> None:
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    engine.dispose()
+@pytest.fixture
+def on_any_catalog(settings: Settings, any_catalog: Catalog) -> Settings:
+    """``settings`` on ``any_catalog``'s database (SQLite, or a PostgreSQL schema), migrated."""
+    return settings.replace(database_url=database_url(any_catalog))
 
+
+def test_daily_build_is_stored_once_and_a_missed_run_happens_at_start_up(on_any_catalog: Settings) -> None:
+    settings = on_any_catalog
     first = start_jobs(settings)
     planned = first.get_job(DAILY_BUILD, jobstore=PERSISTENT).next_run_time
-    first.shutdown(wait=True)
+    stop_jobs(first, wait=True)
     assert [row[0] for row in _stored_rows(settings)] == [DAILY_BUILD]
 
     # a restart keeps the stored job instead of adding a second one
     second = start_jobs(settings)
     assert second.get_job(DAILY_BUILD, jobstore=PERSISTENT).next_run_time == planned
-    second.shutdown(wait=True)
+    stop_jobs(second, wait=True)
     # nothing ran while the build was due: move the stored run into the past, as the clock would
     _overdue(settings, datetime.now(UTC) - timedelta(hours=2))
     assert _stored_rows(settings)[0][1] < time.time()
@@ -66,7 +78,7 @@ def test_daily_build_is_stored_once_and_a_missed_run_happens_at_start_up(setting
         assert job.next_run_time == planned, "the missed run happened once and the next is the planned one"
         assert [row[0] for row in _stored_rows(settings)] == [DAILY_BUILD]
     finally:
-        third.shutdown(wait=True)
+        stop_jobs(third, wait=True)
 
 
 def test_a_build_runs_in_a_child_process_and_its_failure_fails_the_job(
