@@ -188,7 +188,12 @@ class LostMessageWatch:
     def __init__(self, settings: Settings) -> None:
         from rcmedia.ingest.celery_tasks import LostMessages  # noqa: PLC0415 - only Celery users need it
 
-        self.resend = LostMessages(settings, catalog_for(settings))
+        self._catalog = catalog_for(settings)
+        self.resend = LostMessages(settings, self._catalog)
+
+    def close(self) -> None:
+        self.resend.close()
+        close_engine(self._catalog.engine)
 
     def __call__(self) -> None:
         try:
@@ -257,8 +262,8 @@ def stop_jobs(scheduler: BackgroundScheduler, *, wait: bool = False) -> None:
         # the job store disposes of its engine before the scheduler's thread has stopped using it
         close_on_return(store.engine)
     scheduler.shutdown(wait=wait)
-    for job in jobs:  # the watch and the as-run closer hold a catalog each: its connections closed
-        if isinstance(job.func, ChangeWatch | AsRunCloser):
+    for job in jobs:  # the watches and the as-run closer hold a catalog each: its connections closed
+        if isinstance(job.func, ChangeWatch | AsRunCloser | LostMessageWatch):
             job.func.close()
 
 

@@ -18,6 +18,7 @@ from rcmedia.scheduling.jobs import (
     PERSISTENT,
     BuildFailedError,
     BuildProcess,
+    LostMessageWatch,
     start_jobs,
     stop_jobs,
 )
@@ -122,3 +123,20 @@ def test_builds_are_counted_with_their_outcome_and_duration(settings: Settings, 
         ("rcmedia_epg_build_duration_seconds_count", {}, 1),
     ):
         assert after.value(name, **labels) - before.value(name, **labels) == grown, name
+
+
+def test_with_celery_the_scheduler_also_resends_lost_messages(settings: Settings, catalog: Catalog) -> None:
+    inprocess = start_jobs(settings)
+    try:
+        assert inprocess.get_job("ingest-resend") is None, "in-process runners poll the catalog"
+    finally:
+        stop_jobs(inprocess, wait=True)
+    celery = settings.replace(executor="celery", broker_url="amqp://guest:guest@127.0.0.1:5672//")
+    scheduler = start_jobs(celery)
+    try:
+        job = scheduler.get_job("ingest-resend")
+        assert job is not None
+        assert isinstance(job.func, LostMessageWatch)
+        assert job.trigger.interval == timedelta(seconds=60)
+    finally:
+        stop_jobs(scheduler, wait=True)
