@@ -105,9 +105,9 @@ def _wait_for(url: str, seconds: float = 60) -> bytes:
         try:
             with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback test server
                 return bytes(response.read())
-        except OSError:
+        except OSError as exc:
             if time.monotonic() > deadline:
-                raise
+                raise AssertionError(f"{url} did not answer within {seconds:g} s: {exc!r}") from exc
             time.sleep(0.2)
 
 
