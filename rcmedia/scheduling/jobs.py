@@ -18,6 +18,7 @@ never waits for one, and stopping the jobs (``stop_jobs``) stops a build in prog
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import threading
@@ -27,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing.process import BaseProcess
 from weakref import WeakKeyDictionary
 
+from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -227,8 +229,10 @@ def start_jobs(
     # once on resume, instead of being replaced by a fresh job that forgets the missed run
     scheduler.start(paused=True)
     if schedule:
-        if scheduler.get_job(DAILY_BUILD, jobstore=PERSISTENT) is None:
-            hour, minute = daily_at
+        hour, minute = daily_at
+        # added unless stored already: by our last run, or by another scheduler starting at the
+        # same moment (checking first would leave that race open; the store's key settles it)
+        with contextlib.suppress(ConflictingIdError):
             scheduler.add_job(
                 build_schedules,
                 "cron",
