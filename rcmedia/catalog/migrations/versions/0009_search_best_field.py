@@ -38,18 +38,9 @@ def upgrade() -> None:
         postgresql_where=sa.text("best"),
         sqlite_where=sa.text("best = 1"),
     )
-    if op.get_bind().dialect.name == "postgresql":
-        # A multi-term search joins the terms' postings; with the default statistics (100 most
-        # common values of 21,000 terms at 20,000 courses) PostgreSQL guessed 900 postings for a
-        # term of 2,700 and probed the commonest term once per match (a nested loop) instead of
-        # merging its range: 7.9 ms, against 3.9 ms merged ("新发展理", pgbench, loaded machine).
-        # 1,000 values estimate such terms within a few percent; ANALYZE takes under a second.
-        op.execute("ALTER TABLE asset_terms ALTER COLUMN term SET STATISTICS 1000")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE asset_terms ALTER COLUMN term SET STATISTICS -1")
     op.drop_index("ix_asset_terms_best", table_name="asset_terms")
     with op.batch_alter_table("asset_terms", schema=None) as batch_op:
         batch_op.drop_column("best")
