@@ -3,7 +3,9 @@
 The terms come from rcmedia.core.search_terms. An asset matches a query when one of its fields
 has every term of the query; its rank is the best such field (title, then series, description,
 original file name). The lookup reads the (term, field, asset) primary key only, so a search
-costs the postings of its terms, not a scan of the catalog, on SQLite and PostgreSQL alike.
+costs the postings of its terms, not a scan of the catalog, on SQLite and PostgreSQL alike; a
+one-term search reads only the term's ``best`` postings (one per asset, in rank order: the
+partial index ix_asset_terms_best), so its page and count need no grouping.
 Every write that changes an indexed field re-indexes the asset in the same transaction.
 """
 
