@@ -25,10 +25,11 @@ def upgrade() -> None:
     with op.batch_alter_table("asset_terms", schema=None) as batch_op:
         batch_op.add_column(sa.Column("best", sa.Boolean(), server_default=sa.false(), nullable=False))
     # Backfill: a posting is its asset's best for the term when no better field has the term.
+    # One grouping of the whole index, not a lookup per posting (a common term's postings would
+    # be scanned once for each of them).
     op.execute(
-        "UPDATE asset_terms SET best = NOT EXISTS (SELECT 1 FROM asset_terms AS better "
-        "WHERE better.term = asset_terms.term AND better.asset_id = asset_terms.asset_id "
-        "AND better.field < asset_terms.field)"
+        "UPDATE asset_terms SET best = true WHERE (term, asset_id, field) IN "
+        "(SELECT term, asset_id, min(field) FROM asset_terms GROUP BY term, asset_id)"
     )
     op.create_index(
         "ix_asset_terms_best",
