@@ -585,7 +585,9 @@ class Catalog:
                 found = matching_fields(rarest_first(session, terms))
                 if conditions:
                     found = found.join(AssetRow, AssetRow.id == found.selected_columns[0]).where(*conditions)
-                page = session.execute(ranked_page(found, limit=query.limit, offset=query.offset)).all()
+                page = session.execute(
+                    ranked_page(found, limit=query.limit, offset=query.offset, once_per_asset=len(terms) == 1)
+                ).all()
                 shown = [asset_id for asset_id, _ in page]
                 # past the end (or nothing found) no row carries the count: ask for it then
                 total = page[0][1] if page else (session.scalar(match_count(found)) or 0)

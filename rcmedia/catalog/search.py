@@ -3,7 +3,9 @@
 The terms come from rcmedia.core.search_terms. An asset matches a query when one of its fields
 has every term of the query; its rank is the best such field (title, then series, description,
 original file name). The lookup reads the (term, field, asset) primary key only, so a search
-costs the postings of its terms, not a scan of the catalog, on SQLite and PostgreSQL alike.
+costs the postings of its terms, not a scan of the catalog, on SQLite and PostgreSQL alike; a
+one-term search reads only the term's ``best`` postings (one per asset, in rank order: the
+partial index ix_asset_terms_best), so its page and count need no grouping.
 Every write that changes an indexed field re-indexes the asset in the same transaction.
 """
 
@@ -23,12 +25,18 @@ FIELDS: Sequence[str] = ("title", "series", "description", "original_filename")
 
 
 def term_rows(asset_id: int, texts: Mapping[str, str | None]) -> list[dict[str, object]]:
-    """The asset_terms rows of an asset whose indexed fields hold ``texts`` (by field name)."""
-    return [
-        {"term": term, "asset_id": asset_id, "field": rank}
-        for rank, name in enumerate(FIELDS)
-        for term in sorted(index_terms(texts.get(name) or ""))
-    ]
+    """The asset_terms rows of an asset whose indexed fields hold ``texts`` (by field name); a
+    row is ``best`` when no better field of the asset has its term."""
+    rows: list[dict[str, object]] = []
+    seen: set[str] = set()
+    for rank, name in enumerate(FIELDS):
+        terms = index_terms(texts.get(name) or "")
+        rows.extend(
+            {"term": term, "asset_id": asset_id, "field": rank, "best": term not in seen}
+            for term in sorted(terms)
+        )
+        seen.update(terms)
+    return rows
 
 
 def _texts(row: AssetRow) -> dict[str, str | None]:
@@ -83,14 +91,17 @@ def rarest_first(session: Session, terms: Collection[str]) -> list[str]:
 def matching_fields(terms: Sequence[str]) -> Select[int, int]:
     """(asset_id, field) for each field that has every one of ``terms`` (unordered).
 
-    An asset with the terms in several fields comes once per field. The first term's postings
-    are a range of the (term, field, asset_id) key; each further term is a lookup of that key (a
+    An asset with the terms in several fields comes once per field; with one term, once (its
+    best posting: the ix_asset_terms_best range, in rank order). The first term's postings are
+    a range of the (term, field, asset_id) key; each further term is a lookup of that key (a
     join the planner may reorder: PostgreSQL starts from the rarest term by its statistics; give
     SQLite the terms :func:`rarest_first`).
     """
     first, *others = terms
     driver = aliased(AssetTermRow)
     found = select(driver.asset_id, driver.field).where(driver.term == first)
+    if not others:
+        return found.where(driver.best)
     for term in others:
         other = aliased(AssetTermRow)
         found = found.join(
@@ -100,7 +111,9 @@ def matching_fields(terms: Sequence[str]) -> Select[int, int]:
     return found
 
 
-def ranked_page(matches: Select[int, int], *, limit: int, offset: int) -> Select[int, int]:
+def ranked_page(
+    matches: Select[int, int], *, limit: int, offset: int, once_per_asset: bool = False
+) -> Select[int, int]:
     """One page of the ids in ``matches`` (:func:`matching_fields`, perhaps filtered), best first
     (by the best field an asset matched in, then by id), each with how many assets match in all.
 
@@ -113,8 +126,19 @@ def ranked_page(matches: Select[int, int], *, limit: int, offset: int) -> Select
     costs about a millisecond of Python per search. Tried and dropped: one branch per field in
     id order, merged and cut at the page (UNION ALL with NOT EXISTS for better fields) was
     slower on both databases for every query measured, 5× for a four-character word.
+
+    ``once_per_asset``: ``matches`` has each asset once (:func:`matching_fields` of one term), so
+    neither grouping nor a window is needed: the page is read in rank order from the best-field
+    index and the count is a scalar subquery over the same range (an index-only count). Measured
+    on PostgreSQL (20,000 assets, loaded machine), "讲" (24,000 postings, 18,000 assets) at
+    offset 2,000: 15-22 ms grouped, 2-3 ms so.
     """
     asset_id, field = matches.selected_columns
+    if once_per_asset:
+        total = matches.with_only_columns(func.count()).correlate(None).scalar_subquery()
+        return (
+            matches.with_only_columns(asset_id, total).order_by(field, asset_id).limit(limit).offset(offset)
+        )
     return (
         matches.with_only_columns(asset_id, func.count().over())
         .group_by(asset_id)

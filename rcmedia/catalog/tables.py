@@ -20,6 +20,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -92,8 +94,22 @@ class AssetTermRow(Base):
     term: Mapped[str] = mapped_column(String(64), primary_key=True)
     field: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # search.FIELDS: 0 title …
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    # The asset's best field with this term (no better field has it): one row per (term, asset).
+    best: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
-    __table_args__ = (Index("ix_asset_terms_asset_id", "asset_id"),)
+    __table_args__ = (
+        Index("ix_asset_terms_asset_id", "asset_id"),
+        # A one-term search reads a term's assets in rank order from here, each once (0009).
+        Index(
+            "ix_asset_terms_best",
+            "term",
+            "field",
+            "asset_id",
+            "best",  # SQLite covers a query with the index only if it holds every column read
+            postgresql_where=text("best"),
+            sqlite_where=text("best = 1"),
+        ),
+    )
 
 
 class RightsRow(Base):

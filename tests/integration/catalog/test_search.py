@@ -10,6 +10,7 @@ from sqlalchemy import insert
 
 from rcmedia.catalog.db import alembic_config, upgrade
 from rcmedia.catalog.repository import AssetQuery, Catalog
+from rcmedia.catalog.search import term_rows
 from rcmedia.catalog.tables import AssetRow
 from rcmedia.core.changes import MetadataChange
 from rcmedia.core.models import AssetMetadata, AssetStatus, Source
@@ -136,6 +137,33 @@ def test_the_migration_indexes_the_assets_already_there(any_catalog: Catalog) ->
 
     assert found(any_catalog, "党建") == [first, second]
     assert found(any_catalog, "长征") == [second]
+
+
+def test_the_best_field_migration_flags_the_postings_already_there(
+    any_catalog: Catalog, courses: dict[str, int]
+) -> None:
+    # 0009 adds asset_terms.best (a one-term search reads only those postings) and backfills it
+    config = alembic_config(any_catalog.engine)
+    with any_catalog.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+    upgrade(any_catalog.engine)
+
+    assert found(any_catalog, "党建") == [
+        courses["in_title"],
+        courses["in_series"],
+        courses["in_description"],
+    ]
+    assert any_catalog.find_assets(AssetQuery(text="党建")).total == 3  # in_title's two postings: once
+    assert found(any_catalog, "治理") == [courses["in_description"], courses["in_title"]]
+
+
+def test_a_posting_is_best_only_in_the_best_field_that_has_its_term() -> None:
+    rows = term_rows(7, {"title": "党建引领", "series": None, "description": "党建与引领"})
+    best = {(row["term"], row["field"]) for row in rows if row["best"]}
+    in_title = {(term, 0) for term in ("党", "党建", "建", "建引", "引", "引领", "领")}
+    assert best == in_title | {("与", 2), ("与引", 2), ("建与", 2)}
+    assert len(best) == len({row["term"] for row in rows})  # every term once
 
 
 def reference(titles: list[tuple[int, str, str | None, str]], text: str) -> list[int]:

@@ -45,7 +45,10 @@ def upgrade() -> None:
     ).all()
     pending: list[dict[str, object]] = []
     for row in found:
-        pending.extend(term_rows(row[0], dict(zip(FIELDS, row[1:], strict=True))))
+        pending.extend(
+            {name: posting[name] for name in ("term", "asset_id", "field")}  # 0009 adds "best"
+            for posting in term_rows(row[0], dict(zip(FIELDS, row[1:], strict=True)))
+        )
         if len(pending) >= 5000:
             connection.execute(sa.insert(_terms), pending)
             pending = []
