@@ -301,7 +301,8 @@ ROWS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ),
     ],
     "0007": [
-        ("asset_terms", row)
+        # the columns 0007 made ("best" came in 0009 and is filled in by it)
+        ("asset_terms", {name: row[name] for name in ("term", "asset_id", "field")})
         for row in term_rows(
             1,
             {
