@@ -104,6 +104,13 @@ def serving_workers(
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{base}{ready}", process)
+        # ready when every worker answers: the second may start listening a moment later, and a
+        # test that spreads connections over both must not run before it does
+        seen: set[str] = set()
+        deadline = time.monotonic() + 30
+        while len(seen) < workers:
+            assert time.monotonic() < deadline, f"only worker(s) {seen} of {workers} answered"
+            seen.add(_get(f"{base}{ready}")[1][WORKER_HEADER])
         yield process, base
     finally:
         if process.poll() is None:
